@@ -1,0 +1,32 @@
+import type { Metadata } from 'next';
+import Link from 'next/link';
+import type { ReactNode } from 'react';
+import { HealthBadge } from '@/components/health-badge';
+import { Providers } from './providers';
+import './globals.css';
+
+export const metadata: Metadata = {
+  title: { default: 'NHI Dashboard', template: '%s · NHI Dashboard' },
+  description: 'Machine identities of your Kubernetes clusters: inventory, reach, risk and runtime behaviour.',
+};
+
+export default function RootLayout({ children }: { children: ReactNode }) {
+  return (
+    <html lang="en">
+      <body>
+        <Providers>
+          <header className="topbar">
+            <Link className="brand" href="/">
+              <span className="brand-mark" aria-hidden>◆</span> NHI Dashboard
+            </Link>
+            <nav aria-label="Main">
+              <Link href="/">Overview</Link>
+            </nav>
+            <HealthBadge />
+          </header>
+          <main className="content">{children}</main>
+        </Providers>
+      </body>
+    </html>
+  );
+}

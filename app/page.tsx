@@ -1,0 +1,38 @@
+import { ClusterTable } from '@/components/cluster-table';
+import { listClusters } from '@/lib/data/list-clusters';
+
+export const dynamic = 'force-dynamic';
+
+export default async function OverviewPage() {
+  const clusters = await listClusters();
+  if (clusters.length === 0) {
+    return (
+      <section className="panel empty-state" data-testid="empty-state">
+        <h1>No cluster has been collected yet</h1>
+        <p>
+          The dashboard shows the machine identities of the clusters you collect: their service accounts, tokens and
+          secrets, what their RBAC lets them reach, and what they do at runtime. Nothing is in the database yet.
+        </p>
+        <h2>Add a cluster</h2>
+        <p>
+          Collect a live cluster with a read-only kubeconfig (the collector needs only the read-only ClusterRole shipped in{' '}
+          <code>public/collector-clusterrole.yaml</code>; it never reads a Secret&apos;s value):
+        </p>
+        <pre>npx nhi collect --once --kubeconfig ~/.kube/config --context my-cluster</pre>
+        <p>
+          Or import dumps an operator gave you (<code>kubectl get … -o json</code>, a folder or <code>.json.gz</code> files):
+        </p>
+        <pre>npx nhi import ./cluster-dump/</pre>
+        <p>
+          Run <code>npx nhi --help</code> for every command.
+        </p>
+      </section>
+    );
+  }
+  return (
+    <section>
+      <h1>Clusters</h1>
+      <ClusterTable clusters={clusters} />
+    </section>
+  );
+}

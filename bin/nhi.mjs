@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+// The `nhi` command (npx nhi --help). The CLI is TypeScript run through tsx's loader, so the same
+// modules serve the web app, the tests and the command line without a separate build step.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { register } from 'tsx/esm/api';
+
+process.env.NHI_ROOT ??= path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+register();
+const { main } = await import('../lib/cli/main.ts');
+process.exitCode = await main(process.argv);

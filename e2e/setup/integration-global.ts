@@ -1,0 +1,35 @@
+import type { TestProject } from 'vitest/node';
+import { createTestDatabase, testServer } from './test-database';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** A migrated database of this run's own (dropped at the end). */
+    databaseUrl: string;
+    /** The server's URL, for tests that create further databases of their own. */
+    serverUrl: string;
+  }
+}
+
+/**
+ * Once per integration run: a fresh, migrated database on the test server, and the real test cluster
+ * (started or reused; see e2e/cluster). Both are torn down at the end.
+ */
+export default async function setup(project: TestProject) {
+  const server = await testServer();
+  const db = await createTestDatabase(server.url, 'int');
+  project.provide('databaseUrl', db.url);
+  project.provide('serverUrl', server.url);
+  const cluster = await startClusterIfWanted();
+  return async () => {
+    await cluster?.stop();
+    await db.drop();
+    await server.stop();
+  };
+}
+
+async function startClusterIfWanted(): Promise<{ stop: () => Promise<void> } | undefined> {
+  if (process.env.NHI_SKIP_CLUSTER === '1') return undefined;
+  const harness = await import('../cluster/harness');
+  await harness.ensureCluster();
+  return { stop: () => harness.stopCluster() };
+}

@@ -1,0 +1,60 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import { resolveDatabase } from '@/lib/db/embedded';
+import { applyMigrations, createMigration } from '@/lib/db/migrate';
+import { readMigrationState } from '@/lib/db/migration-state';
+import { checkDatabaseReachable } from '@/lib/db/preflight';
+import { redactUrl } from '@/lib/db/url';
+
+export function registerDbCommands(program: Command): void {
+  const db = program
+    .command('db')
+    .description('Database schema: apply migrations, show their state, create the next one (offline).');
+
+  db.command('migrate')
+    .description('Apply committed migrations (prisma/migrations) the database lacks, as `prisma migrate deploy` would.')
+    .action(async () => {
+      const database = await resolveDatabase();
+      try {
+        await checkDatabaseReachable(database.url);
+        const applied = await applyMigrations(database.url);
+        console.log(applied.length ? `Applied ${applied.length} migration(s): ${applied.join(', ')}` : 'No pending migrations.');
+      } finally {
+        await database.stop();
+      }
+    });
+
+  db.command('status')
+    .description('Compare the database migration history with prisma/migrations.')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const database = await resolveDatabase();
+      try {
+        await checkDatabaseReachable(database.url);
+        const state = await readMigrationState(database.url);
+        if (opts.json) console.log(JSON.stringify({ database: redactUrl(database.url), ...state }, null, 2));
+        else {
+          console.log(`database: ${redactUrl(database.url)}`);
+          console.log(`applied: ${state.applied.length}, pending: ${state.pending.length}, failed: ${state.failed.length}, edited: ${state.edited.length}`);
+          for (const name of state.pending) console.log(`  pending ${name}`);
+        }
+        if (!state.ok) process.exitCode = 2;
+      } finally {
+        await database.stop();
+      }
+    });
+
+  db.command('create-migration')
+    .description('Write prisma/migrations/<timestamp>_<name>/migration.sql for the changes in prisma/schema.prisma. Works offline.')
+    .argument('<name>', 'short name, e.g. add_reach')
+    .action(async (name: string) => {
+      const database = await resolveDatabase();
+      try {
+        await checkDatabaseReachable(database.url);
+        const dir = await createMigration(database.url, name);
+        console.log(dir ? `Created ${path.relative(process.cwd(), dir)}/migration.sql` : 'The schema matches the migrations: nothing to create.');
+      } finally {
+        await database.stop();
+      }
+    });
+}

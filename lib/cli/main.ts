@@ -1,0 +1,33 @@
+import { Command, CommanderError } from 'commander';
+import { describeError } from '@/lib/errors';
+import { version } from '@/lib/version';
+import { registerDbCommands } from './commands/db';
+import { registerDemoCommand, registerWebCommands } from './commands/web';
+import { loadDemoData } from '@/lib/demo/load';
+
+/** Builds the `nhi` command tree. Later capabilities add their subcommands here. */
+export function buildProgram(): Command {
+  const program = new Command('nhi')
+    .description('Inventory, risk and runtime view of the non-human identities of Kubernetes clusters.')
+    .version(version, '-V, --version')
+    .showHelpAfterError()
+    .exitOverride();
+  registerDbCommands(program);
+  registerWebCommands(program);
+  registerDemoCommand(program, loadDemoData);
+  return program;
+}
+
+/** Runs the CLI; returns the process exit code. Errors print one clear line, not a stack. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode;
+    process.stderr.write(`nhi: ${describeError(e)}\n`);
+    if (process.env.NHI_DEBUG) console.error(e);
+    return 1;
+  }
+}

@@ -1,0 +1,49 @@
+import { defineConfig } from '@playwright/test';
+
+// End-to-end tests: a production build (`next build` + `next start` through `nhi web`) in Debian's
+// headless Chromium. The test runner (scripts/test-all.ts) creates and migrates the database it passes
+// as NHI_E2E_DATABASE_URL, and drops it afterwards.
+const port = Number(process.env.NHI_E2E_PORT ?? 3100);
+const databaseUrl = process.env.NHI_E2E_DATABASE_URL;
+if (!databaseUrl) {
+  throw new Error('NHI_E2E_DATABASE_URL is not set: run the end-to-end tests with `npm run test:e2e` (or `npm test`).');
+}
+
+export default defineConfig({
+  testDir: 'e2e',
+  testMatch: '**/*.spec.ts',
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  timeout: 60_000,
+  reporter: process.env.PLAYWRIGHT_JSON_OUTPUT_NAME ? [['list'], ['json']] : [['list']],
+  outputDir: 'test-results/e2e',
+  use: {
+    baseURL: `http://127.0.0.1:${port}`,
+    browserName: 'chromium',
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: [
+        '--headless=new',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--disable-dev-shm-usage',
+      ],
+    },
+    trace: 'retain-on-failure',
+  },
+  webServer: {
+    command: `node bin/nhi.mjs web --port ${port} --hostname 127.0.0.1`,
+    url: `http://127.0.0.1:${port}/api/health`,
+    timeout: 300_000,
+    reuseExistingServer: false,
+    stdout: 'pipe',
+    stderr: 'pipe',
+    env: { DATABASE_URL: databaseUrl, NEXT_TELEMETRY_DISABLED: '1' },
+  },
+});
