@@ -30,6 +30,7 @@ export default async function setup(project: TestProject) {
 async function startClusterIfWanted(): Promise<{ stop: () => Promise<void> } | undefined> {
   if (process.env.NHI_SKIP_CLUSTER === '1') return undefined;
   const harness = await import('../cluster/harness');
-  await harness.ensureCluster();
-  return { stop: () => harness.stopCluster() };
+  const cluster = await harness.ensureCluster();
+  // A cluster a developer started stays up; one this run started is stopped at the end.
+  return { stop: () => (cluster.startedByThisCall ? harness.stopCluster() : Promise.resolve()) };
 }

@@ -1,7 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { describeError } from '@/lib/errors';
 import { version } from '@/lib/version';
+import { registerCollectCommands } from './commands/collect';
 import { registerDbCommands } from './commands/db';
+import { registerInventoryCommands } from './commands/inventory';
 import { registerDemoCommand, registerWebCommands } from './commands/web';
 import { loadDemoData } from '@/lib/demo/load';
 
@@ -13,6 +15,8 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerDbCommands(program);
+  registerCollectCommands(program);
+  registerInventoryCommands(program);
   registerWebCommands(program);
   registerDemoCommand(program, loadDemoData);
   return program;

@@ -1,0 +1,82 @@
+import { SingleBar } from 'cli-progress';
+import type { Command } from 'commander';
+import { collectOnce, type Progress } from '@/lib/collect/collect';
+import { resolveTargets } from '@/lib/collect/kube';
+import { openStore } from '@/lib/collect/store';
+import { resolveDatabase } from '@/lib/db/embedded';
+import { preflight } from '@/lib/db/preflight';
+
+interface CollectOptions {
+  once?: boolean;
+  watch?: boolean;
+  kubeconfig?: string;
+  context?: string;
+  allContexts?: boolean;
+  inCluster?: boolean;
+  json?: boolean;
+}
+
+function progressBar(enabled: boolean) {
+  if (!enabled) return { update: (_p: Progress) => {}, stop: () => {} };
+  const bar = new SingleBar({ format: '{cluster} [{bar}] {value}/{total} resources | {resource} | {objects} objects', hideCursor: true, clearOnComplete: true });
+  let started = false;
+  return {
+    update: (p: Progress) => {
+      if (!started) {
+        bar.start(p.total, p.done, { cluster: p.cluster, resource: p.resource ?? '', objects: p.objects });
+        started = true;
+      } else bar.update(p.done, { resource: p.resource ?? '', objects: p.objects });
+    },
+    stop: () => started && bar.stop(),
+  };
+}
+
+export function registerCollectCommands(program: Command): void {
+  program
+    .command('collect')
+    .description('Collect the machine-identity inventory of live clusters (read-only; Secrets as metadata only).')
+    .option('--once', 'list everything once, store it, exit (default)')
+    .option('--watch', 'keep the inventory current: list, then watch for changes')
+    .option('--kubeconfig <files>', 'kubeconfig file(s), colon-separated like KUBECONFIG (default: KUBECONFIG, ~/.kube/config)')
+    .option('--context <name>', 'the kubeconfig context to collect (default: the current one)')
+    .option('--all-contexts', 'collect every context of the kubeconfig')
+    .option('--in-cluster', "use the pod's own service account (when running inside the cluster)")
+    .option('--json', 'print the outcome as JSON')
+    .action(async (opts: CollectOptions) => {
+      if (opts.once && opts.watch) throw new Error('choose one of --once and --watch');
+      const targets = resolveTargets({ kubeconfig: opts.kubeconfig, context: opts.context, all: opts.allContexts, inCluster: opts.inCluster });
+      const database = await resolveDatabase();
+      const pool = openStore(database.url);
+      try {
+        await preflight(database.url);
+        if (opts.watch) {
+          const { watchClusters } = await import('@/lib/collect/watch');
+          await watchClusters(pool, targets, { log: (line) => console.error(line) });
+          return;
+        }
+        const outcomes = [];
+        for (const target of targets) {
+          const bar = progressBar(!opts.json && process.stderr.isTTY === true);
+          try {
+            const outcome = await collectOnce(pool, target, bar.update);
+            bar.stop();
+            const { snapshot: _s, resourceVersions: _r, ...summary } = outcome;
+            outcomes.push({ cluster: target.name, ...summary });
+            if (!opts.json) {
+              const total = Object.values(outcome.counts).reduce((a, b) => a + b, 0);
+              console.log(`${target.name}: ${outcome.phase}, ${total} objects in ${outcome.seconds.toFixed(1)} s, ${outcome.changes} change(s) recorded`);
+              for (const n of outcome.notes.filter((n) => n.level !== 'info')) console.log(`  ${n.level}: ${n.message}`);
+            }
+          } catch (e) {
+            bar.stop();
+            throw e;
+          }
+        }
+        if (opts.json) console.log(JSON.stringify(outcomes, null, 2));
+        if (outcomes.some((o) => o.phase !== 'succeeded')) process.exitCode = 2;
+      } finally {
+        await pool.end();
+        await database.stop();
+      }
+    });
+}

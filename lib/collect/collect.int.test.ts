@@ -1,0 +1,146 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
+import pg from 'pg';
+import { parseAllDocuments } from 'yaml';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { adminKubeConfig, canaryNeedles, ensureCluster, eventually, kubeconfigForServiceAccount, seedCluster, type TestCluster } from '@/e2e/cluster/harness';
+import { createTestDatabase, type TestDatabase } from '@/e2e/setup/test-database';
+import { repoRoot } from '@/lib/paths';
+import { collectOnce } from './collect';
+import { resolveTargets } from './kube';
+import { listIdentitiesWithLinks } from './queries';
+import { openStore } from './store';
+import { watchCluster } from './watch';
+
+let cluster: TestCluster;
+let db: TestDatabase;
+let pool: pg.Pool;
+
+beforeAll(async () => {
+  cluster = await ensureCluster();
+  await seedCluster(cluster);
+  db = await createTestDatabase(inject('serverUrl'), 'collect');
+  pool = openStore(db.url);
+});
+
+afterAll(async () => {
+  await pool?.end();
+  await db?.drop();
+});
+
+/** Every text value in every table of the database, to search for leaks. */
+async function databaseText(): Promise<string> {
+  const tables = await pool.query<{ tablename: string }>(`SELECT tablename FROM pg_tables WHERE schemaname = 'public'`);
+  const parts: string[] = [];
+  for (const { tablename } of tables.rows) {
+    const rows = await pool.query(`SELECT row_to_json(t)::text AS j FROM "${tablename}" t`);
+    for (const r of rows.rows) parts.push(r.j as string);
+  }
+  return parts.join('\n');
+}
+
+describe('live collection from the real test cluster', () => {
+  it('collects every seeded identity with links: pods → workloads → ServiceAccounts → credentials, cloud and SPIFFE identities, owners', async () => {
+    const [target] = resolveTargets({ kubeconfig: cluster.kubeconfigPath });
+    const outcome = await collectOnce(pool, { ...target!, name: 'test-cluster' });
+    expect(outcome.phase).toBe('succeeded');
+    expect(outcome.counts.serviceAccounts).toBeGreaterThan(50);
+    expect(outcome.notes.filter((n) => n.level === 'error')).toEqual([]);
+
+    const payments = await listIdentitiesWithLinks(pool, { cluster: 'test-cluster', namespace: 'payments' });
+    const api = payments.find((i) => i.kind === 'ServiceAccount' && i.name === 'payments-api');
+    expect(api).toBeDefined();
+    expect(api!.workloads.map((w) => `${w.kind}/${w.name}`)).toContain('Deployment/payments-api');
+    const creds = api!.credentials.map((c) => `${c.kind}/${c.name}`);
+    expect(creds).toContain('OpaqueSecret/payments-db');
+    expect(api!.credentials.find((c) => c.name === 'payments-db')!.via).toContain('env');
+    expect(api!.linkedIdentities.some((l) => l.link === 'aws-irsa' && l.name.startsWith('arn:aws:iam::'))).toBe(true);
+    expect(api!.linkedIdentities.some((l) => l.link === 'spiffe' && l.name === 'spiffe://cluster.local/ns/payments/sa/payments-api')).toBe(true);
+    expect(api!.owners.length).toBeGreaterThan(0);
+
+    // A Deployment's pods (made by the real controller-manager) resolve to the Deployment, not the ReplicaSet.
+    const workloads = await pool.query<{ kind: string; name: string; podCount: number }>(
+      `SELECT kind, name, "podCount" FROM "Workload" WHERE namespace = 'payments' AND "deletedAt" IS NULL ORDER BY name`,
+    );
+    expect(workloads.rows.filter((w) => w.kind === 'ReplicaSet')).toEqual([]);
+
+    // Built-in controllers are marked as such.
+    const builtIn = await pool.query(`SELECT "builtIn" FROM "Identity" WHERE kind = 'ServiceAccount' AND namespace = 'kube-system' AND name = 'generic-garbage-collector'`);
+    expect(builtIn.rows).toEqual([{ builtIn: true }]);
+  });
+
+  it('stores no planted canary Secret value anywhere in the database', async () => {
+    const needles = canaryNeedles(cluster);
+    expect(needles.length).toBeGreaterThan(0);
+    const text = await databaseText();
+    expect(text.length).toBeGreaterThan(10_000);
+    const leaked = needles.filter((n) => text.includes(n));
+    expect(leaked.length, 'canary values found in the database').toBe(0);
+    expect(text).not.toContain('last-applied-configuration');
+  });
+
+  it('collects with exactly the shipped read-only collector ClusterRole', async () => {
+    const api = KubernetesObjectApi.makeApiClient(adminKubeConfig(cluster));
+    const docs = parseAllDocuments(readFileSync(path.join(repoRoot, 'public', 'collector-clusterrole.yaml'), 'utf8')).map((d) => d.toJS() as KubernetesObject);
+    await api.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'nhi-system' } }).catch(() => {});
+    for (const doc of docs) await api.create(doc).catch(() => api.patch(doc, undefined, undefined, 'nhi-test', undefined, 'application/apply-patch+yaml' as never));
+    const kubeconfig = await kubeconfigForServiceAccount(cluster, 'nhi-system', 'nhi-collector');
+    const [target] = resolveTargets({ kubeconfig });
+    const outcome = await collectOnce(pool, { ...target!, name: 'least-privilege' });
+    expect(outcome.notes.filter((n) => n.level !== 'info')).toEqual([]);
+    expect(outcome.phase).toBe('succeeded');
+    expect(outcome.counts.secrets).toBeGreaterThan(0);
+  });
+
+  it('watch: additions, changes and deletions reach the database within 5 s', async () => {
+    const kc = adminKubeConfig(cluster);
+    const api = KubernetesObjectApi.makeApiClient(kc);
+    const ns = `watch-${Date.now().toString(36)}`;
+    await api.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    const [target] = resolveTargets({ kubeconfig: cluster.kubeconfigPath });
+    const controller = new AbortController();
+    const watching = watchCluster(pool, { ...target!, name: 'watched' }, { signal: controller.signal, debounceMs: 200 });
+    try {
+      await eventually('initial sync', async () => (await pool.query(`SELECT 1 FROM "Cluster" WHERE name = 'watched' AND "lastSyncAt" IS NOT NULL`)).rowCount, 60_000);
+      const sa = (name: string) => pool.query<{ deletedAt: Date | null }>(
+        `SELECT i."deletedAt" FROM "Identity" i JOIN "Cluster" c ON c.id = i."clusterId" WHERE c.name = 'watched' AND i.kind = 'ServiceAccount' AND i.namespace = $1 AND i.name = $2 AND i.uid IS NOT NULL`,
+        [ns, name],
+      );
+      let t0 = Date.now();
+      await api.create({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'robot', namespace: ns } });
+      await eventually('SA appears', async () => (await sa('robot')).rows[0]?.deletedAt === null, 5_000);
+      const addLatency = Date.now() - t0;
+
+      t0 = Date.now();
+      await api.create({
+        apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'robot-view', namespace: ns },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
+        subjects: [{ kind: 'ServiceAccount', name: 'robot', namespace: ns }],
+      } as KubernetesObject);
+      await eventually('binding.added event', async () => (await pool.query(`SELECT 1 FROM "TimelineEvent" e JOIN "Cluster" c ON c.id = e."clusterId" WHERE c.name = 'watched' AND e.kind = 'binding.added' AND e.details->>'binding' = $1`, [`RoleBinding/${ns}/robot-view`])).rowCount, 5_000);
+      const bindLatency = Date.now() - t0;
+
+      // Removing the binding, then the ServiceAccount: the SA is no longer referenced, so its row is
+      // marked deleted (kept for history), and both changes are on its timeline.
+      await api.delete({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'robot-view', namespace: ns } });
+      t0 = Date.now();
+      await api.delete({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'robot', namespace: ns } });
+      await eventually('SA marked deleted', async () => {
+        const rows = await pool.query<{ deletedAt: Date | null }>(
+          `SELECT i."deletedAt" FROM "Identity" i JOIN "Cluster" c ON c.id = i."clusterId" WHERE c.name = 'watched' AND i.kind = 'ServiceAccount' AND i.namespace = $1 AND i.name = 'robot'`,
+          [ns],
+        );
+        return rows.rows[0]?.deletedAt instanceof Date;
+      }, 5_000);
+      const deleteLatency = Date.now() - t0;
+      // TODO(issue 4): timeline events of a watch run are not all found afterwards (sa.created/binding.* seen
+      // during the run, missing from a final read in some runs); assert them here once that is fixed.
+      console.log(`watch latency: add ${addLatency} ms, bind ${bindLatency} ms, delete ${deleteLatency} ms`);
+    } finally {
+      controller.abort();
+      await watching;
+      await api.delete({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }).catch(() => {});
+    }
+  });
+});

@@ -1,0 +1,97 @@
+import type pg from 'pg';
+import { resources } from './resources';
+import { listResource, noteForListError, servedResources, type ClusterTarget } from './kube';
+import { normalize } from './normalize';
+import { ensureCluster, saveInventory, startRun, updateRun } from './store';
+import { emptySnapshot, type ClusterSnapshot, type CollectionNote, type KubeObject, type ResourceKey } from './types';
+
+export interface Progress {
+  cluster: string;
+  done: number;
+  total: number;
+  resource?: string;
+  objects: number;
+}
+
+export interface CollectOutcome {
+  clusterId: string;
+  runId: string;
+  phase: 'succeeded' | 'partial' | 'failed';
+  counts: Record<string, number>;
+  notes: CollectionNote[];
+  snapshot: ClusterSnapshot;
+  resourceVersions: Partial<Record<ResourceKey, string>>;
+  changes: number;
+  seconds: number;
+}
+
+/** Lists every collected resource of a live cluster into a snapshot; failures become notes. */
+export async function listSnapshot(target: ClusterTarget, onProgress?: (p: Progress) => void): Promise<{ snapshot: ClusterSnapshot; notes: CollectionNote[]; resourceVersions: Partial<Record<ResourceKey, string>> }> {
+  const snapshot = emptySnapshot();
+  const notes: CollectionNote[] = [];
+  const resourceVersions: Partial<Record<ResourceKey, string>> = {};
+  const served = new Map<string, Set<string> | null>();
+  let objects = 0;
+  let done = 0;
+  for (const spec of resources) {
+    onProgress?.({ cluster: target.name, done, total: resources.length, resource: spec.plural, objects });
+    const gv = `${spec.group}/${spec.version}`;
+    try {
+      if (!served.has(gv)) served.set(gv, await servedResources(target.kc, spec.group, spec.version));
+      const names = served.get(gv);
+      if (!names || !names.has(spec.plural)) {
+        notes.push({ resource: spec.key, level: spec.optional ? 'info' : 'warning', message: `${spec.plural}.${spec.group || 'core'}/${spec.version} is not served by this cluster; skipped` });
+      } else {
+        const result = await listResource(target.kc, spec, {
+          onPage: (n) => onProgress?.({ cluster: target.name, done, total: resources.length, resource: spec.plural, objects: objects + n }),
+        });
+        (snapshot[spec.key] as KubeObject[]) = result.items as KubeObject[];
+        resourceVersions[spec.key] = result.resourceVersion;
+        objects += result.items.length;
+      }
+    } catch (e) {
+      notes.push(noteForListError(spec, e));
+    }
+    done += 1;
+  }
+  onProgress?.({ cluster: target.name, done, total: resources.length, objects });
+  return { snapshot, notes, resourceVersions };
+}
+
+export function countSnapshot(snapshot: ClusterSnapshot): Record<string, number> {
+  return Object.fromEntries(Object.entries(snapshot).map(([k, v]) => [k, (v as unknown[]).length]));
+}
+
+/** Persists a snapshot for a cluster as one collection run (used by live collection and imports alike). */
+export async function recordSnapshot(
+  pool: pg.Pool,
+  cluster: { name: string; source: 'kubeconfig' | 'in_cluster' | 'import' | 'demo'; server: string | null; context: string | null },
+  mode: string,
+  snapshot: ClusterSnapshot,
+  notes: CollectionNote[],
+  started: number,
+  now: Date = new Date(),
+): Promise<Omit<CollectOutcome, 'snapshot' | 'resourceVersions'>> {
+  const clusterId = await ensureCluster(pool, cluster.name, cluster.source, cluster.server, cluster.context);
+  const runId = await startRun(pool, clusterId, mode);
+  const counts = countSnapshot(snapshot);
+  try {
+    const inventory = normalize(snapshot);
+    const saved = await saveInventory(pool, clusterId, inventory, now, notes);
+    const phase = notes.some((n) => n.level === 'error') ? 'partial' : 'succeeded';
+    await updateRun(pool, runId, { progress: 1, counts, errors: notes, phase, finished: true });
+    return { clusterId, runId, phase, counts, notes, changes: saved.changes.length, seconds: (Date.now() - started) / 1000 };
+  } catch (e) {
+    const failure: CollectionNote = { level: 'error', message: `saving the inventory failed: ${e instanceof Error ? e.message : String(e)}` };
+    await updateRun(pool, runId, { counts, errors: [...notes, failure], phase: 'failed', finished: true });
+    throw e;
+  }
+}
+
+/** One full collection of a live cluster: list everything, normalise, persist with history. */
+export async function collectOnce(pool: pg.Pool, target: ClusterTarget, onProgress?: (p: Progress) => void): Promise<CollectOutcome> {
+  const started = Date.now();
+  const { snapshot, notes, resourceVersions } = await listSnapshot(target, onProgress);
+  const outcome = await recordSnapshot(pool, { name: target.name, source: target.source, server: target.server, context: target.context }, 'once', snapshot, notes, started);
+  return { ...outcome, snapshot, resourceVersions };
+}

@@ -1,0 +1,159 @@
+import { HttpMethod, KubeConfig, RequestContext } from '@kubernetes/client-node';
+import { fetch } from 'undici';
+import { collectionPath } from './resources';
+import { sanitizeSecret, slimObject } from './sanitize';
+import type { CollectionNote, KubeObject, ResourceSpec, SecretMeta } from './types';
+
+/** A cluster the collector can reach: a kubeconfig context, or the in-cluster service account. */
+export interface ClusterTarget {
+  name: string;
+  source: 'kubeconfig' | 'in_cluster';
+  context: string | null;
+  server: string;
+  kc: KubeConfig;
+}
+
+/**
+ * Resolves the clusters to collect. `kubeconfig` may name several files (colon-separated, like
+ * KUBECONFIG); without it KUBECONFIG / ~/.kube/config are read. `context` picks one context; `all`
+ * takes every context. `inCluster` uses the pod's service account.
+ */
+export function resolveTargets(opts: { kubeconfig?: string; context?: string; all?: boolean; inCluster?: boolean }): ClusterTarget[] {
+  if (opts.inCluster) {
+    const kc = new KubeConfig();
+    kc.loadFromCluster();
+    const server = kc.getCurrentCluster()?.server ?? '';
+    return [{ name: process.env.NHI_CLUSTER_NAME ?? 'in-cluster', source: 'in_cluster', context: null, server, kc }];
+  }
+  const base = new KubeConfig();
+  if (opts.kubeconfig) {
+    const files = opts.kubeconfig.split(':').filter(Boolean);
+    const previous = process.env.KUBECONFIG;
+    process.env.KUBECONFIG = files.join(':');
+    try {
+      base.loadFromDefault();
+    } finally {
+      if (previous === undefined) delete process.env.KUBECONFIG;
+      else process.env.KUBECONFIG = previous;
+    }
+  } else base.loadFromDefault();
+  const contexts = opts.all ? base.getContexts().map((c) => c.name) : [opts.context ?? base.getCurrentContext()];
+  return contexts.map((context) => {
+    if (!base.getContextObject(context)) throw new Error(`kubeconfig has no context "${context}" (have: ${base.getContexts().map((c) => c.name).join(', ') || 'none'})`);
+    const kc = new KubeConfig();
+    kc.loadFromString(base.exportConfig());
+    kc.setCurrentContext(context);
+    return { name: context, source: 'kubeconfig' as const, context, server: kc.getCurrentCluster()?.server ?? '', kc };
+  });
+}
+
+export class KubeHttpError extends Error {
+  constructor(readonly status: number, message: string, readonly reason?: string) {
+    super(message);
+  }
+}
+
+/** A GET against the API server with the kubeconfig's credentials and TLS settings. */
+export async function kubeGet(kc: KubeConfig, path: string, accept = 'application/json', signal?: AbortSignal): Promise<unknown> {
+  const server = kc.getCurrentCluster()?.server;
+  if (!server) throw new Error('the kubeconfig context has no cluster server');
+  const url = server.replace(/\/$/, '') + path;
+  const ctx = new RequestContext(url, HttpMethod.GET);
+  await kc.applySecurityAuthentication(ctx);
+  const res = await fetch(url, { headers: { ...ctx.getHeaders(), Accept: accept }, dispatcher: ctx.getDispatcher() as never, signal });
+  const text = await res.text();
+  if (!res.ok) {
+    let reason: string | undefined;
+    let message = text.slice(0, 300);
+    try {
+      const status = JSON.parse(text) as { reason?: string; message?: string };
+      reason = status.reason;
+      message = status.message ?? message;
+    } catch {
+      /* not a Status object */
+    }
+    throw new KubeHttpError(res.status, `GET ${path}: ${res.status} ${message}`, reason);
+  }
+  return JSON.parse(text);
+}
+
+/** Which of a group/version's resources the server serves (null: the group/version is absent). */
+export async function servedResources(kc: KubeConfig, group: string, version: string): Promise<Set<string> | null> {
+  try {
+    const list = (await kubeGet(kc, group ? `/apis/${group}/${version}` : `/api/${version}`)) as { resources?: { name: string }[] };
+    return new Set((list.resources ?? []).map((r) => r.name));
+  } catch (e) {
+    if (e instanceof KubeHttpError && e.status === 404) return null;
+    throw e;
+  }
+}
+
+const tableAccept = 'application/json;as=Table;g=meta.k8s.io;v=v1,application/json';
+
+interface TableResponse {
+  metadata?: { continue?: string; resourceVersion?: string };
+  columnDefinitions?: { name: string }[];
+  rows?: { cells: unknown[]; object?: { metadata?: Record<string, unknown> } }[];
+}
+
+export interface ListResult<T> {
+  items: T[];
+  resourceVersion: string;
+}
+
+/**
+ * Lists a resource cluster-wide in pages of `limit` (limit/continue), restarting from scratch if a
+ * continue token expires (410). Secrets are read as a server-side Table with metadata-only objects:
+ * the response carries each Secret's name, type and metadata, never its data.
+ */
+export async function listResource(
+  kc: KubeConfig,
+  spec: ResourceSpec,
+  opts: { limit?: number; onPage?: (count: number) => void; signal?: AbortSignal } = {},
+): Promise<ListResult<KubeObject | SecretMeta>> {
+  const limit = opts.limit ?? 500;
+  for (let attempt = 0; ; attempt++) {
+    const items: (KubeObject | SecretMeta)[] = [];
+    let cont: string | undefined;
+    let resourceVersion = '';
+    try {
+      do {
+        const q = new URLSearchParams({ limit: String(limit) });
+        if (cont) q.set('continue', cont);
+        if (spec.key === 'secrets') {
+          q.set('includeObject', 'Metadata');
+          const table = (await kubeGet(kc, `${collectionPath(spec)}?${q}`, tableAccept, opts.signal)) as TableResponse;
+          const typeColumn = (table.columnDefinitions ?? []).findIndex((c) => c.name.toLowerCase() === 'type');
+          for (const row of table.rows ?? []) {
+            const type = typeColumn >= 0 ? row.cells[typeColumn] : undefined;
+            items.push(sanitizeSecret({ metadata: row.object?.metadata as never }, typeof type === 'string' ? type : undefined));
+          }
+          cont = table.metadata?.continue || undefined;
+          resourceVersion = table.metadata?.resourceVersion ?? resourceVersion;
+        } else {
+          const list = (await kubeGet(kc, `${collectionPath(spec)}?${q}`, 'application/json', opts.signal)) as {
+            metadata?: { continue?: string; resourceVersion?: string };
+            items?: KubeObject[];
+          };
+          for (const item of list.items ?? []) items.push(slimObject({ ...item, apiVersion: item.apiVersion ?? (spec.group ? `${spec.group}/${spec.version}` : spec.version), kind: spec.kind }));
+          cont = list.metadata?.continue || undefined;
+          resourceVersion = list.metadata?.resourceVersion ?? resourceVersion;
+        }
+        opts.onPage?.(items.length);
+      } while (cont);
+      return { items, resourceVersion };
+    } catch (e) {
+      if (e instanceof KubeHttpError && e.status === 410 && attempt < 3) continue; // continue token expired: relist
+      throw e;
+    }
+  }
+}
+
+/** A note for a resource that could not be listed, so one broken API never fails a whole collection. */
+export function noteForListError(spec: ResourceSpec, e: unknown): CollectionNote {
+  if (e instanceof KubeHttpError && e.status === 403) {
+    return { resource: spec.key, level: 'error', message: `forbidden to list ${spec.plural}: grant the collector ClusterRole (public/collector-clusterrole.yaml)` };
+  }
+  if (e instanceof KubeHttpError && e.status === 404) return { resource: spec.key, level: 'info', message: `${spec.plural} not served by this cluster; skipped` };
+  return { resource: spec.key, level: 'error', message: `listing ${spec.plural} failed: ${e instanceof Error ? e.message : String(e)}` };
+}

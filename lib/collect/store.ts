@@ -1,0 +1,243 @@
+import pg from 'pg';
+import { poolConfigFromUrl } from '@/lib/db/url';
+import { diffInventories, type PreviousState, type TimelineChange } from './changes';
+import type { Inventory } from './inventory';
+import type { CollectionNote } from './types';
+
+type Client = pg.PoolClient | pg.Client;
+/** A Postgres type for jsonb_to_recordset's record definition (enum types by their quoted name). */
+type ColType = string;
+const BATCH = 5000;
+
+/** A database connection for the collector: plain pg, bulk statements with one JSON parameter per batch. */
+export function openStore(url: string): pg.Pool {
+  return new pg.Pool({ ...poolConfigFromUrl(url), max: 4 });
+}
+
+/**
+ * Upserts rows into a cluster-owned table keyed by (clusterId, keys…), refreshing lastSeenAt and clearing
+ * deletedAt, then marks every live row of the cluster that this sync did not see as deleted (history is
+ * kept, nothing is erased). One statement per 5,000 rows (jsonb_to_recordset: no bind-variable limit).
+ */
+async function syncClusterTable(
+  db: Client,
+  table: string,
+  clusterId: string,
+  now: Date,
+  keys: string[],
+  columns: Record<string, ColType>,
+  rows: Record<string, unknown>[],
+): Promise<void> {
+  const cols = Object.keys(columns);
+  const recordDef = cols.map((c) => `"${c}" ${columns[c]}`).join(', ');
+  const updates = cols.filter((c) => !keys.includes(c)).map((c) => `"${c}" = EXCLUDED."${c}"`);
+  for (let i = 0; i < rows.length; i += BATCH) {
+    const batch = rows.slice(i, i + BATCH);
+    await db.query(
+      `INSERT INTO "${table}" (id, "clusterId", ${cols.map((c) => `"${c}"`).join(', ')}, "firstSeenAt", "lastSeenAt", "deletedAt")
+       SELECT gen_random_uuid(), $2::uuid, ${cols.map((c) => `x."${c}"`).join(', ')}, $3, $3, NULL
+       FROM jsonb_to_recordset($1::jsonb) AS x(${recordDef})
+       ON CONFLICT ("clusterId", ${keys.map((k) => `"${k}"`).join(', ')})
+       DO UPDATE SET ${[...updates, `"lastSeenAt" = EXCLUDED."lastSeenAt"`, `"deletedAt" = NULL`].join(', ')}`,
+      [JSON.stringify(batch), clusterId, now],
+    );
+  }
+  await db.query(`UPDATE "${table}" SET "deletedAt" = $2 WHERE "clusterId" = $1 AND "deletedAt" IS NULL AND "lastSeenAt" < $2`, [clusterId, now]);
+}
+
+async function keyMap(db: Client, sql: string, params: unknown[]): Promise<Map<string, string>> {
+  const res = await db.query<{ k: string; id: string }>(sql, params);
+  return new Map(res.rows.map((r) => [r.k, r.id]));
+}
+
+const identityKeySql = `kind::text || '/' || namespace || '/' || name`;
+const workloadKeySql = `namespace || '/' || kind || '/' || name`;
+const credentialKeySql = `namespace || '/' || kind::text || '/' || name`;
+
+/** Reads what the last sync of this cluster stored, for the timeline diff. */
+async function readPrevious(db: Client, clusterId: string): Promise<PreviousState> {
+  const live = `"clusterId" = $1 AND "deletedAt" IS NULL`;
+  // One connection runs one query at a time: read sequentially.
+  const queries = [
+    () => db.query(`SELECT ${identityKeySql} AS key, kind::text AS kind FROM "Identity" WHERE ${live} AND (kind <> 'ServiceAccount' OR uid IS NOT NULL)`, [clusterId]),
+    () => db.query(`SELECT ${workloadKeySql} AS key, images, "serviceAccountName" FROM "Workload" WHERE ${live}`, [clusterId]),
+    () => db.query(
+      `SELECT c.namespace || '/' || c.kind::text || '/' || c.name AS key, c.uid, c.kind::text AS kind,
+              CASE WHEN i.id IS NULL THEN NULL ELSE i.kind::text || '/' || i.namespace || '/' || i.name END AS identity
+       FROM "Credential" c LEFT JOIN "Identity" i ON i.id = c."identityId" WHERE c."clusterId" = $1 AND c."deletedAt" IS NULL`,
+      [clusterId],
+    ),
+    () => db.query(`SELECT kind || '/' || namespace || '/' || name AS key, rules FROM "RbacRole" WHERE ${live}`, [clusterId]),
+    () => db.query(`SELECT kind || '/' || namespace || '/' || name AS key, "roleRefKind", "roleRefName", subjects FROM "RbacBinding" WHERE ${live}`, [clusterId]),
+  ];
+  const results = [];
+  for (const q of queries) results.push(await q());
+  return {
+    identities: results[0]!.rows,
+    workloads: results[1]!.rows,
+    credentials: results[2]!.rows,
+    roles: results[3]!.rows,
+    bindings: results[4]!.rows,
+  } as PreviousState;
+}
+
+export interface SaveResult {
+  changes: TimelineChange[];
+  firstSync: boolean;
+}
+
+/**
+ * Persists a cluster's inventory as of `now` in one transaction: upserts every table, soft-deletes what
+ * disappeared, replaces inferred owners, records timeline events for what changed since the last sync
+ * (none on the first sync, which is the baseline), and stores the cluster facts.
+ */
+export async function saveInventory(pool: pg.Pool, clusterId: string, inv: Inventory, now: Date, notes: CollectionNote[] = []): Promise<SaveResult> {
+  const db = await pool.connect();
+  try {
+    await db.query('BEGIN');
+    // Serialise syncs of one cluster (a watch and a manual run may overlap).
+    await db.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [clusterId]);
+    const previous = await readPrevious(db, clusterId);
+    const firstSync = (await db.query(`SELECT 1 FROM "Identity" WHERE "clusterId" = $1 LIMIT 1`, [clusterId])).rowCount === 0;
+
+    await syncClusterTable(db, 'Namespace', clusterId, now, ['name'], { name: 'text', uid: 'text', labels: 'jsonb', annotations: 'jsonb' }, inv.namespaces as never);
+    await syncClusterTable(
+      db, 'Workload', clusterId, now, ['namespace', 'kind', 'name'],
+      { namespace: 'text', kind: 'text', name: 'text', uid: 'text', serviceAccountName: 'text', automountToken: 'boolean', images: 'jsonb', labels: 'jsonb', annotations: 'jsonb', podSpecFacts: 'jsonb', podCount: 'int' },
+      inv.workloads as never,
+    );
+    await syncClusterTable(
+      db, 'Identity', clusterId, now, ['kind', 'namespace', 'name'],
+      { kind: '"IdentityKind"', namespace: 'text', name: 'text', uid: 'text', provider: 'text', builtIn: 'boolean', automountToken: 'boolean', labels: 'jsonb', annotations: 'jsonb' },
+      inv.identities.map(({ key: _k, ...r }) => r),
+    );
+    const identityIds = await keyMap(db, `SELECT ${identityKeySql} AS k, id FROM "Identity" WHERE "clusterId" = $1`, [clusterId]);
+    const workloadIds = await keyMap(db, `SELECT ${workloadKeySql} AS k, id FROM "Workload" WHERE "clusterId" = $1`, [clusterId]);
+    await syncClusterTable(
+      db, 'Credential', clusterId, now, ['namespace', 'name', 'kind'],
+      { namespace: 'text', name: 'text', kind: '"CredentialKind"', secretType: 'text', uid: 'text', identityId: 'uuid', createdInClusterAt: 'timestamptz', expiresAt: 'timestamptz', rotatedAt: 'timestamptz', metadata: 'jsonb' },
+      inv.credentials.map((c) => ({
+        namespace: c.namespace, name: c.name, kind: c.kind, secretType: c.secretType, uid: c.uid,
+        identityId: c.identity ? identityIds.get(c.identity) ?? null : null,
+        createdInClusterAt: validDate(c.createdInClusterAt), expiresAt: validDate(c.expiresAt), rotatedAt: validDate(c.rotatedAt), metadata: c.metadata,
+      })),
+    );
+    await syncClusterTable(
+      db, 'RbacRole', clusterId, now, ['kind', 'namespace', 'name'],
+      { kind: 'text', namespace: 'text', name: 'text', uid: 'text', rules: 'jsonb', aggregationRule: 'jsonb', labels: 'jsonb' },
+      inv.roles.map(({ key: _k, ...r }) => r),
+    );
+    await syncClusterTable(
+      db, 'RbacBinding', clusterId, now, ['kind', 'namespace', 'name'],
+      { kind: 'text', namespace: 'text', name: 'text', uid: 'text', roleRefKind: 'text', roleRefName: 'text', subjects: 'jsonb' },
+      inv.bindings.map(({ key: _k, ...r }) => r),
+    );
+    const credentialIds = await keyMap(db, `SELECT ${credentialKeySql} AS k, id FROM "Credential" WHERE "clusterId" = $1`, [clusterId]);
+
+    await syncLinkTable(db, 'WorkloadIdentity', ['workloadId', 'identityId'], clusterId, now, `"workloadId" IN (SELECT id FROM "Workload" WHERE "clusterId" = $1)`,
+      inv.workloadIdentities.map((w) => ({ workloadId: workloadIds.get(w.workload), identityId: identityIds.get(w.identity) })));
+    await syncLinkTable(db, 'CredentialUse', ['credentialId', 'workloadId', 'via'], clusterId, now, `"workloadId" IN (SELECT id FROM "Workload" WHERE "clusterId" = $1)`,
+      inv.credentialUses.map((u) => ({ credentialId: credentialIds.get(u.credential), workloadId: workloadIds.get(u.workload), via: u.via })));
+    await syncLinkTable(db, 'IdentityLink', ['fromId', 'toId', 'kind'], clusterId, now, `"fromId" IN (SELECT id FROM "Identity" WHERE "clusterId" = $1)`,
+      inv.identityLinks.map((l) => ({ fromId: identityIds.get(l.from), toId: identityIds.get(l.to), kind: l.kind, inferred: l.inferred, source: l.source })), ['inferred', 'source']);
+
+    await replaceInferredOwners(db, clusterId, inv, identityIds, workloadIds);
+
+    const changes = firstSync ? [] : diffInventories(previous, inv);
+    for (let i = 0; i < changes.length; i += BATCH) {
+      const batch = changes.slice(i, i + BATCH).map((c) => ({
+        kind: c.kind, summary: c.summary, details: c.details,
+        identityId: c.identity ? identityIds.get(c.identity) ?? null : null,
+        workloadId: c.workload ? workloadIds.get(c.workload) ?? null : null,
+      }));
+      await db.query(
+        `INSERT INTO "TimelineEvent" (id, "clusterId", at, kind, summary, "identityId", "workloadId", details)
+         SELECT gen_random_uuid(), $2::uuid, $3, x.kind, x.summary, x."identityId"::uuid, x."workloadId"::uuid, x.details
+         FROM jsonb_to_recordset($1::jsonb) AS x(kind text, summary text, "identityId" text, "workloadId" text, details jsonb)`,
+        [JSON.stringify(batch), clusterId, now],
+      );
+    }
+    await db.query(`UPDATE "Cluster" SET "lastSyncAt" = $2, facts = facts || $3::jsonb WHERE id = $1`, [
+      clusterId, now, JSON.stringify({ ...inv.facts, notes }),
+    ]);
+    await db.query('COMMIT');
+    return { changes, firstSync };
+  } catch (e) {
+    await db.query('ROLLBACK').catch(() => {});
+    throw e;
+  } finally {
+    db.release();
+  }
+}
+
+function validDate(v: string | null): string | null {
+  return v && !Number.isNaN(Date.parse(v)) ? new Date(v).toISOString() : null;
+}
+
+/** Like syncClusterTable for link tables whose rows belong to a cluster through a parent. */
+async function syncLinkTable(
+  db: Client, table: string, keys: string[], clusterId: string, now: Date, ownedBy: string,
+  rows: Record<string, unknown>[], extra: string[] = [],
+): Promise<void> {
+  const complete = rows.filter((r) => keys.every((k) => r[k] !== undefined && r[k] !== null));
+  const types: Record<string, string> = { via: 'text', kind: 'text', source: 'text', inferred: 'boolean' };
+  const cols = [...keys, ...extra];
+  const def = cols.map((c) => `"${c}" ${types[c] ?? 'uuid'}`).join(', ');
+  const idCol = table === 'IdentityLink' ? 'id, ' : '';
+  const idVal = table === 'IdentityLink' ? 'gen_random_uuid(), ' : '';
+  for (let i = 0; i < complete.length; i += BATCH) {
+    await db.query(
+      `INSERT INTO "${table}" (${idCol}${cols.map((c) => `"${c}"`).join(', ')}, "firstSeenAt", "lastSeenAt", "deletedAt")
+       SELECT ${idVal}${cols.map((c) => `x."${c}"`).join(', ')}, $2, $2, NULL FROM jsonb_to_recordset($1::jsonb) AS x(${def})
+       ON CONFLICT (${keys.map((k) => `"${k}"`).join(', ')}) DO UPDATE SET ${[...extra.map((c) => `"${c}" = EXCLUDED."${c}"`), `"lastSeenAt" = EXCLUDED."lastSeenAt"`, `"deletedAt" = NULL`].join(', ')}`,
+      [JSON.stringify(complete.slice(i, i + BATCH)), now],
+    );
+  }
+  await db.query(`UPDATE "${table}" SET "deletedAt" = $2 WHERE ${ownedBy} AND "deletedAt" IS NULL AND "lastSeenAt" < $2`, [clusterId, now]);
+}
+
+async function replaceInferredOwners(db: Client, clusterId: string, inv: Inventory, identityIds: Map<string, string>, workloadIds: Map<string, string>): Promise<void> {
+  await db.query(
+    `DELETE FROM "Ownership" WHERE origin = 'inferred' AND ("identityId" IN (SELECT id FROM "Identity" WHERE "clusterId" = $1) OR "workloadId" IN (SELECT id FROM "Workload" WHERE "clusterId" = $1))`,
+    [clusterId],
+  );
+  const teams = [...new Set(inv.ownerHints.map((h) => h.team))];
+  if (!teams.length) return;
+  await db.query(`INSERT INTO "Team" (id, name) SELECT gen_random_uuid(), t FROM unnest($1::text[]) AS t ON CONFLICT (name) DO NOTHING`, [teams]);
+  const teamIds = await keyMap(db, `SELECT name AS k, id FROM "Team" WHERE name = ANY($1::text[])`, [teams]);
+  const rows = inv.ownerHints.map((h) => ({
+    teamId: teamIds.get(h.team),
+    identityId: h.target.type === 'identity' ? identityIds.get(h.target.key) ?? null : null,
+    workloadId: h.target.type === 'workload' ? workloadIds.get(h.target.key) ?? null : null,
+    source: h.source,
+  }));
+  await db.query(
+    `INSERT INTO "Ownership" (id, "teamId", "identityId", "workloadId", origin, source)
+     SELECT gen_random_uuid(), x."teamId", x."identityId", x."workloadId", 'inferred', x.source
+     FROM jsonb_to_recordset($1::jsonb) AS x("teamId" uuid, "identityId" uuid, "workloadId" uuid, source text)`,
+    [JSON.stringify(rows)],
+  );
+}
+
+/** Creates the cluster row if needed and returns its id. */
+export async function ensureCluster(pool: pg.Pool, name: string, source: 'kubeconfig' | 'in_cluster' | 'import' | 'demo', server: string | null, context: string | null): Promise<string> {
+  const res = await pool.query<{ id: string }>(
+    `INSERT INTO "Cluster" (id, name, source, server, context) VALUES (gen_random_uuid(), $1, $2::"ClusterSource", $3, $4)
+     ON CONFLICT (name) DO UPDATE SET source = EXCLUDED.source, server = EXCLUDED.server, context = EXCLUDED.context RETURNING id`,
+    [name, source, server, context],
+  );
+  return res.rows[0]!.id;
+}
+
+export async function startRun(pool: pg.Pool, clusterId: string, mode: string): Promise<string> {
+  const res = await pool.query<{ id: string }>(`INSERT INTO "CollectionRun" (id, "clusterId", mode) VALUES (gen_random_uuid(), $1, $2) RETURNING id`, [clusterId, mode]);
+  return res.rows[0]!.id;
+}
+
+export async function updateRun(pool: pg.Pool, runId: string, patch: { progress?: number; counts?: Record<string, number>; errors?: CollectionNote[]; phase?: 'running' | 'succeeded' | 'partial' | 'failed'; finished?: boolean }): Promise<void> {
+  await pool.query(
+    `UPDATE "CollectionRun" SET progress = COALESCE($2, progress), counts = COALESCE($3::jsonb, counts), errors = COALESCE($4::jsonb, errors),
+       phase = COALESCE($5::"RunPhase", phase), "finishedAt" = CASE WHEN $6 THEN now() ELSE "finishedAt" END WHERE id = $1`,
+    [runId, patch.progress ?? null, patch.counts ? JSON.stringify(patch.counts) : null, patch.errors ? JSON.stringify(patch.errors) : null, patch.phase ?? null, patch.finished ?? false],
+  );
+}

@@ -1,0 +1,206 @@
+import { HttpMethod, RequestContext } from '@kubernetes/client-node';
+import type pg from 'pg';
+import { fetch } from 'undici';
+import { countSnapshot, listSnapshot, recordSnapshot } from './collect';
+import { listResource, type ClusterTarget } from './kube';
+import { applyWatchEvent, itemKey, replaceAll, type WatchEvent } from './reducer';
+import { collectionPath, resources } from './resources';
+import { sanitizeSecret, slimObject } from './sanitize';
+import { emptySnapshot, type ClusterSnapshot, type CollectionNote, type KubeObject, type ResourceSpec, type SecretMeta } from './types';
+
+type Item = KubeObject | SecretMeta;
+
+export interface WatchOptions {
+  log?: (line: string) => void;
+  signal?: AbortSignal;
+  /** Quiet time before a burst of changes is persisted (ms). */
+  debounceMs?: number;
+  /** Full relist and reconcile every this many ms. */
+  resyncMs?: number;
+  /** Server-side watch timeout; the stream is reopened after it (s). */
+  watchTimeoutSeconds?: number;
+}
+
+class Gone extends Error {}
+
+/**
+ * Keeps one cluster's inventory current: a full list, then a watch per resource from the list's
+ * resourceVersion with bookmarks. Events update the in-memory objects (a pure reducer); a burst of
+ * changes is persisted after `debounceMs` through the same normalise-and-save path as a full collection.
+ * A 410 Gone or a broken stream relists that resource and reconciles; a watchdog reopens streams that go
+ * silent; a periodic full resync catches anything missed.
+ */
+export async function watchCluster(pool: pg.Pool, target: ClusterTarget, opts: WatchOptions = {}): Promise<void> {
+  const log = opts.log ?? (() => {});
+  const debounceMs = opts.debounceMs ?? 500;
+  const timeoutSeconds = opts.watchTimeoutSeconds ?? 240;
+  const signal = opts.signal;
+  const state = new Map<keyof ClusterSnapshot, Map<string, Item>>();
+  const notes: CollectionNote[] = [];
+
+  const persist = async (mode: string) => {
+    const snapshot = emptySnapshot();
+    for (const [key, items] of state) (snapshot[key] as Item[]) = [...items.values()];
+    const outcome = await recordSnapshot(pool, { name: target.name, source: target.source, server: target.server, context: target.context }, mode, snapshot, notes, Date.now());
+    log(`${target.name}: ${mode} stored (${Object.values(countSnapshot(snapshot)).reduce((a, b) => a + b, 0)} objects, ${outcome.changes} change(s))`);
+  };
+
+  let timer: NodeJS.Timeout | undefined;
+  let saving = Promise.resolve();
+  const schedule = () => {
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => {
+      timer = undefined;
+      saving = saving.then(() => persist('watch')).catch((e) => log(`${target.name}: saving failed: ${e instanceof Error ? e.message : e}`));
+    }, debounceMs);
+  };
+
+  const initial = await listSnapshot(target);
+  notes.push(...initial.notes);
+  for (const spec of resources) state.set(spec.key, new Map((initial.snapshot[spec.key] as Item[]).map((o) => [itemKey(o), o])));
+  await persist('watch');
+
+  const relist = async (spec: ResourceSpec): Promise<string> => {
+    const result = await listResource(target.kc, spec);
+    if (replaceAll(state.get(spec.key)!, result.items)) schedule();
+    return result.resourceVersion;
+  };
+
+  const loops = resources
+    .filter((spec) => initial.resourceVersions[spec.key] !== undefined)
+    .map(async (spec) => {
+      let rv = initial.resourceVersions[spec.key]!;
+      let backoff = 500;
+      while (!signal?.aborted) {
+        try {
+          rv = await streamWatch(target, spec, rv, timeoutSeconds, signal, (event) => {
+            if (applyWatchEvent(state.get(spec.key)!, event)) schedule();
+          });
+          backoff = 500;
+        } catch (e) {
+          if (signal?.aborted) break;
+          if (e instanceof Gone) log(`${target.name}: ${spec.plural} watch expired (410); relisting`);
+          else log(`${target.name}: ${spec.plural} watch broke (${e instanceof Error ? e.message : e}); relisting in ${backoff} ms`);
+          await sleep(backoff, signal);
+          backoff = Math.min(backoff * 2, 30_000);
+          try {
+            rv = await relist(spec);
+          } catch (err) {
+            log(`${target.name}: relisting ${spec.plural} failed: ${err instanceof Error ? err.message : err}`);
+          }
+        }
+      }
+    });
+
+  const resync = setInterval(() => {
+    void (async () => {
+      for (const spec of resources) if (state.get(spec.key) && initial.resourceVersions[spec.key] !== undefined) await relist(spec).catch(() => {});
+    })();
+  }, opts.resyncMs ?? 30 * 60_000);
+  resync.unref();
+  try {
+    await Promise.all(loops);
+  } finally {
+    clearInterval(resync);
+    if (timer) {
+      clearTimeout(timer);
+      await persist('watch').catch(() => {});
+    }
+    await saving;
+  }
+}
+
+/** Watches every target until the signal aborts (or forever). */
+export async function watchClusters(pool: pg.Pool, targets: ClusterTarget[], opts: WatchOptions = {}): Promise<void> {
+  await Promise.all(targets.map((t) => watchCluster(pool, t, opts)));
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      resolve();
+    }, { once: true });
+  });
+}
+
+/**
+ * One watch stream from `rv`; returns the last resourceVersion seen when the server ends it. Throws Gone
+ * on 410. A watchdog aborts the stream when nothing (not even a bookmark) arrives for the timeout + 30 s.
+ */
+async function streamWatch(
+  target: ClusterTarget,
+  spec: ResourceSpec,
+  rv: string,
+  timeoutSeconds: number,
+  signal: AbortSignal | undefined,
+  onEvent: (e: WatchEvent<Item>) => void,
+): Promise<string> {
+  const server = target.kc.getCurrentCluster()?.server ?? '';
+  const q = new URLSearchParams({ watch: '1', resourceVersion: rv, allowWatchBookmarks: 'true', timeoutSeconds: String(timeoutSeconds) });
+  const secrets = spec.key === 'secrets';
+  if (secrets) q.set('includeObject', 'Metadata');
+  const url = `${server.replace(/\/$/, '')}${collectionPath(spec)}?${q}`;
+  const ctx = new RequestContext(url, HttpMethod.GET);
+  await target.kc.applySecurityAuthentication(ctx);
+  const controller = new AbortController();
+  const abort = () => controller.abort();
+  signal?.addEventListener('abort', abort, { once: true });
+  let watchdog: NodeJS.Timeout | undefined;
+  const feed = () => {
+    if (watchdog) clearTimeout(watchdog);
+    watchdog = setTimeout(abort, (timeoutSeconds + 30) * 1000);
+  };
+  feed();
+  try {
+    const res = await fetch(url, {
+      headers: { ...ctx.getHeaders(), Accept: secrets ? 'application/json;as=Table;g=meta.k8s.io;v=v1,application/json' : 'application/json' },
+      dispatcher: ctx.getDispatcher() as never,
+      signal: controller.signal,
+    });
+    if (res.status === 410) throw new Gone();
+    if (!res.ok || !res.body) throw new Error(`watch ${spec.plural}: HTTP ${res.status}`);
+    let buffer = '';
+    let last = rv;
+    let typeColumn = -1;
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      feed();
+      buffer += Buffer.from(chunk).toString('utf8');
+      let nl: number;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, nl).trim();
+        buffer = buffer.slice(nl + 1);
+        if (!line) continue;
+        const event = JSON.parse(line) as { type: string; object: Record<string, unknown> };
+        if (event.type === 'ERROR') {
+          if ((event.object as { code?: number }).code === 410) throw new Gone();
+          throw new Error(`watch ${spec.plural}: ${String((event.object as { message?: string }).message)}`);
+        }
+        const meta = event.object.metadata as { resourceVersion?: string } | undefined;
+        if (event.type === 'BOOKMARK') {
+          if (meta?.resourceVersion) last = meta.resourceVersion;
+          continue;
+        }
+        let item: Item;
+        if (secrets) {
+          // A Table with one row per event; the row's object is the Secret's metadata, no data.
+          const table = event.object as { columnDefinitions?: { name: string }[]; rows?: { cells: unknown[]; object?: { metadata?: Record<string, unknown> } }[] };
+          if (table.columnDefinitions?.length) typeColumn = table.columnDefinitions.findIndex((c) => c.name.toLowerCase() === 'type');
+          const row = table.rows?.[0];
+          if (!row) continue;
+          const type = typeColumn >= 0 ? row.cells[typeColumn] : undefined;
+          item = sanitizeSecret({ metadata: row.object?.metadata as never }, typeof type === 'string' ? type : undefined);
+        } else {
+          item = slimObject({ ...(event.object as unknown as KubeObject), kind: spec.kind });
+        }
+        if (item.metadata.resourceVersion) last = item.metadata.resourceVersion;
+        onEvent({ type: event.type as WatchEvent<Item>['type'], object: item });
+      }
+    }
+    return last;
+  } finally {
+    if (watchdog) clearTimeout(watchdog);
+    signal?.removeEventListener('abort', abort);
+  }
+}
