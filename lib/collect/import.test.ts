@@ -192,6 +192,43 @@ describe('readDumps: gzip, folders, YAML', () => {
     expect(r.clusterNameHint).toBeUndefined(); // "rbac" names a resource group, not a cluster
   });
 
+  it('reads a large `kubectl get -o yaml` List item by item; a broken item loses only itself', async () => {
+    const item = (i: number) =>
+      [
+        '- apiVersion: v1',
+        '  kind: ServiceAccount',
+        '  metadata:',
+        `    name: sa-${String(i).padStart(4, '0')}`,
+        '    namespace: big',
+        '    annotations:',
+        '      description: |',
+        '        a block scalar',
+        '',
+        '        with a blank line',
+      ].join('\n');
+    const items = Array.from({ length: 600 }, (_, i) => item(i));
+    items[300] = '- apiVersion: v1\n  kind: ServiceAccount\n  metadata:\n    name: "broken\n    namespace: big';
+    const text = ['apiVersion: v1', 'items:', ...items, 'kind: List', 'metadata:', '  resourceVersion: ""', ''].join('\n');
+    expect(text.length).toBeGreaterThan(64 * 1024);
+    const typed = text.replace('kind: List', 'kind: ServiceAccountList').replace(/ {2}kind: ServiceAccount\n/g, '');
+    const dir = tmpFiles({ 'all.yaml': text, 'typed.yaml': `--- # typed\n${typed}...\n` });
+    const r = await readDumps([path.join(dir, 'all.yaml')]);
+    expect(r.objects).toBe(599);
+    expect(r.snapshot.serviceAccounts[1]!.metadata.annotations).toEqual({ description: 'a block scalar\n\nwith a blank line\n' });
+    expect(r.notes).toHaveLength(1);
+    const brokenLine = 2 + 300 * 10 + 1; // apiVersion, items:, 300 items of 10 lines, then the broken item
+    expect(r.notes[0]!.message).toMatch(
+      new RegExp(`all\\.yaml: invalid YAML in item 301 at line ${brokenLine + 4}, column \\d+: .*that item was not imported`),
+    );
+    const t = await readDumps([path.join(dir, 'typed.yaml')]);
+    expect(t.objects).toBe(599);
+    expect(t.snapshot.serviceAccounts[0]).toMatchObject({
+      kind: 'ServiceAccount',
+      apiVersion: 'v1',
+      metadata: { name: 'sa-0000' },
+    });
+  });
+
   it('keeps timestamps as strings and octal modes as kubectl reads them', async () => {
     const dir = tmpFiles({
       'pod.yaml': [
@@ -229,12 +266,13 @@ describe('readDumps: bad input', () => {
   it('keeps the good documents of a YAML file with a broken one', async () => {
     const file = fixture('broken', 'mixed.yaml');
     const r = await readDumps([file]);
-    expect(names(r.snapshot.serviceAccounts)).toEqual(['audit/before-the-damage']);
+    // documents are split at their markers first, so the unterminated quote cannot swallow the next one
+    expect(names(r.snapshot.serviceAccounts)).toEqual(['audit/after-the-damage', 'audit/before-the-damage']);
     expect(r.notes).toEqual([
       {
         level: 'error',
         source: file,
-        message: `${file}: invalid YAML in document 2 at line 13, column 1: a missing closing quote or bracket (MISSING_CHAR); that document was not imported`,
+        message: `${file}: invalid YAML in document 2 at line 12, column 1: a missing closing quote or bracket (MISSING_CHAR); that document was not imported`,
       },
     ]);
   });
