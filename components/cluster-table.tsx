@@ -1,5 +1,8 @@
 import type { ClusterSummary } from '@/lib/data/list-clusters';
 
+const utc = (iso: string) => new Date(iso).toISOString().replace('T', ' ').slice(0, 19) + ' UTC';
+
+/** Per-cluster inventory size and sync status: last sync, last run's outcome, duration and problems. */
 export function ClusterTable({ clusters }: { clusters: ClusterSummary[] }) {
   return (
     <table className="data" data-testid="cluster-table">
@@ -15,13 +18,30 @@ export function ClusterTable({ clusters }: { clusters: ClusterSummary[] }) {
       </thead>
       <tbody>
         {clusters.map((c) => (
-          <tr key={c.id}>
+          <tr key={c.id} data-testid={`cluster-row-${c.name}`}>
             <td>{c.name}</td>
             <td>{c.source}</td>
             <td>{c.identities}</td>
             <td>{c.workloads}</td>
-            <td>{c.lastSyncAt ? new Date(c.lastSyncAt).toISOString().replace('T', ' ').slice(0, 19) + ' UTC' : <span className="muted">never</span>}</td>
-            <td>{c.lastRunPhase ?? <span className="muted">—</span>}</td>
+            <td>{c.lastSyncAt ? utc(c.lastSyncAt) : <span className="muted">never</span>}</td>
+            <td>
+              {c.lastRunPhase ? (
+                <>
+                  <span className={`pill pill-${c.lastRunPhase === 'succeeded' ? 'ok' : c.lastRunPhase === 'failed' ? 'down' : 'degraded'}`}>{c.lastRunPhase}</span>
+                  {c.lastRunSeconds !== null && <span className="muted"> in {c.lastRunSeconds.toFixed(1)} s</span>}
+                  {c.lastRunProblems.length > 0 && (
+                    <ul className="problems">
+                      {c.lastRunProblems.slice(0, 5).map((p) => (
+                        <li key={p}>{p}</li>
+                      ))}
+                      {c.lastRunProblems.length > 5 && <li className="muted">and {c.lastRunProblems.length - 5} more</li>}
+                    </ul>
+                  )}
+                </>
+              ) : (
+                <span className="muted">—</span>
+              )}
+            </td>
           </tr>
         ))}
       </tbody>

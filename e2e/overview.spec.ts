@@ -1,6 +1,8 @@
+import { loadDemoData } from '@/lib/demo/load';
 import { expect, test } from './fixtures';
 
-test.describe('first visit', () => {
+// One database for the whole run: first as a new install finds it, then with the demo dataset loaded.
+test.describe.serial('overview', () => {
   test('an empty database shows an honest empty state that says how to add a cluster', async ({ visit }) => {
     const page = await visit('/', 'overview-empty');
     await expect(page.getByRole('heading', { name: 'No cluster has been collected yet' })).toBeVisible();
@@ -20,5 +22,17 @@ test.describe('first visit', () => {
     expect(body.migrations.pending).toEqual([]);
     expect(typeof body.version).toBe('string');
     expect(JSON.stringify(body)).not.toContain('postgresql://');
+  });
+
+  test('after the demo dataset is loaded, the overview lists the cluster with its sync status', async ({ visit }) => {
+    expect(await loadDemoData(process.env.NHI_E2E_DATABASE_URL!, () => {})).toBe(true);
+    const page = await visit('/', 'overview-demo');
+    const row = page.getByTestId('cluster-row-demo-cluster');
+    await expect(row).toBeVisible();
+    await expect(row).toContainText('demo');
+    await expect(row).toContainText('succeeded');
+    const cells = await row.locator('td').allTextContents();
+    expect(Number(cells[2])).toBeGreaterThan(100); // identities
+    expect(Number(cells[3])).toBeGreaterThan(50); // workloads
   });
 });

@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { describeError } from '@/lib/errors';
 import { version } from '@/lib/version';
-import { registerCollectCommands } from './commands/collect';
+import { registerCollectCommands, registerImportCommand } from './commands/collect';
 import { registerDbCommands } from './commands/db';
 import { registerInventoryCommands } from './commands/inventory';
 import { registerDemoCommand, registerWebCommands } from './commands/web';
@@ -16,6 +16,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerDbCommands(program);
   registerCollectCommands(program);
+  registerImportCommand(program);
   registerInventoryCommands(program);
   registerWebCommands(program);
   registerDemoCommand(program, loadDemoData);

@@ -2,7 +2,8 @@ import type { BindingRec, CredentialRec, IdentityRec, Inventory, RoleRec, Worklo
 
 /** What the previous sync left in the database, as far as timeline events need it. */
 export interface PreviousState {
-  identities: Pick<IdentityRec, 'key' | 'kind'>[];
+  /** uid is null for ServiceAccounts only referenced (by a binding or a pod), not present as objects. */
+  identities: Pick<IdentityRec, 'key' | 'kind' | 'uid'>[];
   workloads: Pick<WorkloadRec, 'key' | 'images' | 'serviceAccountName'>[];
   credentials: Pick<CredentialRec, 'key' | 'uid' | 'kind' | 'identity'>[];
   roles: Pick<RoleRec, 'key' | 'rules'>[];
@@ -29,7 +30,7 @@ const saKeyOf = (s: { kind: string; name: string; namespace?: string }, bindingN
 export function diffInventories(prev: PreviousState, next: Inventory): TimelineChange[] {
   const out: TimelineChange[] = [];
 
-  const prevSa = new Set(prev.identities.filter((i) => i.kind === 'ServiceAccount').map((i) => i.key));
+  const prevSa = new Set(prev.identities.filter((i) => i.kind === 'ServiceAccount' && i.uid).map((i) => i.key));
   const nextSa = new Set(next.identities.filter((i) => i.kind === 'ServiceAccount' && i.uid).map((i) => i.key));
   for (const key of nextSa) if (!prevSa.has(key)) out.push({ kind: 'sa.created', summary: `ServiceAccount ${key.slice('ServiceAccount/'.length)} created`, identity: key, details: {} });
   for (const key of prevSa) {

@@ -95,3 +95,29 @@ export async function collectOnce(pool: pg.Pool, target: ClusterTarget, onProgre
   const outcome = await recordSnapshot(pool, { name: target.name, source: target.source, server: target.server, context: target.context }, 'once', snapshot, notes, started);
   return { ...outcome, snapshot, resourceVersions };
 }
+
+/** Imports dump files (kubectl get -o json/yaml, folders, gzip) as one collection run of `clusterName`. */
+export async function importDumps(
+  pool: pg.Pool,
+  paths: string[],
+  opts: { clusterName?: string; source?: 'import' | 'demo'; onFile?: (p: { path: string; index: number; total: number }) => void; now?: Date } = {},
+): Promise<Omit<CollectOutcome, 'snapshot' | 'resourceVersions'> & { files: number; skipped: Record<string, number>; cluster: string }> {
+  const started = Date.now();
+  const { readDumps } = await import('./import');
+  const dump = await readDumps(paths, { onFile: opts.onFile });
+  if (dump.objects === 0) {
+    const why = dump.notes.filter((n) => n.level === 'error').map((n) => n.message).join('; ');
+    throw new Error(`nothing to import from ${paths.join(', ')}${why ? `: ${why}` : ''}`);
+  }
+  const cluster = opts.clusterName ?? dump.clusterNameHint ?? 'imported';
+  const outcome = await recordSnapshot(
+    pool,
+    { name: cluster, source: opts.source ?? 'import', server: null, context: null },
+    'import',
+    dump.snapshot,
+    dump.notes,
+    started,
+    opts.now,
+  );
+  return { ...outcome, files: dump.files, skipped: dump.skipped, cluster };
+}

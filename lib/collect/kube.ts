@@ -1,5 +1,5 @@
 import { HttpMethod, KubeConfig, RequestContext } from '@kubernetes/client-node';
-import { fetch } from 'undici';
+import { fetch, type Dispatcher } from 'undici';
 import { collectionPath } from './resources';
 import { sanitizeSecret, slimObject } from './sanitize';
 import type { CollectionNote, KubeObject, ResourceSpec, SecretMeta } from './types';
@@ -53,14 +53,45 @@ export class KubeHttpError extends Error {
   }
 }
 
-/** A GET against the API server with the kubeconfig's credentials and TLS settings. */
-export async function kubeGet(kc: KubeConfig, path: string, accept = 'application/json', signal?: AbortSignal): Promise<unknown> {
-  const server = kc.getCurrentCluster()?.server;
-  if (!server) throw new Error('the kubeconfig context has no cluster server');
-  const url = server.replace(/\/$/, '') + path;
+/** One connection pool per KubeConfig, with the context/cluster/user it was made for. */
+const dispatchers = new WeakMap<KubeConfig, { key: string; dispatcher: Dispatcher | undefined }>();
+
+/**
+ * Headers and dispatcher for one request to the current cluster of `kc`. Authentication runs for every
+ * request (a token file or exec plugin may hand out a new token), but the connection pool is reused:
+ * @kubernetes/client-node 2.0.1 builds a new undici Agent on each applySecurityAuthentication, which
+ * would mean a new TCP connection and TLS handshake per request. The first request's dispatcher is kept
+ * per KubeConfig and replaced (the old one closed once idle) when the current context, cluster or user
+ * changes. Not covered: client certificates that an exec plugin rotates under the same user name.
+ */
+export async function kubeRequest(kc: KubeConfig, url: string): Promise<{ headers: Record<string, string>; dispatcher: Dispatcher | undefined }> {
   const ctx = new RequestContext(url, HttpMethod.GET);
   await kc.applySecurityAuthentication(ctx);
-  const res = await fetch(url, { headers: { ...ctx.getHeaders(), Accept: accept }, dispatcher: ctx.getDispatcher() as never, signal });
+  const cluster = kc.getCurrentCluster();
+  const key = JSON.stringify([kc.getCurrentContext(), cluster?.name, cluster?.server, kc.getCurrentUser()?.name]);
+  let entry = dispatchers.get(kc);
+  if (!entry || entry.key !== key) {
+    const previous = entry?.dispatcher;
+    entry = { key, dispatcher: ctx.getDispatcher() };
+    dispatchers.set(kc, entry);
+    // close() lets requests in flight on the old pool finish first.
+    if (previous) void previous.close().catch(() => {});
+  }
+  return { headers: ctx.getHeaders(), dispatcher: entry.dispatcher };
+}
+
+/** The API server URL of `path` on the current cluster of `kc`. */
+export function kubeUrl(kc: KubeConfig, path: string): string {
+  const server = kc.getCurrentCluster()?.server;
+  if (!server) throw new Error('the kubeconfig context has no cluster server');
+  return server.replace(/\/$/, '') + path;
+}
+
+/** A GET against the API server with the kubeconfig's credentials and TLS settings. */
+export async function kubeGet(kc: KubeConfig, path: string, accept = 'application/json', signal?: AbortSignal): Promise<unknown> {
+  const url = kubeUrl(kc, path);
+  const { headers, dispatcher } = await kubeRequest(kc, url);
+  const res = await fetch(url, { headers: { ...headers, Accept: accept }, dispatcher, signal });
   const text = await res.text();
   if (!res.ok) {
     let reason: string | undefined;

@@ -440,7 +440,9 @@ export function normalize(snapshot: ClusterSnapshot, opts: NormalizeOptions = {}
     if (!template) continue;
     for (const w of workloads.values()) {
       const nsLabels = namespaceMeta.get(w.namespace)?.labels ?? {};
-      const podMeta = podTemplates.get(w.key) ?? podTemplateMeta(index.get(`${w.kind}/${w.namespace}/${w.name}`) ?? { metadata: { name: w.name } });
+      const owner = index.get(`${w.kind}/${w.namespace}/${w.name}`);
+      // The pod template's labels are what SPIRE matches; a bare pod (or a missing controller) uses a real pod's.
+      const podMeta = owner && owner.kind !== 'Pod' ? podTemplateMeta(owner) : podTemplates.get(w.key) ?? { name: w.name };
       const podLabels = podMeta.labels ?? {};
       if (!selectorMatches(spec.namespaceSelector, { ...nsLabels, 'kubernetes.io/metadata.name': w.namespace })) continue;
       if (!selectorMatches(spec.podSelector, podLabels)) continue;

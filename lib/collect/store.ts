@@ -59,7 +59,7 @@ async function readPrevious(db: Client, clusterId: string): Promise<PreviousStat
   const live = `"clusterId" = $1 AND "deletedAt" IS NULL`;
   // One connection runs one query at a time: read sequentially.
   const queries = [
-    () => db.query(`SELECT ${identityKeySql} AS key, kind::text AS kind FROM "Identity" WHERE ${live} AND (kind <> 'ServiceAccount' OR uid IS NOT NULL)`, [clusterId]),
+    () => db.query(`SELECT ${identityKeySql} AS key, kind::text AS kind, uid FROM "Identity" WHERE ${live}`, [clusterId]),
     () => db.query(`SELECT ${workloadKeySql} AS key, images, "serviceAccountName" FROM "Workload" WHERE ${live}`, [clusterId]),
     () => db.query(
       `SELECT c.namespace || '/' || c.kind::text || '/' || c.name AS key, c.uid, c.kind::text AS kind,

@@ -1,8 +1,7 @@
-import { HttpMethod, RequestContext } from '@kubernetes/client-node';
 import type pg from 'pg';
 import { fetch } from 'undici';
 import { countSnapshot, listSnapshot, recordSnapshot } from './collect';
-import { listResource, type ClusterTarget } from './kube';
+import { kubeRequest, kubeUrl, listResource, type ClusterTarget } from './kube';
 import { applyWatchEvent, itemKey, replaceAll, type WatchEvent } from './reducer';
 import { collectionPath, resources } from './resources';
 import { sanitizeSecret, slimObject } from './sanitize';
@@ -137,13 +136,12 @@ async function streamWatch(
   signal: AbortSignal | undefined,
   onEvent: (e: WatchEvent<Item>) => void,
 ): Promise<string> {
-  const server = target.kc.getCurrentCluster()?.server ?? '';
   const q = new URLSearchParams({ watch: '1', resourceVersion: rv, allowWatchBookmarks: 'true', timeoutSeconds: String(timeoutSeconds) });
   const secrets = spec.key === 'secrets';
   if (secrets) q.set('includeObject', 'Metadata');
-  const url = `${server.replace(/\/$/, '')}${collectionPath(spec)}?${q}`;
-  const ctx = new RequestContext(url, HttpMethod.GET);
-  await target.kc.applySecurityAuthentication(ctx);
+  const url = kubeUrl(target.kc, `${collectionPath(spec)}?${q}`);
+  // Fresh credentials per stream, the KubeConfig's shared connection pool.
+  const { headers, dispatcher } = await kubeRequest(target.kc, url);
   const controller = new AbortController();
   const abort = () => controller.abort();
   signal?.addEventListener('abort', abort, { once: true });
@@ -155,8 +153,8 @@ async function streamWatch(
   feed();
   try {
     const res = await fetch(url, {
-      headers: { ...ctx.getHeaders(), Accept: secrets ? 'application/json;as=Table;g=meta.k8s.io;v=v1,application/json' : 'application/json' },
-      dispatcher: ctx.getDispatcher() as never,
+      headers: { ...headers, Accept: secrets ? 'application/json;as=Table;g=meta.k8s.io;v=v1,application/json' : 'application/json' },
+      dispatcher,
       signal: controller.signal,
     });
     if (res.status === 410) throw new Gone();

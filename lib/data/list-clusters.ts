@@ -8,6 +8,10 @@ export interface ClusterSummary {
   identities: number;
   workloads: number;
   lastRunPhase: string | null;
+  lastRunAt: string | null;
+  lastRunSeconds: number | null;
+  /** Problems the last run recorded (APIs it could not list, files it could not read). */
+  lastRunProblems: string[];
 }
 
 /** Every cluster with its identity and workload counts (live objects only) and its latest collection run. */
@@ -17,7 +21,7 @@ export async function listClusters(): Promise<ClusterSummary[]> {
     orderBy: { name: 'asc' },
     include: {
       _count: { select: { identities: { where: { deletedAt: null } }, workloads: { where: { deletedAt: null } } } },
-      collectionRuns: { orderBy: { startedAt: 'desc' }, take: 1, select: { phase: true } },
+      collectionRuns: { orderBy: { startedAt: 'desc' }, take: 1, select: { phase: true, startedAt: true, finishedAt: true, errors: true } },
     },
   });
   return clusters.map((c) => ({
@@ -28,5 +32,15 @@ export async function listClusters(): Promise<ClusterSummary[]> {
     identities: c._count.identities,
     workloads: c._count.workloads,
     lastRunPhase: c.collectionRuns[0]?.phase ?? null,
+    lastRunAt: c.collectionRuns[0]?.startedAt.toISOString() ?? null,
+    lastRunSeconds: c.collectionRuns[0]?.finishedAt ? (c.collectionRuns[0].finishedAt.getTime() - c.collectionRuns[0].startedAt.getTime()) / 1000 : null,
+    lastRunProblems: problemsOf(c.collectionRuns[0]?.errors),
   }));
+}
+
+function problemsOf(errors: unknown): string[] {
+  if (!Array.isArray(errors)) return [];
+  return errors
+    .filter((e): e is { level: string; message: string } => typeof e === 'object' && e !== null && 'message' in e && (e as { level?: string }).level !== 'info')
+    .map((e) => `${e.level}: ${e.message}`);
 }

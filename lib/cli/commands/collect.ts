@@ -1,6 +1,6 @@
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
-import { collectOnce, type Progress } from '@/lib/collect/collect';
+import { collectOnce, importDumps, type Progress } from '@/lib/collect/collect';
 import { resolveTargets } from '@/lib/collect/kube';
 import { openStore } from '@/lib/collect/store';
 import { resolveDatabase } from '@/lib/db/embedded';
@@ -74,6 +74,41 @@ export function registerCollectCommands(program: Command): void {
         }
         if (opts.json) console.log(JSON.stringify(outcomes, null, 2));
         if (outcomes.some((o) => o.phase !== 'succeeded')) process.exitCode = 2;
+      } finally {
+        await pool.end();
+        await database.stop();
+      }
+    });
+}
+
+export function registerImportCommand(program: Command): void {
+  program
+    .command('import')
+    .description('Import `kubectl get … -o json|yaml` dumps (files, folders, .gz; "-" for stdin) as one cluster. Secret values in dumps are dropped before anything is stored.')
+    .argument('<paths...>', 'files or folders')
+    .option('--cluster <name>', 'the cluster name to file the dump under (default: the folder or file name)')
+    .option('--json', 'print the outcome as JSON')
+    .action(async (paths: string[], opts: { cluster?: string; json?: boolean }) => {
+      if (opts.cluster !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._:@-]{0,252}$/.test(opts.cluster)) {
+        throw new Error(`--cluster must be a name of letters, digits and . _ : @ - (got "${opts.cluster}")`);
+      }
+      const database = await resolveDatabase();
+      const pool = openStore(database.url);
+      try {
+        await preflight(database.url);
+        const outcome = await importDumps(pool, paths, {
+          clusterName: opts.cluster,
+          onFile: opts.json ? undefined : (p) => process.stderr.isTTY && process.stderr.write(`\rreading ${p.index}/${p.total} files`),
+        });
+        if (process.stderr.isTTY && !opts.json) process.stderr.write('\n');
+        if (opts.json) console.log(JSON.stringify(outcome, null, 2));
+        else {
+          const total = Object.values(outcome.counts).reduce((a, b) => a + b, 0);
+          console.log(`${outcome.cluster}: ${outcome.phase}, ${total} objects from ${outcome.files} file(s) in ${outcome.seconds.toFixed(1)} s, ${outcome.changes} change(s) recorded`);
+          for (const [kind, n] of Object.entries(outcome.skipped)) console.log(`  skipped ${n} ${kind} (not part of the inventory)`);
+          for (const n of outcome.notes.filter((n) => n.level !== 'info')) console.log(`  ${n.level}: ${n.message}`);
+        }
+        if (outcome.phase !== 'succeeded') process.exitCode = 2;
       } finally {
         await pool.end();
         await database.stop();

@@ -94,13 +94,15 @@ export function registerWebCommands(program: Command): void {
     });
 }
 
-export function registerDemoCommand(program: Command, loadDemo: (databaseUrl: string) => Promise<void>): void {
+export function registerDemoCommand(program: Command, loadDemo: (databaseUrl: string) => Promise<unknown>): void {
   program
     .command('demo')
     .description('Run the demo: database (embedded unless DATABASE_URL is set), migrations, bundled demo data, web app on :3000.')
     .option('-p, --port <port>', 'TCP port', process.env.PORT ?? '3000')
     .option('-H, --hostname <host>', 'address to listen on', '127.0.0.1')
     .action(async (opts: WebOptions) => {
-      process.exitCode = await startWeb({ ...opts, migrate: true }, (db) => loadDemo(db.url));
+      process.exitCode = await startWeb({ ...opts, migrate: true }, async (db) => {
+        await loadDemo(db.url);
+      });
     });
 }

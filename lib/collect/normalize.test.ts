@@ -1,0 +1,133 @@
+import { describe, expect, it } from 'vitest';
+import { normalize, topOwner } from './normalize';
+import { emptySnapshot, type ClusterSnapshot, type KubeObject } from './types';
+
+const meta = (name: string, namespace = 'shop', extra: Partial<KubeObject['metadata']> = {}) => ({ name, namespace, uid: `uid-${namespace}-${name}`, ...extra });
+
+function shop(): ClusterSnapshot {
+  const s = emptySnapshot();
+  s.namespaces.push({ kind: 'Namespace', metadata: { name: 'shop', labels: { team: 'payments' } } });
+  s.serviceAccounts.push(
+    { kind: 'ServiceAccount', metadata: meta('api', 'shop', { annotations: { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::111122223333:role/api' } }), imagePullSecrets: [{ name: 'registry' }] },
+    { kind: 'ServiceAccount', metadata: meta('batch'), automountServiceAccountToken: false },
+    { kind: 'ServiceAccount', metadata: meta('generic-garbage-collector', 'kube-system') },
+  );
+  s.secrets.push(
+    { apiVersion: 'v1', kind: 'Secret', metadata: meta('db'), type: 'Opaque' },
+    { apiVersion: 'v1', kind: 'Secret', metadata: meta('registry'), type: 'kubernetes.io/dockerconfigjson' },
+    { apiVersion: 'v1', kind: 'Secret', metadata: meta('api-token', 'shop', { annotations: { 'kubernetes.io/service-account.name': 'api' } }), type: 'kubernetes.io/service-account-token' },
+  );
+  const template = {
+    metadata: { labels: { app: 'api' } },
+    spec: {
+      serviceAccountName: 'api',
+      containers: [{ name: 'api', image: 'shop/api:1.2', env: [{ name: 'PW', valueFrom: { secretKeyRef: { name: 'db', key: 'pw' } } }] }],
+      volumes: [
+        { name: 'vault', projected: { sources: [{ serviceAccountToken: { audience: 'vault', expirationSeconds: 600, path: 't' } }] } },
+        { name: 'gone', secret: { secretName: 'missing-secret' } },
+      ],
+    },
+  };
+  s.deployments.push({ kind: 'Deployment', metadata: meta('api'), spec: { template } });
+  s.replicaSets.push({ kind: 'ReplicaSet', metadata: meta('api-7d9', 'shop', { ownerReferences: [{ kind: 'Deployment', name: 'api', controller: true }] }), spec: { template } });
+  s.pods.push(
+    { kind: 'Pod', metadata: meta('api-7d9-a', 'shop', { ownerReferences: [{ kind: 'ReplicaSet', name: 'api-7d9', controller: true }] }), spec: template.spec },
+    { kind: 'Pod', metadata: meta('api-7d9-b', 'shop', { ownerReferences: [{ kind: 'ReplicaSet', name: 'api-7d9', controller: true }] }), spec: template.spec },
+    { kind: 'Pod', metadata: meta('report-28-x', 'shop', { ownerReferences: [{ kind: 'Job', name: 'report-28', controller: true }] }), spec: { serviceAccountName: 'batch', containers: [{ name: 'r', image: 'shop/report:3' }] } },
+    { kind: 'Pod', metadata: meta('debug'), spec: { containers: [{ name: 'd', image: 'busybox', securityContext: { privileged: true } }], hostPID: true } },
+  );
+  s.jobs.push({ kind: 'Job', metadata: meta('report-28', 'shop', { ownerReferences: [{ kind: 'CronJob', name: 'report', controller: true }] }) });
+  s.cronJobs.push({ kind: 'CronJob', metadata: meta('report'), spec: { jobTemplate: { spec: { template: { spec: { serviceAccountName: 'batch', containers: [{ name: 'r', image: 'shop/report:3' }] } } } } } });
+  s.clusterRoleBindings.push({ kind: 'ClusterRoleBinding', metadata: { name: 'system:controller:generic-garbage-collector' }, roleRef: { kind: 'ClusterRole', name: 'system:controller:generic-garbage-collector' }, subjects: [{ kind: 'ServiceAccount', name: 'generic-garbage-collector', namespace: 'kube-system' }] });
+  s.roleBindings.push({ kind: 'RoleBinding', metadata: meta('ops'), roleRef: { kind: 'ClusterRole', name: 'edit' }, subjects: [{ kind: 'Group', name: 'ops' }, { kind: 'ServiceAccount', name: 'ghost' }] });
+  return s;
+}
+
+describe('normalize', () => {
+  const inv = normalize(shop());
+
+  it('resolves pods to their top-level workload through ReplicaSets and Jobs', () => {
+    expect(inv.workloads.map((w) => [w.key, w.serviceAccountName, w.podCount])).toEqual([
+      ['shop/CronJob/report', 'batch', 1],
+      ['shop/Deployment/api', 'api', 2],
+      ['shop/Pod/debug', 'default', 1],
+    ]);
+    expect(inv.workloads.find((w) => w.name === 'debug')!.podSpecFacts).toEqual({ hostPID: true, privilegedContainers: ['d'] });
+    expect(inv.workloads.find((w) => w.name === 'api')!.podSpecFacts.missingSecrets).toEqual(['missing-secret']);
+  });
+
+  it('finds the nearest known owner when an intermediate one was not collected', () => {
+    const index = new Map<string, KubeObject>();
+    expect(topOwner({ kind: 'Pod', metadata: meta('p', 'shop', { ownerReferences: [{ kind: 'ReplicaSet', name: 'rs-1', controller: true }] }) }, index)).toEqual({ kind: 'ReplicaSet', name: 'rs-1' });
+  });
+
+  it('classifies credentials by Secret type and links them to identities and the workloads that use them', () => {
+    expect(inv.credentials.map((c) => [c.key, c.identity])).toEqual([
+      ['shop/ImagePullSecret/registry', null],
+      ['shop/LegacyServiceAccountToken/api-token', 'ServiceAccount/shop/api'],
+      ['shop/OpaqueSecret/db', null],
+      ['shop/ProjectedToken/Deployment/api/automount', 'ServiceAccount/shop/api'],
+      ['shop/ProjectedToken/Deployment/api/vault', 'ServiceAccount/shop/api'],
+      ['shop/ProjectedToken/Pod/debug/automount', 'ServiceAccount/shop/default'],
+    ]);
+    expect(inv.credentials.find((c) => c.name === 'Deployment/api/vault')!.metadata).toEqual({ audience: 'vault', expirationSeconds: 600, path: 't', volume: 'vault' });
+    expect(inv.credentialUses.filter((u) => u.workload === 'shop/Deployment/api').map((u) => [u.credential, u.via])).toEqual([
+      ['shop/ImagePullSecret/registry', 'serviceAccountImagePullSecret'],
+      ['shop/OpaqueSecret/db', 'env'],
+      ['shop/ProjectedToken/Deployment/api/automount', 'automount'],
+      ['shop/ProjectedToken/Deployment/api/vault', 'projectedVolume'],
+    ]);
+    // automountServiceAccountToken: false on the SA means no automounted token for the CronJob.
+    expect(inv.credentialUses.some((u) => u.workload === 'shop/CronJob/report')).toBe(false);
+  });
+
+  it('records identities: ServiceAccounts, binding subjects, cloud and SPIFFE identities, built-ins', () => {
+    expect(inv.identities.map((i) => [i.key, i.builtIn])).toEqual([
+      ['CloudIdentity//arn:aws:iam::111122223333:role/api', false],
+      ['Group//ops', false],
+      ['ServiceAccount/kube-system/generic-garbage-collector', true],
+      ['ServiceAccount/shop/api', false],
+      ['ServiceAccount/shop/batch', false],
+      ['ServiceAccount/shop/default', false],
+      ['ServiceAccount/shop/ghost', false],
+      ['SpiffeId//spiffe://cluster.local/ns/shop/sa/api', false],
+      ['SpiffeId//spiffe://cluster.local/ns/shop/sa/batch', false],
+      ['SpiffeId//spiffe://cluster.local/ns/shop/sa/default', false],
+    ]);
+    expect(inv.identityLinks.filter((l) => l.from === 'ServiceAccount/shop/api')).toEqual([
+      { from: 'ServiceAccount/shop/api', to: 'CloudIdentity//arn:aws:iam::111122223333:role/api', kind: 'aws-irsa', inferred: false, source: 'annotation eks.amazonaws.com/role-arn' },
+      { from: 'ServiceAccount/shop/api', to: 'SpiffeId//spiffe://cluster.local/ns/shop/sa/api', kind: 'spiffe', inferred: true, source: 'convention spiffe://<trust-domain>/ns/<namespace>/sa/<name>' },
+    ]);
+  });
+
+  it('takes SPIFFE IDs from ClusterSPIFFEID templates whose selectors match', () => {
+    const s = shop();
+    s.clusterSpiffeIds.push({
+      kind: 'ClusterSPIFFEID',
+      metadata: { name: 'shop-apps' },
+      spec: { spiffeIDTemplate: 'spiffe://{{ .TrustDomain }}/team/payments/{{ .PodSpec.ServiceAccountName }}', podSelector: { matchLabels: { app: 'api' } } },
+    });
+    const links = normalize(s, { trustDomain: 'prod.example' }).identityLinks.filter((l) => l.kind === 'spiffe');
+    expect(links.find((l) => l.from === 'ServiceAccount/shop/api')).toEqual({
+      from: 'ServiceAccount/shop/api', to: 'SpiffeId//spiffe://prod.example/team/payments/api', kind: 'spiffe', inferred: false, source: 'ClusterSPIFFEID shop-apps',
+    });
+    expect(links.find((l) => l.from === 'ServiceAccount/shop/batch')!.inferred).toBe(true);
+  });
+
+  it('infers owners from labels, falling back to the namespace', () => {
+    expect(inv.ownerHints.map((h) => [h.target.key, h.team, h.source])).toEqual([
+      ['ServiceAccount/shop/api', 'payments', 'namespace shop label team'],
+      ['ServiceAccount/shop/batch', 'payments', 'namespace shop label team'],
+      ['shop/CronJob/report', 'payments', 'namespace shop label team'],
+      ['shop/Deployment/api', 'payments', 'namespace shop label team'],
+      ['shop/Pod/debug', 'payments', 'namespace shop label team'],
+    ]);
+  });
+
+  it('is deterministic', () => {
+    const s = shop();
+    s.pods.reverse();
+    s.secrets.reverse();
+    expect(normalize(s)).toEqual(inv);
+  });
+});
