@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { resources } from './resources';
 import { listResource, noteForListError, servedResources, type ClusterTarget } from './kube';
 import { normalize } from './normalize';
+import { updateReach, type ReachUpdate } from './reach-store';
 import { ensureCluster, saveInventory, startRun, updateRun } from './store';
 import { emptySnapshot, type ClusterSnapshot, type CollectionNote, type KubeObject, type ResourceKey } from './types';
 
@@ -22,6 +23,7 @@ export interface CollectOutcome {
   snapshot: ClusterSnapshot;
   resourceVersions: Partial<Record<ResourceKey, string>>;
   changes: number;
+  reach: ReachUpdate;
   seconds: number;
 }
 
@@ -78,9 +80,10 @@ export async function recordSnapshot(
   try {
     const inventory = normalize(snapshot);
     const saved = await saveInventory(pool, clusterId, inventory, now, notes);
+    const reach = await updateReach(pool, clusterId, snapshot, now);
     const phase = notes.some((n) => n.level === 'error') ? 'partial' : 'succeeded';
     await updateRun(pool, runId, { progress: 1, counts, errors: notes, phase, finished: true });
-    return { clusterId, runId, phase, counts, notes, changes: saved.changes.length, seconds: (Date.now() - started) / 1000 };
+    return { clusterId, runId, phase, counts, notes, changes: saved.changes.length, reach, seconds: (Date.now() - started) / 1000 };
   } catch (e) {
     const failure: CollectionNote = { level: 'error', message: `saving the inventory failed: ${e instanceof Error ? e.message : String(e)}` };
     await updateRun(pool, runId, { counts, errors: [...notes, failure], phase: 'failed', finished: true });

@@ -1,0 +1,89 @@
+import type pg from 'pg';
+import { buildIndex } from '@/lib/rbac/rbac-index';
+import { snapshotFromObjects } from '@/lib/rbac/load';
+import { escalationFingerprint, materializeEscalation, materializeReach } from '@/lib/rbac/materialize';
+import type { ClusterSnapshot } from './types';
+
+export interface ReachUpdate {
+  identities: number;
+  recomputed: number;
+  escalationRecomputed: boolean;
+  seconds: number;
+}
+
+const BATCH = 2000;
+
+/**
+ * Materialises RBAC reach for a cluster after its inventory was saved: builds the pure index from the
+ * collected objects, recomputes reach only for identities whose fingerprint changed, and the escalation
+ * paths only when an input of the escalation graph changed. Rows follow the Identity rows by key.
+ */
+export async function updateReach(pool: pg.Pool, clusterId: string, snapshot: ClusterSnapshot, now: Date): Promise<ReachUpdate> {
+  const started = Date.now();
+  const objects = [
+    ...snapshot.roles, ...snapshot.clusterRoles, ...snapshot.roleBindings, ...snapshot.clusterRoleBindings,
+    ...snapshot.serviceAccounts, ...snapshot.secrets, ...snapshot.pods, ...snapshot.nodes, ...snapshot.namespaces,
+    ...snapshot.deployments, ...snapshot.statefulSets, ...snapshot.daemonSets, ...snapshot.cronJobs, ...snapshot.jobs,
+    ...snapshot.replicaSets, ...snapshot.replicationControllers,
+  ];
+  const index = buildIndex(snapshotFromObjects(objects).snapshot);
+
+  const previous = await pool.query<{ key: string; fingerprint: string }>(
+    `SELECT i.kind::text || '/' || i.namespace || '/' || i.name AS key, r.fingerprint
+     FROM "IdentityReach" r JOIN "Identity" i ON i.id = r."identityId" WHERE r."clusterId" = $1`,
+    [clusterId],
+  );
+  const { changed, unchanged } = materializeReach(index, new Map(previous.rows.map((r) => [r.key, r.fingerprint])));
+
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    for (let i = 0; i < changed.length; i += BATCH) {
+      const rows = changed.slice(i, i + BATCH).map((r) => ({
+        key: r.identityKey, fingerprint: r.fingerprint, namespaces: r.namespaces, allNamespaces: r.allNamespaces,
+        capabilities: r.capabilities, bindings: r.bindings, capabilityCount: r.capabilities.filter((c) => c.effective).length, maxSeverity: r.maxSeverity,
+      }));
+      await client.query(
+        `INSERT INTO "IdentityReach" ("identityId", "clusterId", fingerprint, namespaces, "allNamespaces", capabilities, bindings, "capabilityCount", "maxSeverity", "computedAt")
+         SELECT i.id, $2::uuid, x.fingerprint, ARRAY(SELECT jsonb_array_elements_text(x.namespaces)), x."allNamespaces", x.capabilities, x.bindings, x."capabilityCount", x."maxSeverity"::"Severity", $3
+         FROM jsonb_to_recordset($1::jsonb) AS x(key text, fingerprint text, namespaces jsonb, "allNamespaces" boolean, capabilities jsonb, bindings jsonb, "capabilityCount" int, "maxSeverity" text)
+         JOIN "Identity" i ON i."clusterId" = $2::uuid AND i.kind::text || '/' || i.namespace || '/' || i.name = x.key
+         ON CONFLICT ("identityId") DO UPDATE SET fingerprint = EXCLUDED.fingerprint, namespaces = EXCLUDED.namespaces, "allNamespaces" = EXCLUDED."allNamespaces",
+           capabilities = EXCLUDED.capabilities, bindings = EXCLUDED.bindings, "capabilityCount" = EXCLUDED."capabilityCount", "maxSeverity" = EXCLUDED."maxSeverity", "computedAt" = EXCLUDED."computedAt"`,
+        [JSON.stringify(rows), clusterId, now],
+      );
+    }
+    // Identities RBAC no longer knows (deleted, no bindings left as subjects) lose their reach row.
+    const live = [...unchanged, ...changed.map((r) => r.identityKey)];
+    await client.query(
+      `DELETE FROM "IdentityReach" r USING "Identity" i WHERE i.id = r."identityId" AND r."clusterId" = $1
+       AND NOT (i.kind::text || '/' || i.namespace || '/' || i.name = ANY($2::text[]))`,
+      [clusterId, live],
+    );
+
+    const fingerprint = escalationFingerprint(index);
+    const stored = await client.query<{ f: string | null }>(`SELECT facts->'rbac'->>'escalationFingerprint' AS f FROM "Cluster" WHERE id = $1`, [clusterId]);
+    const escalationRecomputed = stored.rows[0]?.f !== fingerprint;
+    if (escalationRecomputed) {
+      const paths = materializeEscalation(index);
+      for (let i = 0; i < paths.length; i += BATCH) {
+        await client.query(
+          `UPDATE "IdentityReach" r SET "reachesClusterAdmin" = x."reachesClusterAdmin", "escalationDistance" = x.distance, "escalationSteps" = x.steps, "escalationComputedAt" = $3
+           FROM jsonb_to_recordset($1::jsonb) AS x(key text, "reachesClusterAdmin" boolean, distance int, steps jsonb), "Identity" i
+           WHERE i.id = r."identityId" AND r."clusterId" = $2 AND i.kind::text || '/' || i.namespace || '/' || i.name = x.key`,
+          [JSON.stringify(paths.slice(i, i + BATCH).map((p) => ({ key: p.identityKey, reachesClusterAdmin: p.reachesClusterAdmin, distance: p.distance, steps: p.steps }))), clusterId, now],
+        );
+      }
+      await client.query(`UPDATE "Cluster" SET facts = jsonb_set(facts, '{rbac}', $2::jsonb) WHERE id = $1`, [
+        clusterId, JSON.stringify({ escalationFingerprint: fingerprint, computedAt: now.toISOString(), identities: live.length }),
+      ]);
+    }
+    await client.query('COMMIT');
+    return { identities: live.length, recomputed: changed.length, escalationRecomputed, seconds: (Date.now() - started) / 1000 };
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw e;
+  } finally {
+    client.release();
+  }
+}

@@ -1,0 +1,112 @@
+import { createHash } from 'node:crypto';
+import { buildEscalationGraph, distancesTo, escalationOf } from './escalation';
+import { bindingsFor } from './evaluator';
+import type { RbacIndex } from './rbac-index';
+import { listIdentities, reachOf, type IdentityRef } from './reach';
+import type { Severity } from './capabilities';
+import type { GrantReason } from './types';
+
+/** What is stored per identity after a collection: its reach and its shortest path to cluster-admin. */
+export interface ReachRow {
+  /** The inventory's identity key: `ServiceAccount/<ns>/<name>`, `User//<name>`, `Group//<name>`. */
+  identityKey: string;
+  /** Hash of the bindings designating the identity and their roles' rules: unchanged → reach unchanged. */
+  fingerprint: string;
+  namespaces: string[];
+  allNamespaces: boolean;
+  capabilities: {
+    id: string;
+    title: string;
+    severity: Severity;
+    scope: string;
+    effective: boolean;
+    grants: { binding: string; role: string }[];
+  }[];
+  maxSeverity: Severity | null;
+  bindings: { kind: string; namespace: string; name: string; role: string; roleMissing: boolean }[];
+}
+
+export interface EscalationRow {
+  identityKey: string;
+  reachesClusterAdmin: boolean;
+  distance: number | null;
+  steps: { text: string; grants: { binding: string; role: string }[] }[];
+}
+
+const severityOrder: Severity[] = ['low', 'medium', 'high', 'critical'];
+
+export function inventoryKey(id: IdentityRef): string {
+  return id.kind === 'ServiceAccount' ? `ServiceAccount/${id.namespace}/${id.name}` : `${id.kind}//${id.name}`;
+}
+
+const hash = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 32);
+
+/** The inputs an identity's reach depends on: its bindings and the effective rules of their roles. */
+export function reachFingerprint(index: RbacIndex, id: IdentityRef): string {
+  const parts = bindingsFor(index, id).map(({ binding }) => [binding.kind, binding.namespace, binding.name, binding.roleRef.kind, binding.roleRef.name, binding.role?.rules ?? null]);
+  parts.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+  return hash(parts);
+}
+
+const grantRef = (g: GrantReason) => ({
+  binding: `${g.binding.kind} ${g.binding.namespace ? `${g.binding.namespace}/` : ''}${g.binding.name}`,
+  role: `${g.role.kind} ${g.role.namespace ? `${g.role.namespace}/` : ''}${g.role.name}`,
+});
+
+/**
+ * Computes reach rows for the identities whose fingerprint differs from `previous` (all of them on a first
+ * run) — only subjects affected by a change are recomputed — and returns the keys whose rows are unchanged.
+ */
+export function materializeReach(index: RbacIndex, previous: ReadonlyMap<string, string>): { changed: ReachRow[]; unchanged: string[] } {
+  const changed: ReachRow[] = [];
+  const unchanged: string[] = [];
+  for (const id of listIdentities(index)) {
+    const key = inventoryKey(id);
+    const fingerprint = reachFingerprint(index, id);
+    if (previous.get(key) === fingerprint) {
+      unchanged.push(key);
+      continue;
+    }
+    const r = reachOf(index, id, { includeRules: false });
+    const effective = r.capabilities.filter((c) => c.effective);
+    const max = effective.reduce<Severity | null>((m, c) => (m === null || severityOrder.indexOf(c.severity) > severityOrder.indexOf(m) ? c.severity : m), null);
+    changed.push({
+      identityKey: key,
+      fingerprint,
+      namespaces: r.namespaces,
+      allNamespaces: r.allNamespaces,
+      capabilities: r.capabilities.map((c) => ({
+        id: c.id, title: c.title, severity: c.severity, scope: String(c.scope), effective: c.effective,
+        grants: c.grants.slice(0, 10).map(grantRef),
+      })),
+      maxSeverity: max,
+      bindings: r.bindings.map((b) => ({ kind: b.kind, namespace: b.namespace ?? '', name: b.name, role: `${b.roleRef.kind} ${b.roleRef.name}`, roleMissing: b.roleMissing })),
+    });
+  }
+  return { changed, unchanged };
+}
+
+/** Hash of everything the escalation graph reads; unchanged → paths unchanged. */
+export function escalationFingerprint(index: RbacIndex): string {
+  const s = index.snapshot;
+  const sorted = (items: readonly unknown[]) => items.map((i) => JSON.stringify(i)).sort();
+  return hash([
+    sorted(index.bindings.map((b) => [b.kind, b.namespace, b.name, b.roleRef, b.subjects, b.role?.rules ?? null])),
+    sorted(s.serviceAccounts ?? []), sorted(s.secrets ?? []), sorted(s.pods ?? []), sorted(s.nodes ?? []),
+  ]);
+}
+
+/** Shortest path to cluster-admin-equivalent for every identity (the graph is global, so all at once). */
+export function materializeEscalation(index: RbacIndex): EscalationRow[] {
+  const graph = buildEscalationGraph(index);
+  const dist = distancesTo(graph);
+  return listIdentities(index).map((id) => {
+    const e = escalationOf(graph, dist, id);
+    return {
+      identityKey: inventoryKey(id),
+      reachesClusterAdmin: e.reachesClusterAdmin,
+      distance: e.reachesClusterAdmin ? (e.distance ?? 0) : null,
+      steps: e.steps.map((s) => ({ text: s.text, grants: s.grants.slice(0, 5).map(grantRef) })),
+    };
+  });
+}
