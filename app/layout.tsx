@@ -21,6 +21,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
             </Link>
             <nav aria-label="Main">
               <Link href="/">Overview</Link>
+              <Link href="/identities">Identities</Link>
             </nav>
             <HealthBadge />
           </header>

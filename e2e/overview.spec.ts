@@ -35,4 +35,39 @@ test.describe.serial('overview', () => {
     expect(Number(cells[2])).toBeGreaterThan(100); // identities
     expect(Number(cells[3])).toBeGreaterThan(50); // workloads
   });
+
+  test('identities are listed riskiest first; a cluster-admin-equivalent one explains why', async ({ visit }) => {
+    const page = await visit('/identities', 'identities');
+    const table = page.getByTestId('identity-table');
+    await expect(table).toBeVisible();
+    const firstRow = table.locator('tbody tr').first();
+    await expect(firstRow).toContainText('is cluster-admin');
+    await page.getByLabel('Search').fill('kustomize-controller');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.waitForURL(/q=kustomize-controller/);
+    await page.getByRole('link', { name: 'flux-system/kustomize-controller' }).click();
+    await expect(page.getByRole('heading', { name: 'flux-system/kustomize-controller' })).toBeVisible();
+    await expect(page.getByTestId('escalation')).toContainText('is cluster-admin equivalent');
+    await expect(page.getByTestId('capabilities')).toContainText('ClusterRoleBinding');
+    await page.screenshot({ path: 'e2e/screenshots/identities--kustomize-controller.png', fullPage: true });
+  });
+
+  test('an identity a few steps from cluster-admin shows the path step by step', async ({ visit }) => {
+    // KubeHound's scenario: pod-create-sa can run a pod as a ServiceAccount that may bind cluster roles.
+    const list = await visit('/identities?q=pod-create-sa', 'identities-pod-create-sa');
+    const row = list.getByTestId('identity-table').locator('tbody tr').filter({ hasText: 'default/pod-create-sa' });
+    await expect(row).toContainText('2 steps');
+    await row.getByRole('link').click();
+    await expect(list.getByRole('heading', { name: 'default/pod-create-sa' })).toBeVisible();
+    const steps = list.getByTestId('escalation').locator('li');
+    await expect(steps).toHaveCount(2);
+    await expect(steps.first()).toContainText('creates a pod');
+    await expect(steps.last()).toContainText('ClusterRoleBinding');
+    await list.screenshot({ path: 'e2e/screenshots/identities--escalation-steps.png', fullPage: true });
+  });
+
+  test('a malformed filter is refused with a message naming the field', async ({ visit }) => {
+    const page = await visit('/identities?page=zero&kind=Robot', 'identities-bad-filter');
+    await expect(page.getByRole('alert').filter({ hasText: 'Invalid filter' })).toContainText(/Invalid filter "(page|kind)"/);
+  });
 });

@@ -4,6 +4,7 @@ import { version } from '@/lib/version';
 import { registerCollectCommands, registerImportCommand } from './commands/collect';
 import { registerDbCommands } from './commands/db';
 import { registerInventoryCommands } from './commands/inventory';
+import { registerRbacCommands } from './commands/rbac';
 import { registerDemoCommand, registerWebCommands } from './commands/web';
 import { loadDemoData } from '@/lib/demo/load';
 
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerCollectCommands(program);
   registerImportCommand(program);
   registerInventoryCommands(program);
+  registerRbacCommands(program);
   registerWebCommands(program);
   registerDemoCommand(program, loadDemoData);
   return program;

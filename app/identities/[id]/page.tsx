@@ -1,0 +1,109 @@
+import type { Metadata } from 'next';
+import Link from 'next/link';
+import { notFound } from 'next/navigation';
+import { SeverityPill } from '@/components/severity';
+import { getIdentity } from '@/lib/data/identities';
+
+export const dynamic = 'force-dynamic';
+export const metadata: Metadata = { title: 'Identity' };
+
+interface Capability { id: string; title: string; severity: string; scope: string; effective: boolean; grants: { binding: string; role: string }[] }
+interface Step { text: string; grants: { binding: string; role: string }[] }
+interface Binding { kind: string; namespace: string; name: string; role: string; roleMissing: boolean }
+
+const utc = (d: Date | null) => (d ? d.toISOString().replace('T', ' ').slice(0, 16) + ' UTC' : '—');
+
+export default async function IdentityPage({ params }: { params: Promise<{ id: string }> }) {
+  const { id } = await params;
+  const identity = await getIdentity(id);
+  if (!identity) notFound();
+  const reach = identity.reach;
+  const capabilities = ((reach?.capabilities ?? []) as unknown as Capability[]).sort((a, b) => Number(b.effective) - Number(a.effective));
+  const steps = (reach?.escalationSteps ?? []) as unknown as Step[];
+  const bindings = (reach?.bindings ?? []) as unknown as Binding[];
+  const title = `${identity.namespace ? `${identity.namespace}/` : ''}${identity.name}`;
+  return (
+    <article className="identity">
+      <p className="muted"><Link href="/identities">Identities</Link> / {identity.cluster.name}</p>
+      <h1>{title}</h1>
+      <p>
+        <span className="pill pill-muted">{identity.kind}</span>{' '}
+        {identity.builtIn && <span className="pill pill-muted">built-in</span>}{' '}
+        {identity.deletedAt && <span className="pill pill-down">deleted {utc(identity.deletedAt)}</span>}{' '}
+        Owner: {identity.ownerships.length ? identity.ownerships.map((o) => `${o.team.name} (${o.origin}${o.source ? `, ${o.source}` : ''})`).join('; ') : <strong>unowned</strong>}
+        {' · '}first seen {utc(identity.firstSeenAt)}
+      </p>
+
+      <h2>Path to cluster-admin</h2>
+      {!reach ? (
+        <p className="muted">No RBAC reach computed for this identity.</p>
+      ) : reach.reachesClusterAdmin ? (
+        reach.escalationDistance === 0 ? (
+          <p data-testid="escalation"><span className="pill sev-critical">is cluster-admin equivalent</span> through its own bindings.</p>
+        ) : (
+          <ol className="steps" data-testid="escalation">
+            {steps.map((s, i) => (
+              <li key={i}>
+                {s.text}
+                {s.grants.length > 0 && <span className="muted"> — granted by {s.grants.map((g) => `${g.binding} → ${g.role}`).join(', ')}</span>}
+              </li>
+            ))}
+          </ol>
+        )
+      ) : (
+        <p data-testid="escalation">No path to cluster-admin found from this identity&apos;s permissions.</p>
+      )}
+
+      <h2>Sensitive capabilities ({capabilities.filter((c) => c.effective).length})</h2>
+      {capabilities.length === 0 ? (
+        <p className="muted">None.</p>
+      ) : (
+        <table className="data" data-testid="capabilities">
+          <thead><tr><th>Capability</th><th>Severity</th><th>Scope</th><th>Granted by</th></tr></thead>
+          <tbody>
+            {capabilities.map((c) => (
+              <tr key={c.id} className={c.effective ? '' : 'muted'}>
+                <td>{c.title}{!c.effective && ' (declared, but Kubernetes does not honour it)'}</td>
+                <td><SeverityPill severity={c.severity} /></td>
+                <td>{c.scope}</td>
+                <td>{c.grants.map((g) => `${g.binding} → ${g.role}`).join('; ')}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {reach && (
+        <p className="muted">
+          Reach: {reach.allNamespaces ? 'every namespace (cluster-wide binding)' : reach.namespaces.length ? `namespaces ${reach.namespaces.join(', ')}` : 'no namespace'} ·
+          bindings: {bindings.map((b) => `${b.kind} ${b.namespace ? `${b.namespace}/` : ''}${b.name} → ${b.role}${b.roleMissing ? ' (role missing)' : ''}`).join('; ') || 'none'}
+        </p>
+      )}
+
+      <h2>Workloads running as it ({identity.workloads.length})</h2>
+      {identity.workloads.length === 0 ? <p className="muted">None.</p> : (
+        <ul>{identity.workloads.map(({ workload: w }) => <li key={w.id}>{w.kind} {w.namespace}/{w.name} · {w.podCount} pod(s) · {(w.images as string[]).join(', ')}</li>)}</ul>
+      )}
+
+      <h2>Credentials ({identity.credentials.length})</h2>
+      {identity.credentials.length === 0 ? <p className="muted">None owned directly.</p> : (
+        <table className="data" data-testid="credentials">
+          <thead><tr><th>Credential</th><th>Kind</th><th>Created</th><th>Expires</th></tr></thead>
+          <tbody>{identity.credentials.map((c) => <tr key={c.id}><td>{c.namespace}/{c.name}</td><td>{c.kind}</td><td>{utc(c.createdInClusterAt)}</td><td>{utc(c.expiresAt)}</td></tr>)}</tbody>
+        </table>
+      )}
+
+      <h2>Linked identities</h2>
+      {identity.linksFrom.length + identity.linksTo.length === 0 ? <p className="muted">None.</p> : (
+        <ul data-testid="links">
+          {identity.linksFrom.map((l) => <li key={l.id}>{l.kind}: <Link href={`/identities/${l.to.id}`}>{l.to.name}</Link>{l.inferred ? ' (inferred)' : ''} <span className="muted">— {l.source}</span></li>)}
+          {identity.linksTo.map((l) => <li key={l.id}>{l.kind} of <Link href={`/identities/${l.from.id}`}>{l.from.namespace}/{l.from.name}</Link></li>)}
+        </ul>
+      )}
+
+      <h2>Timeline</h2>
+      {identity.timeline.length === 0 ? <p className="muted">No changes recorded since the first collection.</p> : (
+        <ul>{identity.timeline.map((e) => <li key={e.id}>{utc(e.at)} — {e.summary}</li>)}</ul>
+      )}
+    </article>
+  );
+}

@@ -1,0 +1,90 @@
+import type { Metadata } from 'next';
+import Link from 'next/link';
+import { SeverityPill } from '@/components/severity';
+import { identityKinds, listIdentities, PAGE_SIZE, parseIdentityFilter, type IdentityFilter } from '@/lib/data/identities';
+
+export const dynamic = 'force-dynamic';
+export const metadata: Metadata = { title: 'Identities' };
+
+function pageHref(f: IdentityFilter, page: number): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries({ ...f, page })) if (v !== undefined && v !== '' && !(k === 'builtIn' && v === 'hide') && !(k === 'page' && v === 1)) q.set(k, String(v));
+  const s = q.toString();
+  return s ? `/identities?${s}` : '/identities';
+}
+
+export default async function IdentitiesPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+  const { filter, error } = parseIdentityFilter(await searchParams);
+  const { rows, total } = await listIdentities(filter);
+  const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
+  return (
+    <section>
+      <h1>Identities</h1>
+      <form className="filters" method="get" action="/identities">
+        <input name="q" placeholder="Search name or namespace" defaultValue={filter.q ?? ''} aria-label="Search" />
+        <input name="namespace" placeholder="Namespace" defaultValue={filter.namespace ?? ''} aria-label="Namespace" />
+        <select name="kind" defaultValue={filter.kind ?? ''} aria-label="Kind">
+          <option value="">All kinds</option>
+          {identityKinds.map((k) => (
+            <option key={k} value={k}>{k}</option>
+          ))}
+        </select>
+        <select name="risk" defaultValue={filter.risk ?? ''} aria-label="Risk">
+          <option value="">Any risk</option>
+          <option value="cluster-admin">Can become cluster-admin</option>
+          <option value="critical">Critical capabilities</option>
+          <option value="high">High or critical</option>
+          <option value="any">Any sensitive capability</option>
+        </select>
+        <label className="check">
+          <input type="checkbox" name="builtIn" value="show" defaultChecked={filter.builtIn === 'show'} /> include built-in
+        </label>
+        <button type="submit">Filter</button>
+      </form>
+      {error && <p className="error" role="alert">{error}</p>}
+      <p className="muted" data-testid="identity-count">{total} identities</p>
+      <table className="data" data-testid="identity-table">
+        <thead>
+          <tr>
+            <th>Identity</th>
+            <th>Kind</th>
+            <th>Cluster</th>
+            <th>Owner</th>
+            <th>Workloads</th>
+            <th>Sensitive capabilities</th>
+            <th>Worst</th>
+            <th>Path to cluster-admin</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((r) => (
+            <tr key={r.id}>
+              <td>
+                <Link href={`/identities/${r.id}`}>{r.namespace ? `${r.namespace}/` : ''}{r.name}</Link>
+                {r.builtIn && <span className="pill pill-muted"> built-in</span>}
+              </td>
+              <td>{r.kind}</td>
+              <td>{r.cluster}</td>
+              <td>{r.owners.length ? r.owners.join(', ') : <span className="muted">unowned</span>}</td>
+              <td>{r.workloads}</td>
+              <td>{r.capabilityCount ?? <span className="muted">—</span>}</td>
+              <td><SeverityPill severity={r.maxSeverity} /></td>
+              <td>
+                {r.reachesClusterAdmin ? (
+                  <span className="pill sev-critical">{r.escalationDistance === 0 ? 'is cluster-admin' : `${r.escalationDistance} step${r.escalationDistance === 1 ? '' : 's'}`}</span>
+                ) : r.reachesClusterAdmin === false ? <span className="muted">none</span> : <span className="muted">—</span>}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {pages > 1 && (
+        <nav className="pager" aria-label="Pages">
+          {filter.page > 1 && <Link href={pageHref(filter, filter.page - 1)}>← Previous</Link>}
+          <span className="muted">Page {filter.page} of {pages}</span>
+          {filter.page < pages && <Link href={pageHref(filter, filter.page + 1)}>Next →</Link>}
+        </nav>
+      )}
+    </section>
+  );
+}
