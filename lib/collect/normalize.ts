@@ -18,6 +18,8 @@ import {
   type WorkloadIdentityRec,
   type WorkloadRec,
 } from './inventory';
+import { labelSelectorMatches } from '@/lib/rbac/match';
+import type { LabelSelector } from '@/lib/rbac/types';
 import type { ClusterSnapshot, KubeObject, ObjectMeta, SecretMeta } from './types';
 
 /** Options of the normaliser. */
@@ -202,31 +204,9 @@ function ownerHint(m: ObjectMeta | undefined, keys: string[]): { team: string; s
   return undefined;
 }
 
+/** A missing selector selects everything (as in ClusterSPIFFEID); otherwise Kubernetes label-selector semantics. */
 function selectorMatches(selector: unknown, labels: Record<string, string>): boolean {
-  if (!isObj(selector)) return true;
-  for (const [k, v] of Object.entries(obj(selector.matchLabels))) if (labels[k] !== v) return false;
-  for (const e of arr(selector.matchExpressions)) {
-    const key = str(e.key) ?? '';
-    const values = Array.isArray(e.values) ? e.values.map(String) : [];
-    const has = key in labels;
-    switch (e.operator) {
-      case 'In':
-        if (!has || !values.includes(labels[key]!)) return false;
-        break;
-      case 'NotIn':
-        if (has && values.includes(labels[key]!)) return false;
-        break;
-      case 'Exists':
-        if (!has) return false;
-        break;
-      case 'DoesNotExist':
-        if (has) return false;
-        break;
-      default:
-        return false;
-    }
-  }
-  return true;
+  return isObj(selector) ? labelSelectorMatches(selector as LabelSelector, labels) : true;
 }
 
 /** Renders the ClusterSPIFFEID template fields we can know from a pod template; undefined if others are used. */

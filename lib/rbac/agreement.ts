@@ -42,6 +42,7 @@ import {
   API_GROUPS,
   createRng,
   generateCluster,
+  balancedTuples,
   generatedObjects,
   NON_RESOURCE_URLS,
   NON_RESOURCE_VERBS,
@@ -709,23 +710,12 @@ export function sampleCorpusTuples(
     return { user: rng.pick(principals.list), attrs: randomRequest() };
   };
 
-  const wantAllowed = Math.ceil(count / 2);
-  const wantDenied = count - wantAllowed;
-  const allowed: AccessTuple[] = [];
-  const denied: AccessTuple[] = [];
-  for (let guard = 0; (allowed.length < wantAllowed || denied.length < wantDenied) && guard < count * 50; guard++) {
-    const t = next(allowed.length < wantAllowed && denied.length >= wantDenied);
-    if (!t || nonRbacAuthorizerFor(t.user) || ignore(t.user)) continue;
-    if (can(index, t.user, t.attrs).allowed) {
-      if (allowed.length < wantAllowed) allowed.push(t);
-    } else if (denied.length < wantDenied) denied.push(t);
-  }
-  const out = [...allowed, ...denied];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [out[i], out[j]] = [out[j] as AccessTuple, out[i] as AccessTuple];
-  }
-  return out;
+  // Identities the server judges without RBAC, and other runs' identities, are not sampled.
+  const draw = (onlyAllowedWanted: boolean) => {
+    const t = next(onlyAllowedWanted);
+    return t && !nonRbacAuthorizerFor(t.user) && !ignore(t.user) ? t : undefined;
+  };
+  return balancedTuples(count, rng, 50, draw, (t) => can(index, t.user, t.attrs).allowed);
 }
 
 // ---- comparing ------------------------------------------------------------------------------------

@@ -574,14 +574,28 @@ export function sampleTuples(gen: GeneratedCluster, count: number, seed: number,
     }
     return out;
   }
+  return balancedTuples(count, rng, 40, (onlyAllowedWanted) => (onlyAllowedWanted && bindings.length ? derived() : next()), (t) => can(index, t.user, t.attrs).allowed);
+}
+
+/**
+ * Draws tuples until half are allowed and half denied (as `isAllowed` judges; at most `count × guardFactor`
+ * draws), then shuffles them. `draw(true)` is asked for when only allowed tuples are still wanted.
+ */
+export function balancedTuples(
+  count: number,
+  rng: Rng,
+  guardFactor: number,
+  draw: (onlyAllowedWanted: boolean) => AccessTuple | undefined,
+  isAllowed: (t: AccessTuple) => boolean,
+): AccessTuple[] {
   const wantAllowed = Math.ceil(count / 2);
   const wantDenied = count - wantAllowed;
   const allowed: AccessTuple[] = [];
   const denied: AccessTuple[] = [];
-  for (let guard = 0; (allowed.length < wantAllowed || denied.length < wantDenied) && guard < count * 40; guard++) {
-    const t = allowed.length < wantAllowed && denied.length >= wantDenied ? (bindings.length ? derived() : next()) : next();
+  for (let guard = 0; (allowed.length < wantAllowed || denied.length < wantDenied) && guard < count * guardFactor; guard++) {
+    const t = draw(allowed.length < wantAllowed && denied.length >= wantDenied);
     if (!t) continue;
-    if (can(index, t.user, t.attrs).allowed) {
+    if (isAllowed(t)) {
       if (allowed.length < wantAllowed) allowed.push(t);
     } else if (denied.length < wantDenied) denied.push(t);
   }
