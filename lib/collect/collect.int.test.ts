@@ -7,8 +7,13 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { adminKubeConfig, canaryNeedles, ensureCluster, eventually, kubeconfigForServiceAccount, seedCluster, type TestCluster } from '@/e2e/cluster/harness';
 import { createTestDatabase, type TestDatabase } from '@/e2e/setup/test-database';
 import { repoRoot } from '@/lib/paths';
-import { collectOnce } from './collect';
-import { resolveTargets } from './kube';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { collectOnce, listSnapshot } from './collect';
+import { readDumps } from './import';
+import { normalize } from './normalize';
+import { collectionPath, resources } from './resources';
+import { kubeGet, resolveTargets } from './kube';
 import { listIdentitiesWithLinks } from './queries';
 import { openStore } from './store';
 import { watchCluster } from './watch';
@@ -78,6 +83,35 @@ describe('live collection from the real test cluster', () => {
     const leaked = needles.filter((n) => text.includes(n));
     expect(leaked.length, 'canary values found in the database').toBe(0);
     expect(text).not.toContain('last-applied-configuration');
+  });
+
+  it('prints no canary value in what the CLI answers (identities with links as JSON)', async () => {
+    const out = JSON.stringify(await listIdentitiesWithLinks(pool, {}));
+    expect(out.length).toBeGreaterThan(10_000);
+    expect(canaryNeedles(cluster).filter((n) => out.includes(n)).length).toBe(0);
+  });
+
+  it('an import of full `kubectl get -o json`-style dumps (Secret values included) gives the same inventory as live collection', async () => {
+    const [target] = resolveTargets({ kubeconfig: cluster.kubeconfigPath });
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'nhi-dump-'));
+    // What an operator would hand over: every resource as the API serves it, Secrets with their data.
+    for (const spec of resources.filter((r) => !r.optional)) {
+      writeFileSync(path.join(dir, `${spec.plural}.json`), JSON.stringify(await kubeGet(target!.kc, collectionPath(spec))));
+    }
+    const live = normalize((await listSnapshot(target!)).snapshot);
+    const dump = await readDumps([dir]);
+    expect(dump.notes.filter((n) => n.level === 'error')).toEqual([]);
+    const imported = normalize(dump.snapshot);
+    expect(imported.identities).toEqual(live.identities);
+    expect(imported.workloads).toEqual(live.workloads);
+    expect(imported.credentials).toEqual(live.credentials);
+    expect(imported.credentialUses).toEqual(live.credentialUses);
+    expect(imported.bindings).toEqual(live.bindings);
+    expect(imported.roles).toEqual(live.roles);
+    expect(imported.identityLinks).toEqual(live.identityLinks);
+    expect(imported.ownerHints).toEqual(live.ownerHints);
+    const text = JSON.stringify(dump.snapshot);
+    expect(canaryNeedles(cluster).filter((n) => text.includes(n)).length).toBe(0);
   });
 
   it('collects with exactly the shipped read-only collector ClusterRole', async () => {
