@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type pg from 'pg';
 import { fetch } from 'undici';
 import { countSnapshot, listSnapshot, recordSnapshot } from './collect';
@@ -34,6 +35,8 @@ export async function watchCluster(pool: pg.Pool, target: ClusterTarget, opts: W
   const debounceMs = opts.debounceMs ?? 500;
   const timeoutSeconds = opts.watchTimeoutSeconds ?? 240;
   const signal = opts.signal;
+  // One abort listener per watched resource (and per stream): more than Node's default warning threshold.
+  if (signal) setMaxListeners(100, signal);
   const state = new Map<keyof ClusterSnapshot, Map<string, Item>>();
   const notes: CollectionNote[] = [];
 

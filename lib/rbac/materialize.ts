@@ -89,7 +89,8 @@ export function materializeReach(index: RbacIndex, previous: ReadonlyMap<string,
 /** Hash of everything the escalation graph reads; unchanged → paths unchanged. */
 export function escalationFingerprint(index: RbacIndex): string {
   const s = index.snapshot;
-  const sorted = (items: readonly unknown[]) => items.map((i) => JSON.stringify(i)).sort();
+  // Order-independent, and light on memory at scale: sort short per-item digests, not the items' JSON.
+  const sorted = (items: readonly unknown[]) => items.map((i) => createHash('sha1').update(JSON.stringify(i)).digest('base64')).sort().join('');
   return hash([
     sorted(index.bindings.map((b) => [b.kind, b.namespace, b.name, b.roleRef, b.subjects, b.role?.rules ?? null])),
     sorted(s.serviceAccounts ?? []), sorted(s.secrets ?? []), sorted(s.pods ?? []), sorted(s.nodes ?? []),
