@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { resources } from './resources';
+import { readDumps } from './import';
 import { listResource, noteForListError, servedResources, type ClusterTarget } from './kube';
 import { normalize } from './normalize';
 import { updateReach, type ReachUpdate } from './reach-store';
@@ -106,7 +107,6 @@ export async function importDumps(
   opts: { clusterName?: string; source?: 'import' | 'demo'; onFile?: (p: { path: string; index: number; total: number }) => void; now?: Date } = {},
 ): Promise<Omit<CollectOutcome, 'snapshot' | 'resourceVersions'> & { files: number; skipped: Record<string, number>; cluster: string }> {
   const started = Date.now();
-  const { readDumps } = await import('./import');
   const dump = await readDumps(paths, { onFile: opts.onFile });
   if (dump.objects === 0) {
     const why = dump.notes.filter((n) => n.level === 'error').map((n) => n.message).join('; ');

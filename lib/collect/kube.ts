@@ -119,12 +119,24 @@ export async function servedResources(kc: KubeConfig, group: string, version: st
   }
 }
 
-const tableAccept = 'application/json;as=Table;g=meta.k8s.io;v=v1,application/json';
+/** Ask for a server-side Table (with includeObject=Metadata: each row carries the object's metadata only). */
+export const tableAccept = 'application/json;as=Table;g=meta.k8s.io;v=v1,application/json';
 
-interface TableResponse {
+export interface TableResponse {
   metadata?: { continue?: string; resourceVersion?: string };
   columnDefinitions?: { name: string }[];
   rows?: { cells: unknown[]; object?: { metadata?: Record<string, unknown> } }[];
+}
+
+/** Index of the Table's "Type" column (-1 when absent). Watch events repeat the definitions only sometimes. */
+export function typeColumnOf(table: TableResponse): number {
+  return (table.columnDefinitions ?? []).findIndex((c) => c.name.toLowerCase() === 'type');
+}
+
+/** A Secret from a metadata-only Table row: its metadata (allow-listed) and its type, never its data. */
+export function secretFromTableRow(row: NonNullable<TableResponse['rows']>[number], typeColumn: number): SecretMeta {
+  const type = typeColumn >= 0 ? row.cells[typeColumn] : undefined;
+  return sanitizeSecret({ metadata: row.object?.metadata as never }, typeof type === 'string' ? type : undefined);
 }
 
 export interface ListResult<T> {
@@ -154,11 +166,8 @@ export async function listResource(
         if (spec.key === 'secrets') {
           q.set('includeObject', 'Metadata');
           const table = (await kubeGet(kc, `${collectionPath(spec)}?${q}`, tableAccept, opts.signal)) as TableResponse;
-          const typeColumn = (table.columnDefinitions ?? []).findIndex((c) => c.name.toLowerCase() === 'type');
-          for (const row of table.rows ?? []) {
-            const type = typeColumn >= 0 ? row.cells[typeColumn] : undefined;
-            items.push(sanitizeSecret({ metadata: row.object?.metadata as never }, typeof type === 'string' ? type : undefined));
-          }
+          const typeColumn = typeColumnOf(table);
+          for (const row of table.rows ?? []) items.push(secretFromTableRow(row, typeColumn));
           cont = table.metadata?.continue || undefined;
           resourceVersion = table.metadata?.resourceVersion ?? resourceVersion;
         } else {

@@ -20,6 +20,7 @@ import {
 } from './inventory';
 import { labelSelectorMatches } from '@/lib/rbac/match';
 import type { LabelSelector } from '@/lib/rbac/types';
+import { resourceSpec } from './resources';
 import type { ClusterSnapshot, KubeObject, ObjectMeta, SecretMeta } from './types';
 
 /** Options of the normaliser. */
@@ -546,12 +547,8 @@ export function normalize(snapshot: ClusterSnapshot, opts: NormalizeOptions = {}
   };
 }
 
-function kindOf(key: string): string {
-  const kinds: Record<string, string> = {
-    deployments: 'Deployment', statefulSets: 'StatefulSet', daemonSets: 'DaemonSet', cronJobs: 'CronJob', jobs: 'Job',
-    replicationControllers: 'ReplicationController', replicaSets: 'ReplicaSet', pods: 'Pod',
-  };
-  return kinds[key] ?? key;
+function kindOf(key: (typeof workloadResources)[number] | 'pods'): string {
+  return resourceSpec(key).kind;
 }
 
 function clusterFacts(snapshot: ClusterSnapshot, trustDomain: string): ClusterFacts {

@@ -2,10 +2,10 @@ import { setMaxListeners } from 'node:events';
 import type pg from 'pg';
 import { fetch } from 'undici';
 import { countSnapshot, listSnapshot, recordSnapshot } from './collect';
-import { kubeRequest, kubeUrl, listResource, type ClusterTarget } from './kube';
+import { kubeRequest, kubeUrl, listResource, secretFromTableRow, tableAccept, typeColumnOf, type ClusterTarget, type TableResponse } from './kube';
 import { applyWatchEvent, itemKey, replaceAll, type WatchEvent } from './reducer';
 import { collectionPath, resources } from './resources';
-import { sanitizeSecret, slimObject } from './sanitize';
+import { slimObject } from './sanitize';
 import { emptySnapshot, type ClusterSnapshot, type CollectionNote, type KubeObject, type ResourceSpec, type SecretMeta } from './types';
 
 type Item = KubeObject | SecretMeta;
@@ -156,7 +156,7 @@ async function streamWatch(
   feed();
   try {
     const res = await fetch(url, {
-      headers: { ...headers, Accept: secrets ? 'application/json;as=Table;g=meta.k8s.io;v=v1,application/json' : 'application/json' },
+      headers: { ...headers, Accept: secrets ? tableAccept : 'application/json' },
       dispatcher,
       signal: controller.signal,
     });
@@ -186,12 +186,11 @@ async function streamWatch(
         let item: Item;
         if (secrets) {
           // A Table with one row per event; the row's object is the Secret's metadata, no data.
-          const table = event.object as { columnDefinitions?: { name: string }[]; rows?: { cells: unknown[]; object?: { metadata?: Record<string, unknown> } }[] };
-          if (table.columnDefinitions?.length) typeColumn = table.columnDefinitions.findIndex((c) => c.name.toLowerCase() === 'type');
+          const table = event.object as TableResponse;
+          if (table.columnDefinitions?.length) typeColumn = typeColumnOf(table);
           const row = table.rows?.[0];
           if (!row) continue;
-          const type = typeColumn >= 0 ? row.cells[typeColumn] : undefined;
-          item = sanitizeSecret({ metadata: row.object?.metadata as never }, typeof type === 'string' ? type : undefined);
+          item = secretFromTableRow(row, typeColumn);
         } else {
           item = slimObject({ ...(event.object as unknown as KubeObject), kind: spec.kind });
         }

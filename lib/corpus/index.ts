@@ -4,7 +4,6 @@ import { parseAllDocuments } from 'yaml';
 
 import { repoRoot } from '@/lib/paths';
 
-export { repoRoot };
 
 /**
  * Where the shared public test corpus lives: `NHI_CORPUS_DIR` when set, else `../shared/corpus`

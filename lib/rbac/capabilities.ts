@@ -111,7 +111,8 @@ const cl = (verb: string, group: string, resource: string, extra: Partial<Spec> 
 const each = (verbs: string[], make: (verb: string) => CapabilityCheck[]): CapabilityCheck[][] =>
   verbs.flatMap((v) => make(v).map((c) => [c]));
 
-const POD_CONTROLLERS: [string, string][] = [
+/** Pod controllers: writing any of them runs pods (as any ServiceAccount of the namespace). */
+export const POD_CONTROLLERS: [string, string][] = [
   ['apps', 'deployments'],
   ['apps', 'daemonsets'],
   ['apps', 'statefulsets'],

@@ -36,7 +36,7 @@
  * is not re-evaluated with the union of both rule sets); pod-spec escapes (privileged pods,
  * hostPath) and admission webhooks are not edges.
  */
-import { ANY_GROUP, ANY_RESOURCE, ANY_VERB } from './capabilities';
+import { ANY_GROUP, ANY_RESOURCE, ANY_VERB, POD_CONTROLLERS } from './capabilities';
 import { bindingsFor, reasonFor } from './evaluator';
 import { ruleAllows } from './match';
 import type { IndexedBinding, IndexedRole, RbacIndex } from './rbac-index';
@@ -131,15 +131,6 @@ export interface EscalationOptions {
 export const CLUSTER_ADMIN = 'cluster-admin';
 const SA_TOKEN_TYPE = 'kubernetes.io/service-account-token';
 const RBAC = 'rbac.authorization.k8s.io';
-const POD_CONTROLLERS: [string, string][] = [
-  ['apps', 'deployments'],
-  ['apps', 'daemonsets'],
-  ['apps', 'statefulsets'],
-  ['apps', 'replicasets'],
-  ['batch', 'jobs'],
-  ['batch', 'cronjobs'],
-  ['', 'replicationcontrollers'],
-];
 
 export const nodeIds = {
   sa: (ns: string, name: string) => `sa:${ns}/${name}`,
