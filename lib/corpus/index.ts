@@ -4,7 +4,6 @@ import { parseAllDocuments } from 'yaml';
 
 import { repoRoot } from '@/lib/paths';
 
-
 /**
  * Where the shared public test corpus lives: `NHI_CORPUS_DIR` when set, else `../shared/corpus`
  * beside the clone (CI lays a copy of shared/ there).
