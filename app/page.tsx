@@ -32,7 +32,7 @@ export default async function OverviewPage() {
   return (
     <section>
       <h1>Clusters</h1>
-      <ClusterTable clusters={clusters} />
+      <ClusterTable initial={clusters} />
     </section>
   );
 }

@@ -1,3 +1,8 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { importDumps } from '@/lib/collect/collect';
+import { openStore } from '@/lib/collect/store';
 import { loadDemoData } from '@/lib/demo/load';
 import { expect, test } from './fixtures';
 
@@ -69,5 +74,37 @@ test.describe.serial('overview', () => {
   test('a malformed filter is refused with a message naming the field', async ({ visit }) => {
     const page = await visit('/identities?page=zero&kind=Robot', 'identities-bad-filter');
     await expect(page.getByRole('alert').filter({ hasText: 'Invalid filter' })).toContainText(/Invalid filter "(page|kind)"/);
+  });
+
+  test('the sync status stays current: a cluster collected while the overview is open appears without a reload', async ({ visit }) => {
+    const page = await visit('/', 'overview-before-live-import');
+    await expect(page.getByTestId('cluster-row-live-added')).toHaveCount(0);
+    // A marker that a reload would wipe.
+    await page.evaluate(() => Object.assign(window, { __nhiMarker: 'kept' }));
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'nhi-e2e-dump-'));
+    const file = path.join(dir, 'live.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'List',
+        items: [
+          { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', uid: 'u-ns-shop' } },
+          { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'cart', namespace: 'shop', uid: 'u-sa-cart' } },
+        ],
+      }),
+    );
+    const pool = openStore(process.env.NHI_E2E_DATABASE_URL!);
+    try {
+      await importDumps(pool, [file], { clusterName: 'live-added' });
+    } finally {
+      await pool.end();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const row = page.getByTestId('cluster-row-live-added');
+    await expect(row).toBeVisible({ timeout: 15_000 });
+    await expect(row).toContainText('succeeded');
+    expect(await page.evaluate(() => (window as unknown as { __nhiMarker?: string }).__nhiMarker)).toBe('kept');
+    await page.screenshot({ path: 'e2e/screenshots/overview--live-added.png', fullPage: true });
   });
 });

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { adminKubeConfig, canaryNeedles, ensureCluster, eventually, kubeconfigForServiceAccount, seedCluster, type TestCluster } from '@/e2e/cluster/harness';
 import { createTestDatabase, type TestDatabase } from '@/e2e/setup/test-database';
 import { repoRoot } from '@/lib/paths';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { collectOnce, listSnapshot } from './collect';
 import { readDumps } from './import';
@@ -93,13 +93,32 @@ describe('live collection from the real test cluster', () => {
 
   it('an import of full `kubectl get -o json`-style dumps (Secret values included) gives the same inventory as live collection', async () => {
     const [target] = resolveTargets({ kubeconfig: cluster.kubeconfigPath });
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'nhi-dump-'));
     // What an operator would hand over: every resource as the API serves it, Secrets with their data.
-    for (const spec of resources.filter((r) => !r.optional)) {
-      writeFileSync(path.join(dir, `${spec.plural}.json`), JSON.stringify(await kubeGet(target!.kc, collectionPath(spec))));
+    const writeDumps = async () => {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'nhi-dump-'));
+      for (const spec of resources.filter((r) => !r.optional)) {
+        writeFileSync(path.join(dir, `${spec.plural}.json`), JSON.stringify(await kubeGet(target!.kc, collectionPath(spec))));
+      }
+      try {
+        return await readDumps([dir]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    };
+    // The controller-manager may still be creating Pods for freshly seeded workloads. Compare only a
+    // live listing taken between two dumps that agree, i.e. while the cluster held still.
+    let dump: Awaited<ReturnType<typeof writeDumps>> | undefined;
+    let live: ReturnType<typeof normalize> | undefined;
+    for (let attempt = 0; attempt < 20 && !live; attempt++) {
+      const before = await writeDumps();
+      const listed = normalize((await listSnapshot(target!)).snapshot);
+      const after = await writeDumps();
+      if (JSON.stringify(normalize(before.snapshot)) === JSON.stringify(normalize(after.snapshot))) {
+        dump = before;
+        live = listed;
+      } else await new Promise((r) => setTimeout(r, 1000));
     }
-    const live = normalize((await listSnapshot(target!)).snapshot);
-    const dump = await readDumps([dir]);
+    if (!dump || !live) throw new Error('the cluster kept changing for 20 attempts; nothing to compare');
     expect(dump.notes.filter((n) => n.level === 'error')).toEqual([]);
     const imported = normalize(dump.snapshot);
     expect(imported.identities).toEqual(live.identities);

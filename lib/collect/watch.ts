@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import type pg from 'pg';
 import { fetch } from 'undici';
+import { coalesce } from './coalesce';
 import { countSnapshot, listSnapshot, recordSnapshot } from './collect';
 import { kubeRequest, kubeUrl, listResource, secretFromTableRow, tableAccept, typeColumnOf, type ClusterTarget, type TableResponse } from './kube';
 import { applyWatchEvent, itemKey, replaceAll, type WatchEvent } from './reducer';
@@ -13,7 +14,7 @@ type Item = KubeObject | SecretMeta;
 export interface WatchOptions {
   log?: (line: string) => void;
   signal?: AbortSignal;
-  /** Quiet time before a burst of changes is persisted (ms). */
+  /** How long a burst of changes is gathered before it is persisted (ms). */
   debounceMs?: number;
   /** Full relist and reconcile every this many ms. */
   resyncMs?: number;
@@ -26,7 +27,7 @@ class Gone extends Error {}
 /**
  * Keeps one cluster's inventory current: a full list, then a watch per resource from the list's
  * resourceVersion with bookmarks. Events update the in-memory objects (a pure reducer); a burst of
- * changes is persisted after `debounceMs` through the same normalise-and-save path as a full collection.
+ * changes is persisted `debounceMs` after its first change (see coalesce.ts) through the same normalise-and-save path as a full collection.
  * A 410 Gone or a broken stream relists that resource and reconciles; a watchdog reopens streams that go
  * silent; a periodic full resync catches anything missed.
  */
@@ -47,15 +48,7 @@ export async function watchCluster(pool: pg.Pool, target: ClusterTarget, opts: W
     log(`${target.name}: ${mode} stored (${Object.values(countSnapshot(snapshot)).reduce((a, b) => a + b, 0)} objects, ${outcome.changes} change(s))`);
   };
 
-  let timer: NodeJS.Timeout | undefined;
-  let saving = Promise.resolve();
-  const schedule = () => {
-    if (timer) clearTimeout(timer);
-    timer = setTimeout(() => {
-      timer = undefined;
-      saving = saving.then(() => persist('watch')).catch((e) => log(`${target.name}: saving failed: ${e instanceof Error ? e.message : e}`));
-    }, debounceMs);
-  };
+  const saver = coalesce(() => persist('watch'), debounceMs, (e) => log(`${target.name}: saving failed: ${e instanceof Error ? e.message : e}`));
 
   const initial = await listSnapshot(target);
   notes.push(...initial.notes);
@@ -64,7 +57,7 @@ export async function watchCluster(pool: pg.Pool, target: ClusterTarget, opts: W
 
   const relist = async (spec: ResourceSpec): Promise<string> => {
     const result = await listResource(target.kc, spec);
-    if (replaceAll(state.get(spec.key)!, result.items)) schedule();
+    if (replaceAll(state.get(spec.key)!, result.items)) saver.schedule();
     return result.resourceVersion;
   };
 
@@ -76,7 +69,7 @@ export async function watchCluster(pool: pg.Pool, target: ClusterTarget, opts: W
       while (!signal?.aborted) {
         try {
           rv = await streamWatch(target, spec, rv, timeoutSeconds, signal, (event) => {
-            if (applyWatchEvent(state.get(spec.key)!, event)) schedule();
+            if (applyWatchEvent(state.get(spec.key)!, event)) saver.schedule();
           });
           backoff = 500;
         } catch (e) {
@@ -104,11 +97,7 @@ export async function watchCluster(pool: pg.Pool, target: ClusterTarget, opts: W
     await Promise.all(loops);
   } finally {
     clearInterval(resync);
-    if (timer) {
-      clearTimeout(timer);
-      await persist('watch').catch(() => {});
-    }
-    await saving;
+    await saver.flush();
   }
 }
 

@@ -10,6 +10,8 @@ export interface ClusterSummary {
   lastRunPhase: string | null;
   lastRunAt: string | null;
   lastRunSeconds: number | null;
+  /** 0..1 while the last run is still running. */
+  lastRunProgress: number;
   /** Problems the last run recorded (APIs it could not list, files it could not read). */
   lastRunProblems: string[];
 }
@@ -21,7 +23,7 @@ export async function listClusters(): Promise<ClusterSummary[]> {
     orderBy: { name: 'asc' },
     include: {
       _count: { select: { identities: { where: { deletedAt: null } }, workloads: { where: { deletedAt: null } } } },
-      collectionRuns: { orderBy: { startedAt: 'desc' }, take: 1, select: { phase: true, startedAt: true, finishedAt: true, errors: true } },
+      collectionRuns: { orderBy: { startedAt: 'desc' }, take: 1, select: { phase: true, startedAt: true, finishedAt: true, errors: true, progress: true } },
     },
   });
   return clusters.map((c) => ({
@@ -34,6 +36,7 @@ export async function listClusters(): Promise<ClusterSummary[]> {
     lastRunPhase: c.collectionRuns[0]?.phase ?? null,
     lastRunAt: c.collectionRuns[0]?.startedAt.toISOString() ?? null,
     lastRunSeconds: c.collectionRuns[0]?.finishedAt ? (c.collectionRuns[0].finishedAt.getTime() - c.collectionRuns[0].startedAt.getTime()) / 1000 : null,
+    lastRunProgress: c.collectionRuns[0]?.progress ?? 0,
     lastRunProblems: problemsOf(c.collectionRuns[0]?.errors),
   }));
 }
