@@ -4,10 +4,10 @@ import { KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-n
 import pg from 'pg';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { adminKubeConfig, canaryNeedles, ensureCluster, eventually, kubeconfigForServiceAccount, seedCluster, type TestCluster } from '@/e2e/cluster/harness';
+import { adminKubeConfig, canaryNeedles, ensureCluster, eventually, kubeconfigForServiceAccount, seedCluster, serviceAccountToken, type TestCluster } from '@/e2e/cluster/harness';
 import { createTestDatabase, type TestDatabase } from '@/e2e/setup/test-database';
 import { repoRoot } from '@/lib/paths';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { collectOnce, listSnapshot } from './collect';
 import { readDumps } from './import';
@@ -146,6 +146,39 @@ describe('live collection from the real test cluster', () => {
     expect(outcome.counts.secrets).toBeGreaterThan(0);
   });
 
+  it('collects in-cluster, as a Pod would: the mounted ServiceAccount token, CA and the service environment', async () => {
+    // The previous test installed the shipped ClusterRole for nhi-system/nhi-collector.
+    const { token } = await serviceAccountToken(cluster, 'nhi-system', 'nhi-collector');
+    const root = mkdtempSync(path.join(os.tmpdir(), 'nhi-pod-'));
+    const mount = path.join(root, 'var/run/secrets/kubernetes.io/serviceaccount');
+    mkdirSync(mount, { recursive: true });
+    writeFileSync(path.join(mount, 'token'), token);
+    writeFileSync(path.join(mount, 'ca.crt'), readFileSync(cluster.caFile));
+    writeFileSync(path.join(mount, 'namespace'), 'nhi-system');
+    const server = new URL(cluster.server);
+    const saved = { host: process.env.KUBERNETES_SERVICE_HOST, port: process.env.KUBERNETES_SERVICE_PORT };
+    try {
+      delete process.env.KUBERNETES_SERVICE_HOST;
+      expect(() => resolveTargets({ inCluster: true, inClusterRoot: root })).toThrow(/KUBERNETES_SERVICE_HOST/);
+      process.env.KUBERNETES_SERVICE_HOST = server.hostname;
+      process.env.KUBERNETES_SERVICE_PORT = server.port;
+      const [target] = resolveTargets({ inCluster: true, inClusterRoot: root });
+      expect(target!.source).toBe('in_cluster');
+      const outcome = await collectOnce(pool, { ...target!, name: 'in-cluster-test' });
+      expect(outcome.notes.filter((n) => n.level !== 'info')).toEqual([]);
+      expect(outcome.phase).toBe('succeeded');
+      expect(outcome.counts.serviceAccounts).toBeGreaterThan(50);
+      const row = await pool.query(`SELECT source FROM "Cluster" WHERE name = 'in-cluster-test'`);
+      expect(row.rows).toEqual([{ source: 'in_cluster' }]);
+    } finally {
+      for (const [k, v] of [['KUBERNETES_SERVICE_HOST', saved.host], ['KUBERNETES_SERVICE_PORT', saved.port]] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   it('watch: additions, changes and deletions reach the database within 5 s, with timeline events', async () => {
     const kc = adminKubeConfig(cluster);
     const api = KubernetesObjectApi.makeApiClient(kc);
@@ -153,7 +186,10 @@ describe('live collection from the real test cluster', () => {
     await api.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
     const [target] = resolveTargets({ kubeconfig: cluster.kubeconfigPath });
     const controller = new AbortController();
-    const watching = watchCluster(pool, { ...target!, name: 'watched' }, { signal: controller.signal, debounceMs: 200 });
+    // The watcher's own log (relists, saves), shown when the test fails.
+    const watchLog: string[] = [];
+    const log = (line: string) => watchLog.push(`${new Date().toISOString().slice(11, 23)} ${line}`);
+    const watching = watchCluster(pool, { ...target!, name: 'watched' }, { signal: controller.signal, debounceMs: 200, log });
     try {
       await eventually('initial sync', async () => ((await pool.query(`SELECT 1 FROM "Cluster" WHERE name = 'watched' AND "lastSyncAt" IS NOT NULL`)).rowCount ?? 0) > 0, 60_000);
       const sa = (name: string) => pool.query<{ deletedAt: Date | null }>(
@@ -197,6 +233,8 @@ describe('live collection from the real test cluster', () => {
         expect.arrayContaining(['sa.created', 'binding.added', 'binding.removed', 'sa.deleted']),
       );
       console.log(`watch latency: add ${addLatency} ms, bind ${bindLatency} ms, delete ${deleteLatency} ms`);
+    } catch (e) {
+      throw new Error(`${e instanceof Error ? e.message : e}\nwatcher log:\n${watchLog.join('\n')}`);
     } finally {
       controller.abort();
       await watching;

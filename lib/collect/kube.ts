@@ -18,10 +18,20 @@ export interface ClusterTarget {
  * KUBECONFIG); without it KUBECONFIG / ~/.kube/config are read. `context` picks one context; `all`
  * takes every context. `inCluster` uses the pod's service account.
  */
-export function resolveTargets(opts: { kubeconfig?: string; context?: string; all?: boolean; inCluster?: boolean }): ClusterTarget[] {
+export function resolveTargets(opts: {
+  kubeconfig?: string;
+  context?: string;
+  all?: boolean;
+  inCluster?: boolean;
+  /** Where the pod's `/var/run/secrets/kubernetes.io/serviceaccount` is mounted below (tests only). */
+  inClusterRoot?: string;
+}): ClusterTarget[] {
   if (opts.inCluster) {
+    if (!process.env.KUBERNETES_SERVICE_HOST || !process.env.KUBERNETES_SERVICE_PORT) {
+      throw new Error('--in-cluster: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set; is this running in a Pod?');
+    }
     const kc = new KubeConfig();
-    kc.loadFromCluster();
+    kc.loadFromCluster(opts.inClusterRoot);
     const server = kc.getCurrentCluster()?.server ?? '';
     return [{ name: process.env.NHI_CLUSTER_NAME ?? 'in-cluster', source: 'in_cluster', context: null, server, kc }];
   }

@@ -45,7 +45,7 @@ export async function watchCluster(pool: pg.Pool, target: ClusterTarget, opts: W
     const snapshot = emptySnapshot();
     for (const [key, items] of state) (snapshot[key] as Item[]) = [...items.values()];
     const outcome = await recordSnapshot(pool, { name: target.name, source: target.source, server: target.server, context: target.context }, mode, snapshot, notes, Date.now());
-    log(`${target.name}: ${mode} stored (${Object.values(countSnapshot(snapshot)).reduce((a, b) => a + b, 0)} objects, ${outcome.changes} change(s))`);
+    log(`${target.name}: ${mode} stored (${Object.values(countSnapshot(snapshot)).reduce((a, b) => a + b, 0)} objects, ${outcome.changes} change(s)) in ${Math.round(outcome.seconds * 1000)} ms`);
   };
 
   const saver = coalesce(() => persist('watch'), debounceMs, (e) => log(`${target.name}: saving failed: ${e instanceof Error ? e.message : e}`));
