@@ -83,22 +83,42 @@ describe('coalesce', () => {
     expect(save).toHaveBeenCalledTimes(1);
   });
 
-  it('reports a failed save and keeps saving later changes', async () => {
+  it('reports a failed save and retries it without waiting for another change, backing off', async () => {
     const errors: unknown[] = [];
-    let calls = 0;
+    const at: number[] = [];
+    const t0 = Date.now();
     const c = coalesce(
       async () => {
-        calls++;
-        if (calls === 1) throw new Error('database away');
+        at.push(Date.now() - t0);
+        if (at.length <= 3) throw new Error('database away');
       },
       50,
       (e) => errors.push(e),
+      150,
     );
     c.schedule();
-    await vi.advanceTimersByTimeAsync(60);
+    await vi.advanceTimersByTimeAsync(5_000);
+    // First save at 50 ms, retries 100, 150 (capped), 150 ms after each failure; then it stops.
+    expect(at).toEqual([50, 150, 300, 450]);
+    expect(errors.map((e) => (e as Error).message)).toEqual(['database away', 'database away', 'database away']);
+    // A success resets the back-off.
     c.schedule();
     await vi.advanceTimersByTimeAsync(60);
+    expect(at).toEqual([50, 150, 300, 450, 5050]);
+  });
+
+  it('flush also waits for a pending retry to be attempted', async () => {
+    let calls = 0;
+    const c = coalesce(async () => {
+      calls++;
+      if (calls === 1) throw new Error('once');
+    }, 10_000);
+    c.schedule();
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(calls).toBe(1);
+    const flushed = c.flush();
+    await vi.advanceTimersByTimeAsync(1);
+    await flushed;
     expect(calls).toBe(2);
-    expect(errors.map((e) => (e as Error).message)).toEqual(['database away']);
   });
 });

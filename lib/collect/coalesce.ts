@@ -4,30 +4,47 @@
  * debounce never fires while a busy cluster keeps changing). Saves never overlap: a change that arrives
  * during a save is saved by the next one, which starts `delayMs` after the save ends.
  *
- * So a change is stored at most `delayMs` + the duration of two saves after it happens.
+ * So a change is stored at most `delayMs` + the duration of two saves after it happens. A failed save
+ * is reported and retried (after `delayMs`, doubling up to `maxRetryMs`), so nothing waits for the next
+ * change to be stored.
  */
 export interface Coalescer {
   /** Something changed: make sure a save happens soon. */
   schedule(): void;
-  /** Saves what is pending now (if anything) and waits for every save to finish. */
+  /** For shutting down: saves what is pending now (if anything), once, and waits for every save to finish. */
   flush(): Promise<void>;
 }
 
-export function coalesce(save: () => Promise<void>, delayMs: number, onError: (e: unknown) => void = () => {}): Coalescer {
+export function coalesce(save: () => Promise<void>, delayMs: number, onError: (e: unknown) => void = () => {}, maxRetryMs = 30_000): Coalescer {
   let dirty = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
+  let wait = delayMs;
 
   const run = (): Promise<void> => {
     timer = undefined;
     dirty = false;
     running = save()
-      .catch(onError)
+      .then(
+        () => {
+          wait = delayMs;
+        },
+        (e: unknown) => {
+          onError(e);
+          dirty = true;
+          wait = Math.min(Math.max(wait * 2, 1), maxRetryMs);
+        },
+      )
       .finally(() => {
         running = undefined;
-        if (dirty && !timer) timer = setTimeout(run, delayMs);
+        if (dirty && !timer) timer = setTimeout(run, wait);
       });
     return running;
+  };
+
+  const cancel = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
   };
 
   return {
@@ -36,16 +53,11 @@ export function coalesce(save: () => Promise<void>, delayMs: number, onError: (e
       if (!timer && !running) timer = setTimeout(run, delayMs);
     },
     async flush() {
-      if (timer) {
-        clearTimeout(timer);
-        timer = undefined;
-      }
+      cancel();
       while (running) await running;
-      if (timer) {
-        clearTimeout(timer);
-        timer = undefined;
-      }
+      cancel();
       if (dirty) await run();
+      cancel(); // a last save that failed is not retried: flush is for shutting down
     },
   };
 }

@@ -232,6 +232,9 @@ describe('live collection from the real test cluster', () => {
       expect(events.rows.filter((e) => e.summary.includes(`${ns}/robot`)).map((e) => e.kind)).toEqual(
         expect.arrayContaining(['sa.created', 'binding.added', 'binding.removed', 'sa.deleted']),
       );
+      // One run for the watch session; the incremental saves only move lastSyncAt on.
+      const runs = await pool.query(`SELECT r.mode, r.phase::text AS phase FROM "CollectionRun" r JOIN "Cluster" c ON c.id = r."clusterId" WHERE c.name = 'watched'`);
+      expect(runs.rows).toEqual([{ mode: 'watch', phase: 'succeeded' }]);
       console.log(`watch latency: add ${addLatency} ms, bind ${bindLatency} ms, delete ${deleteLatency} ms`);
     } catch (e) {
       throw new Error(`${e instanceof Error ? e.message : e}\nwatcher log:\n${watchLog.join('\n')}`);

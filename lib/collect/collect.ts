@@ -17,7 +17,8 @@ export interface Progress {
 
 export interface CollectOutcome {
   clusterId: string;
-  runId: string;
+  /** The CollectionRun recorded, or null for a watcher's incremental save (see recordSnapshot). */
+  runId: string | null;
   phase: 'succeeded' | 'partial' | 'failed';
   counts: Record<string, number>;
   notes: CollectionNote[];
@@ -65,7 +66,11 @@ export function countSnapshot(snapshot: ClusterSnapshot): Record<string, number>
   return Object.fromEntries(Object.entries(snapshot).map(([k, v]) => [k, (v as unknown[]).length]));
 }
 
-/** Persists a snapshot for a cluster as one collection run (used by live collection and imports alike). */
+/**
+ * Persists a snapshot for a cluster as one collection run (used by live collection and imports alike).
+ * `run: 'on-failure'` is for a watcher's incremental saves: the watch session's run was recorded by its
+ * first save, so a later save records a run only when it fails (to show the failure in the sync status).
+ */
 export async function recordSnapshot(
   pool: pg.Pool,
   cluster: { name: string; source: 'kubeconfig' | 'in_cluster' | 'import' | 'demo'; server: string | null; context: string | null },
@@ -73,21 +78,22 @@ export async function recordSnapshot(
   snapshot: ClusterSnapshot,
   notes: CollectionNote[],
   started: number,
-  now: Date = new Date(),
+  opts: { now?: Date; run?: 'record' | 'on-failure' } = {},
 ): Promise<Omit<CollectOutcome, 'snapshot' | 'resourceVersions'>> {
   const clusterId = await ensureCluster(pool, cluster.name, cluster.source, cluster.server, cluster.context);
-  const runId = await startRun(pool, clusterId, mode);
+  const runId = opts.run === 'on-failure' ? null : await startRun(pool, clusterId, mode);
   const counts = countSnapshot(snapshot);
   try {
     const inventory = normalize(snapshot);
+    const now = opts.now ?? new Date();
     const saved = await saveInventory(pool, clusterId, inventory, now, notes);
     const reach = await updateReach(pool, clusterId, snapshot, now);
     const phase = notes.some((n) => n.level === 'error') ? 'partial' : 'succeeded';
-    await updateRun(pool, runId, { progress: 1, counts, errors: notes, phase, finished: true });
+    if (runId) await updateRun(pool, runId, { progress: 1, counts, errors: notes, phase, finished: true });
     return { clusterId, runId, phase, counts, notes, changes: saved.changes.length, reach, seconds: (Date.now() - started) / 1000 };
   } catch (e) {
     const failure: CollectionNote = { level: 'error', message: `saving the inventory failed: ${e instanceof Error ? e.message : String(e)}` };
-    await updateRun(pool, runId, { counts, errors: [...notes, failure], phase: 'failed', finished: true });
+    await updateRun(pool, runId ?? (await startRun(pool, clusterId, mode)), { counts, errors: [...notes, failure], phase: 'failed', finished: true });
     throw e;
   }
 }
@@ -120,7 +126,7 @@ export async function importDumps(
     dump.snapshot,
     dump.notes,
     started,
-    opts.now,
+    { now: opts.now },
   );
   return { ...outcome, files: dump.files, skipped: dump.skipped, cluster };
 }

@@ -41,19 +41,23 @@ export async function watchCluster(pool: pg.Pool, target: ClusterTarget, opts: W
   const state = new Map<keyof ClusterSnapshot, Map<string, Item>>();
   const notes: CollectionNote[] = [];
 
-  const persist = async (mode: string) => {
+  // The first save records the watch session's CollectionRun; later saves only when they fail.
+  let recorded = false;
+  const persist = async () => {
     const snapshot = emptySnapshot();
     for (const [key, items] of state) (snapshot[key] as Item[]) = [...items.values()];
-    const outcome = await recordSnapshot(pool, { name: target.name, source: target.source, server: target.server, context: target.context }, mode, snapshot, notes, Date.now());
-    log(`${target.name}: ${mode} stored (${Object.values(countSnapshot(snapshot)).reduce((a, b) => a + b, 0)} objects, ${outcome.changes} change(s)) in ${Math.round(outcome.seconds * 1000)} ms`);
+    const cluster = { name: target.name, source: target.source, server: target.server, context: target.context };
+    const outcome = await recordSnapshot(pool, cluster, 'watch', snapshot, notes, Date.now(), { run: recorded ? 'on-failure' : 'record' });
+    recorded = true;
+    log(`${target.name}: ${outcome.runId ? 'listed and stored' : 'changes stored'} (${Object.values(countSnapshot(snapshot)).reduce((a, b) => a + b, 0)} objects, ${outcome.changes} change(s)) in ${Math.round(outcome.seconds * 1000)} ms`);
   };
 
-  const saver = coalesce(() => persist('watch'), debounceMs, (e) => log(`${target.name}: saving failed: ${e instanceof Error ? e.message : e}`));
+  const saver = coalesce(persist, debounceMs, (e) => log(`${target.name}: saving failed: ${e instanceof Error ? e.message : e}`));
 
   const initial = await listSnapshot(target);
   notes.push(...initial.notes);
   for (const spec of resources) state.set(spec.key, new Map((initial.snapshot[spec.key] as Item[]).map((o) => [itemKey(o), o])));
-  await persist('watch');
+  await persist();
 
   const relist = async (spec: ResourceSpec): Promise<string> => {
     const result = await listResource(target.kc, spec);
