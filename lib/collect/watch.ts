@@ -27,7 +27,8 @@ class Gone extends Error {}
 /**
  * Keeps one cluster's inventory current: a full list, then a watch per resource from the list's
  * resourceVersion with bookmarks. Events update the in-memory objects (a pure reducer); a burst of
- * changes is persisted `debounceMs` after its first change (see coalesce.ts) through the same normalise-and-save path as a full collection.
+ * changes is persisted `debounceMs` after its first change (see coalesce.ts) through the same
+ * normalise-and-save path as a full collection.
  * A 410 Gone or a broken stream relists that resource and reconciles; a watchdog reopens streams that go
  * silent; a periodic full resync catches anything missed.
  */
@@ -41,13 +42,16 @@ export async function watchCluster(pool: pg.Pool, target: ClusterTarget, opts: W
   const state = new Map<keyof ClusterSnapshot, Map<string, Item>>();
   const notes: CollectionNote[] = [];
 
-  // The first save records the watch session's CollectionRun; later saves only when they fail.
+  // The first save records the watch session's CollectionRun; later saves record one only when they
+  // fail, and the first save after a failure records one again, so the sync status shows the recovery.
   let recorded = false;
   const persist = async () => {
     const snapshot = emptySnapshot();
     for (const [key, items] of state) (snapshot[key] as Item[]) = [...items.values()];
     const cluster = { name: target.name, source: target.source, server: target.server, context: target.context };
-    const outcome = await recordSnapshot(pool, cluster, 'watch', snapshot, notes, Date.now(), { run: recorded ? 'on-failure' : 'record' });
+    const run = recorded ? 'on-failure' : 'record';
+    recorded = false;
+    const outcome = await recordSnapshot(pool, cluster, 'watch', snapshot, notes, Date.now(), { run });
     recorded = true;
     log(`${target.name}: ${outcome.runId ? 'listed and stored' : 'changes stored'} (${Object.values(countSnapshot(snapshot)).reduce((a, b) => a + b, 0)} objects, ${outcome.changes} change(s)) in ${Math.round(outcome.seconds * 1000)} ms`);
   };
