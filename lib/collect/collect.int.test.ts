@@ -4,9 +4,10 @@ import path from 'node:path';
 import { KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
 import pg from 'pg';
 import { parseAllDocuments } from 'yaml';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { adminKubeConfig, canaryNeedles, ensureCluster, eventually, kubeconfigForServiceAccount, seedCluster, serviceAccountToken, type TestCluster } from '@/e2e/cluster/harness';
-import { createTestDatabase, type TestDatabase } from '@/e2e/setup/test-database';
+import { describe, expect, it } from 'vitest';
+import { adminKubeConfig, canaryNeedles, eventually, kubeconfigForServiceAccount, serviceAccountToken, type TestCluster } from '@/e2e/cluster/harness';
+import { withClusterAndStore } from '@/e2e/setup/cluster-store';
+import type { TestDatabase } from '@/e2e/setup/test-database';
 import { repoRoot } from '@/lib/paths';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -16,24 +17,13 @@ import { normalize } from './normalize';
 import { collectionPath, resources } from './resources';
 import { kubeGet, resolveTargets } from './kube';
 import { listIdentitiesWithLinks } from './queries';
-import { openStore } from './store';
 import { watchCluster } from './watch';
 
 let cluster: TestCluster;
 let db: TestDatabase;
 let pool: pg.Pool;
 
-beforeAll(async () => {
-  cluster = await ensureCluster();
-  await seedCluster(cluster);
-  db = await createTestDatabase(inject('serverUrl'), 'collect');
-  pool = openStore(db.url);
-});
-
-afterAll(async () => {
-  await pool?.end();
-  await db?.drop();
-});
+withClusterAndStore('collect', { seed: true }, (s) => ({ cluster, db, pool } = s));
 
 /** Every text value in every table of the database, to search for leaks. */
 async function databaseText(): Promise<string> {

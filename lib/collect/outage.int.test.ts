@@ -1,28 +1,15 @@
 import { KubernetesObjectApi } from '@kubernetes/client-node';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { adminKubeConfig, ensureCluster, eventually, type TestCluster } from '@/e2e/cluster/harness';
-import { createTestDatabase, type TestDatabase } from '@/e2e/setup/test-database';
+import type pg from 'pg';
+import { describe, expect, it } from 'vitest';
+import { adminKubeConfig, eventually, type TestCluster } from '@/e2e/cluster/harness';
+import { withClusterAndStore } from '@/e2e/setup/cluster-store';
 import { resolveTargets } from './kube';
-import { openStore } from './store';
 import { watchCluster } from './watch';
 
 let cluster: TestCluster;
-let db: TestDatabase;
 let pool: pg.Pool;
 const ns = `it-outage-${Date.now().toString(36)}`;
-
-beforeAll(async () => {
-  cluster = await ensureCluster();
-  db = await createTestDatabase(inject('serverUrl'), 'outage');
-  pool = openStore(db.url);
-});
-
-afterAll(async () => {
-  await KubernetesObjectApi.makeApiClient(adminKubeConfig(cluster)).delete({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }).catch(() => {});
-  await pool?.end();
-  await db?.drop();
-});
+withClusterAndStore('outage', { namespace: ns }, (s) => ({ cluster, pool } = s));
 
 const runs = async () =>
   (

@@ -1,29 +1,15 @@
 import { KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { adminKubeConfig, ensureCluster, seedCluster, type TestCluster } from '@/e2e/cluster/harness';
-import { createTestDatabase, type TestDatabase } from '@/e2e/setup/test-database';
+import type pg from 'pg';
+import { describe, expect, it } from 'vitest';
+import { adminKubeConfig, type TestCluster } from '@/e2e/cluster/harness';
+import { withClusterAndStore } from '@/e2e/setup/cluster-store';
 import { collectOnce } from './collect';
 import { resolveTargets } from './kube';
-import { openStore } from './store';
 
 let cluster: TestCluster;
-let db: TestDatabase;
 let pool: pg.Pool;
 const ns = `it-reach-${Date.now().toString(36)}`;
-
-beforeAll(async () => {
-  cluster = await ensureCluster();
-  await seedCluster(cluster);
-  db = await createTestDatabase(inject('serverUrl'), 'reach');
-  pool = openStore(db.url);
-});
-
-afterAll(async () => {
-  await KubernetesObjectApi.makeApiClient(adminKubeConfig(cluster)).delete({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }).catch(() => {});
-  await pool?.end();
-  await db?.drop();
-});
+withClusterAndStore('reach', { seed: true, namespace: ns }, (s) => ({ cluster, pool } = s));
 
 const computedAt = async (namespace: string, name: string) =>
   (await pool.query<{ at: Date }>(`SELECT r."computedAt" AS at FROM "IdentityReach" r JOIN "Identity" i ON i.id = r."identityId" WHERE i.kind = 'ServiceAccount' AND i.namespace = $1 AND i.name = $2`, [namespace, name])).rows[0]?.at.getTime();

@@ -1,32 +1,19 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { KubernetesObjectApi } from '@kubernetes/client-node';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type pg from 'pg';
+import { describe, expect, it } from 'vitest';
 import { adminKubeConfig, ensureCluster, eventually, type TestCluster } from '@/e2e/cluster/harness';
-import { createTestDatabase, type TestDatabase } from '@/e2e/setup/test-database';
+import { withClusterAndStore } from '@/e2e/setup/cluster-store';
 import { listSnapshot } from './collect';
 import { resolveTargets } from './kube';
 import { normalize } from './normalize';
-import { openStore } from './store';
 import { watchCluster } from './watch';
 
 let cluster: TestCluster;
-let db: TestDatabase;
 let pool: pg.Pool;
 const ns = `it-restart-${Date.now().toString(36)}`;
-
-beforeAll(async () => {
-  cluster = await ensureCluster();
-  db = await createTestDatabase(inject('serverUrl'), 'restart');
-  pool = openStore(db.url);
-});
-
-afterAll(async () => {
-  await KubernetesObjectApi.makeApiClient(adminKubeConfig(cluster)).delete({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }).catch(() => {});
-  await pool?.end();
-  await db?.drop();
-});
+withClusterAndStore('restart', { namespace: ns }, (s) => ({ cluster, pool } = s));
 
 async function apiServerDown(): Promise<void> {
   const pid = Number(readFileSync(path.join(cluster.dir, 'run', 'kube-apiserver.pid'), 'utf8').trim());
