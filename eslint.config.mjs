@@ -5,7 +5,17 @@ const config = [
   ...nextVitals,
   ...nextTs,
   {
-    ignores: ['.next/**', 'node_modules/**', 'lib/db/generated/**', 'test-results/**', 'playwright-report/**', 'e2e/screenshots/**', 'data/**', '.cache/**', 'next-env.d.ts'],
+    ignores: [
+      '.next/**',
+      'node_modules/**',
+      'lib/db/generated/**',
+      'test-results/**',
+      'playwright-report/**',
+      'e2e/screenshots/**',
+      'data/**',
+      '.cache/**',
+      'next-env.d.ts',
+    ],
   },
   {
     rules: {

@@ -17,7 +17,10 @@ export default function RootLayout({ children }: { children: ReactNode }) {
         <Providers>
           <header className="topbar">
             <Link className="brand" href="/">
-              <span className="brand-mark" aria-hidden>◆</span> NHI Dashboard
+              <span className="brand-mark" aria-hidden>
+                ◆
+              </span>{' '}
+              NHI Dashboard
             </Link>
             <nav aria-label="Main">
               <Link href="/">Overview</Link>

@@ -1,4 +1,10 @@
-const classes: Record<string, string> = { critical: 'sev-critical', high: 'sev-high', medium: 'sev-medium', low: 'sev-low', info: 'sev-low' };
+const classes: Record<string, string> = {
+  critical: 'sev-critical',
+  high: 'sev-high',
+  medium: 'sev-medium',
+  low: 'sev-low',
+  info: 'sev-low',
+};
 
 export function SeverityPill({ severity }: { severity: string | null }) {
   if (!severity) return <span className="muted">—</span>;

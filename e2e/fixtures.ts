@@ -11,7 +11,11 @@ export const screenshotDir = path.resolve('e2e', 'screenshots');
 export const test = base.extend<{ visit: (url: string, name: string) => Promise<Page> }>({
   visit: async ({ page }, provide, testInfo) => {
     mkdirSync(screenshotDir, { recursive: true });
-    const slug = testInfo.titlePath.slice(1).join(' ').replace(/[^a-z0-9]+/gi, '-').toLowerCase();
+    const slug = testInfo.titlePath
+      .slice(1)
+      .join(' ')
+      .replace(/[^a-z0-9]+/gi, '-')
+      .toLowerCase();
     await provide(async (url, name) => {
       const response = await page.goto(url);
       expect(response?.status(), `status of ${url}`).toBeLessThan(400);

@@ -76,7 +76,9 @@ test.describe.serial('overview', () => {
     await expect(page.getByRole('alert').filter({ hasText: 'Invalid filter' })).toContainText(/Invalid filter "(page|kind)"/);
   });
 
-  test('the sync status stays current: a cluster collected while the overview is open appears without a reload', async ({ visit }) => {
+  test('the sync status stays current: a cluster collected while the overview is open appears without a reload', async ({
+    visit,
+  }) => {
     const page = await visit('/', 'overview-before-live-import');
     await expect(page.getByTestId('cluster-row-live-added')).toHaveCount(0);
     // A marker that a reload would wipe.

@@ -7,7 +7,14 @@ export interface HealthReport {
   status: 'ok' | 'degraded' | 'down';
   version: string;
   database: { reachable: boolean; error?: string };
-  migrations: { current: boolean; applied: number; pending: string[]; failed: string[]; edited: string[]; unknown: string[] } | null;
+  migrations: {
+    current: boolean;
+    applied: number;
+    pending: string[];
+    failed: string[];
+    edited: string[];
+    unknown: string[];
+  } | null;
   checkedAt: string;
 }
 

@@ -49,7 +49,8 @@ function numberFlag(argv: string[], name: string, fallback: number, min: number)
   if (i < 0) return fallback;
   const raw = argv[i + 1];
   const v = Number(raw);
-  if (raw === undefined || !Number.isFinite(v) || v < min) throw new BenchError(`--${name} needs a number ≥ ${min}, got ${raw ?? 'nothing'}\n${USAGE}`);
+  if (raw === undefined || !Number.isFinite(v) || v < min)
+    throw new BenchError(`--${name} needs a number ≥ ${min}, got ${raw ?? 'nothing'}\n${USAGE}`);
   return v;
 }
 
@@ -70,9 +71,11 @@ function benchClusterEnv(): NodeJS.ProcessEnv {
     NHI_ETCD_PEER_PORT: process.env.NHI_ETCD_PEER_PORT ?? '12380',
     NHI_KCM_PORT: process.env.NHI_KCM_PORT ?? '10357',
   };
-  if (dir === sharedDir) throw new BenchError(`the bench cluster dir ${dir} is the shared test cluster's; set NHI_BENCH_CLUSTER_DIR elsewhere`);
+  if (dir === sharedDir)
+    throw new BenchError(`the bench cluster dir ${dir} is the shared test cluster's; set NHI_BENCH_CLUSTER_DIR elsewhere`);
   for (const [k, v] of Object.entries(ports)) {
-    if (Object.values(sharedPorts).includes(v)) throw new BenchError(`bench port ${k}=${v} is one of the shared test cluster's ports; set NHI_BENCH_* to free ports`);
+    if (Object.values(sharedPorts).includes(v))
+      throw new BenchError(`bench port ${k}=${v} is one of the shared test cluster's ports; set NHI_BENCH_* to free ports`);
   }
   const env: NodeJS.ProcessEnv = { ...process.env, NHI_CLUSTER_DIR: dir, ...ports };
   delete env.NHI_AUDIT_WEBHOOK_URL;
@@ -82,9 +85,18 @@ function benchClusterEnv(): NodeJS.ProcessEnv {
 }
 
 /** Runs `node --import tsx <script> args…`; stderr is passed through (prefixed), stdout returned. */
-function runNode(script: string, args: string[], env: NodeJS.ProcessEnv, prefix: string): Promise<{ code: number; stdout: string; stderr: string }> {
+function runNode(
+  script: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  prefix: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+      cwd: repoRoot,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
@@ -130,20 +142,41 @@ function printReport(r: CollectOnceReport, childWall: number): void {
   for (const [resource, seconds] of Object.entries(r.listSeconds)) {
     const key = Object.keys(r.counts).find((k) => k.toLowerCase() === resource.toLowerCase());
     const n = key ? (r.counts[key] ?? 0) : 0;
-    out(`  ${resource.padEnd(36)} ${pad(n, 8)} ${pad(seconds.toFixed(2), 8)} ${pad(seconds > 0 && n ? Math.round(n / seconds) : '-', 8)}`);
+    out(
+      `  ${resource.padEnd(36)} ${pad(n, 8)} ${pad(seconds.toFixed(2), 8)} ${pad(seconds > 0 && n ? Math.round(n / seconds) : '-', 8)}`,
+    );
   }
-  out(`  ${'list, all resources'.padEnd(36)} ${pad(r.objects, 8)} ${pad(fmt(r.listTotalSeconds), 8)} ${pad(Math.round(r.objects / r.listTotalSeconds), 8)}`);
+  out(
+    `  ${'list, all resources'.padEnd(36)} ${pad(r.objects, 8)} ${pad(fmt(r.listTotalSeconds), 8)} ${pad(Math.round(r.objects / r.listTotalSeconds), 8)}`,
+  );
   out(`  ${'normalise'.padEnd(36)} ${pad('', 8)} ${pad(fmt(r.normalizeSeconds), 8)}`);
   out(`  ${'save (one transaction, with history)'.padEnd(36)} ${pad('', 8)} ${pad(fmt(r.saveSeconds), 8)}`);
   out(`  ${'RBAC reach + escalation paths'.padEnd(36)} ${pad('', 8)} ${pad(fmt(r.reachSeconds), 8)}`);
   out(`  ${'  (SQL of save + reach, waiting)'.padEnd(36)} ${pad('', 8)} ${pad(fmt(r.sqlSeconds), 8)}`);
-  out(`  ${'total collectOnce'.padEnd(36)} ${pad('', 8)} ${pad(fmt(r.seconds), 8)}   (child process wall time incl. node/tsx start ${fmt(childWall)} s)`);
+  out(
+    `  ${'total collectOnce'.padEnd(36)} ${pad('', 8)} ${pad(fmt(r.seconds), 8)}   (child process wall time incl. node/tsx start ${fmt(childWall)} s)`,
+  );
   out(`  run phase: ${r.phase}`);
   out(`  garbage collection pauses during the collection: ${fmt(r.gcSeconds)} s`);
-  out(`  slowest SQL of the save: ${r.slowestSql.slice(0, 4).map((q) => `${fmt(q.seconds)} s ×${q.calls} ${q.sql.slice(0, 40)}…`).join('; ')}`);
-  out(`inventory rows: ${Object.entries(r.inventory).map(([k, v]) => `${v} ${k}`).join(', ')}`);
-  out(`stored live rows: ${Object.entries(r.stored).map(([k, v]) => `${v} ${k}`).join(', ')}`);
-  out(`peak RSS of the collector: ${(r.maxRssKiB / 1024).toFixed(0)} MB (node + tsx + modules before collecting: ${(r.baselineRssKiB / 1024).toFixed(0)} MB)`);
+  out(
+    `  slowest SQL of the save: ${r.slowestSql
+      .slice(0, 4)
+      .map((q) => `${fmt(q.seconds)} s ×${q.calls} ${q.sql.slice(0, 40)}…`)
+      .join('; ')}`,
+  );
+  out(
+    `inventory rows: ${Object.entries(r.inventory)
+      .map(([k, v]) => `${v} ${k}`)
+      .join(', ')}`,
+  );
+  out(
+    `stored live rows: ${Object.entries(r.stored)
+      .map(([k, v]) => `${v} ${k}`)
+      .join(', ')}`,
+  );
+  out(
+    `peak RSS of the collector: ${(r.maxRssKiB / 1024).toFixed(0)} MB (node + tsx + modules before collecting: ${(r.baselineRssKiB / 1024).toFixed(0)} MB)`,
+  );
   for (const n of r.notes.filter((x) => x.level !== 'info')) out(`note (${n.level}): ${n.message}`);
 }
 
@@ -171,14 +204,18 @@ async function main(argv: string[]): Promise<number> {
     clusterTouched = true;
     const { kubeconfig, started } = await clusterUp(env);
     const kc = kubeConfigFromFile(kubeconfig);
-    out(`bench cluster: ${kc.getCurrentCluster()?.server} (${started ? 'started' : 'already running'}; state ${path.relative(repoRoot, env.NHI_CLUSTER_DIR!) || env.NHI_CLUSTER_DIR})`);
+    out(
+      `bench cluster: ${kc.getCurrentCluster()?.server} (${started ? 'started' : 'already running'}; state ${path.relative(repoRoot, env.NHI_CLUSTER_DIR!) || env.NHI_CLUSTER_DIR})`,
+    );
 
     // 2. The generated cluster.
     const g0 = performance.now();
     const plan = generateBenchCluster(scaledDown(divisor));
     out(
       `plan (scale 1/${divisor}, generated in ${fmt((performance.now() - g0) / 1000)} s): ${benchObjectCount(plan)} objects — ` +
-        Object.entries(benchCounts(plan)).map(([k, v]) => `${v} ${k}`).join(', '),
+        Object.entries(benchCounts(plan))
+          .map(([k, v]) => `${v} ${k}`)
+          .join(', '),
     );
     let verified = false;
     if (reuse) {
@@ -192,10 +229,14 @@ async function main(argv: string[]): Promise<number> {
     } else {
       const r = await loadBenchCluster(kc, plan, { concurrency, log });
       if (r.failed) throw new BenchError(`${r.failed} objects failed to load; first errors:\n  ${r.errors.join('\n  ')}`);
-      out(`load: ${r.objects} objects (${r.created} created, ${r.existing} already there) in ${fmt(r.seconds)} s, ${Math.round(r.objects / r.seconds)} objects/s`);
+      out(
+        `load: ${r.objects} objects (${r.created} created, ${r.existing} already there) in ${fmt(r.seconds)} s, ${Math.round(r.objects / r.seconds)} objects/s`,
+      );
       const v0 = performance.now();
       const v = await verifyBenchCluster(kc, plan);
-      out(`verify: ${v.ok ? 'ok' : 'MISMATCH (the figures below are still measured)'} in ${fmt((performance.now() - v0) / 1000)} s`);
+      out(
+        `verify: ${v.ok ? 'ok' : 'MISMATCH (the figures below are still measured)'} in ${fmt((performance.now() - v0) / 1000)} s`,
+      );
     }
 
     // 3. A fresh database and one collection in a child process.
@@ -217,7 +258,10 @@ async function main(argv: string[]): Promise<number> {
     printReport(report, childWall);
     finalLine = `collect: ${fmt(report.seconds)} s, peak ${(report.maxRssKiB / 1024).toFixed(0)} MB, ${report.objects} objects`;
   } finally {
-    if (db) await db.drop().catch((e: unknown) => log(`warning: dropping ${db?.name} failed: ${e instanceof Error ? e.message : String(e)}`));
+    if (db)
+      await db
+        .drop()
+        .catch((e: unknown) => log(`warning: dropping ${db?.name} failed: ${e instanceof Error ? e.message : String(e)}`));
     if (server) await server.stop().catch(() => {});
     if (clusterTouched && !keep) {
       log('bench cluster: stopping (its data stays for the next run; --keep leaves it running)');

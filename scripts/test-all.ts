@@ -46,8 +46,13 @@ const nodeBin = (pkgBin: string) => path.join(repoRoot, 'node_modules', '.bin', 
 async function vitestLayer(layer: 'unit' | 'integration', env: NodeJS.ProcessEnv): Promise<LayerResult> {
   const out = path.join(reportDir, `vitest-${layer}.json`);
   rmSync(out, { force: true });
-  const exitCode = await run(nodeBin('vitest'), ['run', '--project', layer, '--reporter=default', '--reporter=json', `--outputFile.json=${out}`], env);
-  const report = readJson(out) as { numPassedTests: number; numFailedTests: number; numPendingTests: number; numTodoTests: number } | undefined;
+  const exitCode = await run(
+    nodeBin('vitest'),
+    ['run', '--project', layer, '--reporter=default', '--reporter=json', `--outputFile.json=${out}`],
+    env,
+  );
+  const report = readJson(out) as
+    { numPassedTests: number; numFailedTests: number; numPendingTests: number; numTodoTests: number } | undefined;
   if (!report) return { layer, passed: 0, failed: 1, skipped: 0, exitCode: exitCode || 1 };
   return {
     layer,
@@ -83,10 +88,17 @@ async function e2eLayer(serverUrl: string): Promise<LayerResult> {
     const migrate = await run(process.execPath, [path.join(repoRoot, 'bin', 'nhi.mjs'), 'db', 'migrate'], env);
     if (migrate !== 0) return { layer: 'e2e', passed: 0, failed: 1, skipped: 0, exitCode: migrate };
     const exitCode = await run(nodeBin('playwright'), ['test'], env);
-    const report = readJson(out) as { stats: { expected: number; unexpected: number; flaky: number; skipped: number } } | undefined;
+    const report = readJson(out) as
+      { stats: { expected: number; unexpected: number; flaky: number; skipped: number } } | undefined;
     if (!report) return { layer: 'e2e', passed: 0, failed: 1, skipped: 0, exitCode: exitCode || 1 };
     const { expected, unexpected, flaky, skipped } = report.stats;
-    return { layer: 'e2e', passed: expected, failed: unexpected + flaky + (exitCode !== 0 && unexpected === 0 ? 1 : 0), skipped, exitCode };
+    return {
+      layer: 'e2e',
+      passed: expected,
+      failed: unexpected + flaky + (exitCode !== 0 && unexpected === 0 ? 1 : 0),
+      skipped,
+      exitCode,
+    };
   } finally {
     await db.drop();
   }

@@ -8,12 +8,17 @@ export const metadata: Metadata = { title: 'Identities' };
 
 function pageHref(f: IdentityFilter, page: number): string {
   const q = new URLSearchParams();
-  for (const [k, v] of Object.entries({ ...f, page })) if (v !== undefined && v !== '' && !(k === 'builtIn' && v === 'hide') && !(k === 'page' && v === 1)) q.set(k, String(v));
+  for (const [k, v] of Object.entries({ ...f, page }))
+    if (v !== undefined && v !== '' && !(k === 'builtIn' && v === 'hide') && !(k === 'page' && v === 1)) q.set(k, String(v));
   const s = q.toString();
   return s ? `/identities?${s}` : '/identities';
 }
 
-export default async function IdentitiesPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+export default async function IdentitiesPage({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
   const { filter, error } = parseIdentityFilter(await searchParams);
   const { rows, total } = await listIdentities(filter);
   const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
@@ -26,7 +31,9 @@ export default async function IdentitiesPage({ searchParams }: { searchParams: P
         <select name="kind" defaultValue={filter.kind ?? ''} aria-label="Kind">
           <option value="">All kinds</option>
           {identityKinds.map((k) => (
-            <option key={k} value={k}>{k}</option>
+            <option key={k} value={k}>
+              {k}
+            </option>
           ))}
         </select>
         <select name="risk" defaultValue={filter.risk ?? ''} aria-label="Risk">
@@ -41,8 +48,14 @@ export default async function IdentitiesPage({ searchParams }: { searchParams: P
         </label>
         <button type="submit">Filter</button>
       </form>
-      {error && <p className="error" role="alert">{error}</p>}
-      <p className="muted" data-testid="identity-count">{total} identities</p>
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      <p className="muted" data-testid="identity-count">
+        {total} identities
+      </p>
       <table className="data" data-testid="identity-table">
         <thead>
           <tr>
@@ -60,7 +73,10 @@ export default async function IdentitiesPage({ searchParams }: { searchParams: P
           {rows.map((r) => (
             <tr key={r.id}>
               <td>
-                <Link href={`/identities/${r.id}`}>{r.namespace ? `${r.namespace}/` : ''}{r.name}</Link>
+                <Link href={`/identities/${r.id}`}>
+                  {r.namespace ? `${r.namespace}/` : ''}
+                  {r.name}
+                </Link>
                 {r.builtIn && <span className="pill pill-muted"> built-in</span>}
               </td>
               <td>{r.kind}</td>
@@ -68,11 +84,21 @@ export default async function IdentitiesPage({ searchParams }: { searchParams: P
               <td>{r.owners.length ? r.owners.join(', ') : <span className="muted">unowned</span>}</td>
               <td>{r.workloads}</td>
               <td>{r.capabilityCount ?? <span className="muted">—</span>}</td>
-              <td><SeverityPill severity={r.maxSeverity} /></td>
+              <td>
+                <SeverityPill severity={r.maxSeverity} />
+              </td>
               <td>
                 {r.reachesClusterAdmin ? (
-                  <span className="pill sev-critical">{r.escalationDistance === 0 ? 'is cluster-admin' : `${r.escalationDistance} step${r.escalationDistance === 1 ? '' : 's'}`}</span>
-                ) : r.reachesClusterAdmin === false ? <span className="muted">none</span> : <span className="muted">—</span>}
+                  <span className="pill sev-critical">
+                    {r.escalationDistance === 0
+                      ? 'is cluster-admin'
+                      : `${r.escalationDistance} step${r.escalationDistance === 1 ? '' : 's'}`}
+                  </span>
+                ) : r.reachesClusterAdmin === false ? (
+                  <span className="muted">none</span>
+                ) : (
+                  <span className="muted">—</span>
+                )}
               </td>
             </tr>
           ))}
@@ -81,7 +107,9 @@ export default async function IdentitiesPage({ searchParams }: { searchParams: P
       {pages > 1 && (
         <nav className="pager" aria-label="Pages">
           {filter.page > 1 && <Link href={pageHref(filter, filter.page - 1)}>← Previous</Link>}
-          <span className="muted">Page {filter.page} of {pages}</span>
+          <span className="muted">
+            Page {filter.page} of {pages}
+          </span>
           {filter.page < pages && <Link href={pageHref(filter, filter.page + 1)}>Next →</Link>}
         </nav>
       )}

@@ -224,7 +224,8 @@ function pruneOldTokenKubeconfigs(dir: string): void {
 async function startComponent(layout: ClusterLayout, proc: ManagedProcess, c: Component): Promise<void> {
   const port = layout.ports[c.portKey];
   // A component just stopped (a restart) may hold its port for a few seconds more on a loaded machine.
-  for (let waited = 0; waited < 15_000 && (await portInUse(HOST, port)); waited += 250) await new Promise((r) => setTimeout(r, 250));
+  for (let waited = 0; waited < 15_000 && (await portInUse(HOST, port)); waited += 250)
+    await new Promise((r) => setTimeout(r, 250));
   if (await portInUse(HOST, port)) {
     throw new Error(
       `${c.name}: port ${HOST}:${port} is already in use by another process; stop it or set ${PORT_ENV[c.portKey]} to a free port`,

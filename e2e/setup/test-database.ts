@@ -23,7 +23,11 @@ export interface TestDatabase {
 }
 
 /** Creates `nhi_test_<label>_<random>` on the server and applies the committed migrations to it. */
-export async function createTestDatabase(serverUrl: string, label: string, opts: { migrate?: boolean } = {}): Promise<TestDatabase> {
+export async function createTestDatabase(
+  serverUrl: string,
+  label: string,
+  opts: { migrate?: boolean } = {},
+): Promise<TestDatabase> {
   const name = `nhi_test_${label.replace(/[^a-z0-9]/gi, '').toLowerCase()}_${randomUUID().replace(/-/g, '').slice(0, 10)}`;
   const admin = new pg.Client(poolConfigFromUrl(serverUrl));
   await admin.connect();

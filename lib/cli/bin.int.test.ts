@@ -32,7 +32,17 @@ describe('the nhi command', () => {
   });
 
   it('answers can / who-can on the imported inventory', () => {
-    const yes = nhi('can', 'system:serviceaccount:flux-system:kustomize-controller', 'delete', 'secrets', '-n', 'payments', '--cluster', 'cli-demo', '--json');
+    const yes = nhi(
+      'can',
+      'system:serviceaccount:flux-system:kustomize-controller',
+      'delete',
+      'secrets',
+      '-n',
+      'payments',
+      '--cluster',
+      'cli-demo',
+      '--json',
+    );
     expect(yes.status).toBe(0);
     expect(JSON.parse(yes.stdout).allowed).toBe(true);
   });

@@ -20,7 +20,11 @@ export interface TimelineChange {
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 const saKeyOf = (s: { kind: string; name: string; namespace?: string }, bindingNs: string) =>
-  s.kind === 'ServiceAccount' ? `ServiceAccount/${s.namespace ?? bindingNs}/${s.name}` : s.kind === 'User' || s.kind === 'Group' ? `${s.kind}//${s.name}` : undefined;
+  s.kind === 'ServiceAccount'
+    ? `ServiceAccount/${s.namespace ?? bindingNs}/${s.name}`
+    : s.kind === 'User' || s.kind === 'Group'
+      ? `${s.kind}//${s.name}`
+      : undefined;
 
 /**
  * The changes between two syncs that matter to people: bindings added or removed (per subject), role
@@ -32,14 +36,31 @@ export function diffInventories(prev: PreviousState, next: Inventory): TimelineC
 
   const prevSa = new Set(prev.identities.filter((i) => i.kind === 'ServiceAccount' && i.uid).map((i) => i.key));
   const nextSa = new Set(next.identities.filter((i) => i.kind === 'ServiceAccount' && i.uid).map((i) => i.key));
-  for (const key of nextSa) if (!prevSa.has(key)) out.push({ kind: 'sa.created', summary: `ServiceAccount ${key.slice('ServiceAccount/'.length)} created`, identity: key, details: {} });
+  for (const key of nextSa)
+    if (!prevSa.has(key))
+      out.push({
+        kind: 'sa.created',
+        summary: `ServiceAccount ${key.slice('ServiceAccount/'.length)} created`,
+        identity: key,
+        details: {},
+      });
   for (const key of prevSa) {
-    if (!next.identities.some((i) => i.key === key && i.uid)) out.push({ kind: 'sa.deleted', summary: `ServiceAccount ${key.slice('ServiceAccount/'.length)} deleted`, identity: key, details: {} });
+    if (!next.identities.some((i) => i.key === key && i.uid))
+      out.push({
+        kind: 'sa.deleted',
+        summary: `ServiceAccount ${key.slice('ServiceAccount/'.length)} deleted`,
+        identity: key,
+        details: {},
+      });
   }
 
   const prevBindings = new Map(prev.bindings.map((b) => [b.key, b]));
   const nextBindings = new Map(next.bindings.map((b) => [b.key, b]));
-  const bindingEvent = (kind: 'binding.added' | 'binding.removed', b: Pick<BindingRec, 'key' | 'roleRefKind' | 'roleRefName' | 'subjects'>, subjects = b.subjects) => {
+  const bindingEvent = (
+    kind: 'binding.added' | 'binding.removed',
+    b: Pick<BindingRec, 'key' | 'roleRefKind' | 'roleRefName' | 'subjects'>,
+    subjects = b.subjects,
+  ) => {
     const ns = b.key.split('/')[1] ?? '';
     for (const s of subjects) {
       const identity = saKeyOf(s, ns);
@@ -72,7 +93,11 @@ export function diffInventories(prev: PreviousState, next: Inventory): TimelineC
   for (const r of next.roles) {
     const before = prevRoles.get(r.key);
     if (before && !same(before.rules, r.rules)) {
-      out.push({ kind: 'role.rules_changed', summary: `${r.kind} ${r.namespace ? `${r.namespace}/` : ''}${r.name} rules changed`, details: { role: r.key, before: before.rules, after: r.rules } });
+      out.push({
+        kind: 'role.rules_changed',
+        summary: `${r.kind} ${r.namespace ? `${r.namespace}/` : ''}${r.name} rules changed`,
+        details: { role: r.key, before: before.rules, after: r.rules },
+      });
     }
   }
 
@@ -81,7 +106,12 @@ export function diffInventories(prev: PreviousState, next: Inventory): TimelineC
     const before = prevWorkloads.get(w.key);
     if (!before) continue;
     if (!same(before.images, w.images)) {
-      out.push({ kind: 'workload.image_changed', summary: `${w.kind} ${w.namespace}/${w.name} images changed`, workload: w.key, details: { before: before.images, after: w.images } });
+      out.push({
+        kind: 'workload.image_changed',
+        summary: `${w.kind} ${w.namespace}/${w.name} images changed`,
+        workload: w.key,
+        details: { before: before.images, after: w.images },
+      });
     }
     if (before.serviceAccountName !== w.serviceAccountName) {
       out.push({

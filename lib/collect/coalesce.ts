@@ -15,7 +15,12 @@ export interface Coalescer {
   flush(): Promise<void>;
 }
 
-export function coalesce(save: () => Promise<void>, delayMs: number, onError: (e: unknown) => void = () => {}, maxRetryMs = 30_000): Coalescer {
+export function coalesce(
+  save: () => Promise<void>,
+  delayMs: number,
+  onError: (e: unknown) => void = () => {},
+  maxRetryMs = 30_000,
+): Coalescer {
   let dirty = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;

@@ -5,7 +5,14 @@ import { KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-n
 import pg from 'pg';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { adminKubeConfig, canaryNeedles, eventually, kubeconfigForServiceAccount, serviceAccountToken, type TestCluster } from '@/e2e/cluster/harness';
+import {
+  adminKubeConfig,
+  canaryNeedles,
+  eventually,
+  kubeconfigForServiceAccount,
+  serviceAccountToken,
+  type TestCluster,
+} from '@/e2e/cluster/harness';
 import { withClusterAndStore } from '@/e2e/setup/cluster-store';
 import type { TestDatabase } from '@/e2e/setup/test-database';
 import { repoRoot } from '@/lib/paths';
@@ -52,7 +59,9 @@ describe('live collection from the real test cluster', () => {
     expect(creds).toContain('OpaqueSecret/payments-db');
     expect(api!.credentials.find((c) => c.name === 'payments-db')!.via).toContain('env');
     expect(api!.linkedIdentities.some((l) => l.link === 'aws-irsa' && l.name.startsWith('arn:aws:iam::'))).toBe(true);
-    expect(api!.linkedIdentities.some((l) => l.link === 'spiffe' && l.name === 'spiffe://cluster.local/ns/payments/sa/payments-api')).toBe(true);
+    expect(
+      api!.linkedIdentities.some((l) => l.link === 'spiffe' && l.name === 'spiffe://cluster.local/ns/payments/sa/payments-api'),
+    ).toBe(true);
     expect(api!.owners.length).toBeGreaterThan(0);
 
     // A Deployment's pods (made by the real controller-manager) resolve to the Deployment, not the ReplicaSet.
@@ -62,7 +71,9 @@ describe('live collection from the real test cluster', () => {
     expect(workloads.rows.filter((w) => w.kind === 'ReplicaSet')).toEqual([]);
 
     // Built-in controllers are marked as such.
-    const builtIn = await pool.query(`SELECT "builtIn" FROM "Identity" WHERE kind = 'ServiceAccount' AND namespace = 'kube-system' AND name = 'generic-garbage-collector'`);
+    const builtIn = await pool.query(
+      `SELECT "builtIn" FROM "Identity" WHERE kind = 'ServiceAccount' AND namespace = 'kube-system' AND name = 'generic-garbage-collector'`,
+    );
     expect(builtIn.rows).toEqual([{ builtIn: true }]);
   });
 
@@ -82,7 +93,7 @@ describe('live collection from the real test cluster', () => {
     expect(canaryNeedles(cluster).filter((n) => out.includes(n)).length).toBe(0);
   });
 
-  it('says no canary value anywhere: the CLI (collect output, JSON inventory, can/who-can), the web app\'s data for every identity page, and its API', async () => {
+  it("says no canary value anywhere: the CLI (collect output, JSON inventory, can/who-can), the web app's data for every identity page, and its API", async () => {
     const [target] = resolveTargets({ kubeconfig: cluster.kubeconfigPath });
     const nhi = (...args: string[]) => {
       const r = spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'nhi.mjs'), ...args], {
@@ -100,7 +111,19 @@ describe('live collection from the real test cluster', () => {
     said.push(nhi('identities', '--json', '--cluster', target!.name));
     said.push(nhi('clusters', '--json'));
     said.push(nhi('who-can', 'get', 'secrets', '-n', 'payments', '--cluster', target!.name, '--json'));
-    said.push(nhi('can', 'system:serviceaccount:payments:payments-api', 'get', 'secrets', '-n', 'payments', '--cluster', target!.name, '--json'));
+    said.push(
+      nhi(
+        'can',
+        'system:serviceaccount:payments:payments-api',
+        'get',
+        'secrets',
+        '-n',
+        'payments',
+        '--cluster',
+        target!.name,
+        '--json',
+      ),
+    );
 
     // What the web app's pages and API routes are built from, for every identity of that cluster.
     const previousUrl = process.env.DATABASE_URL;
@@ -112,7 +135,9 @@ describe('live collection from the real test cluster', () => {
       let pages = 0;
       let details = 0;
       for (let page = 1; ; page++) {
-        const { rows, total } = await listIdentities(identityFilterSchema.parse({ cluster: target!.name, builtIn: 'show', page: String(page) }));
+        const { rows, total } = await listIdentities(
+          identityFilterSchema.parse({ cluster: target!.name, builtIn: 'show', page: String(page) }),
+        );
         said.push(JSON.stringify(rows));
         pages++;
         for (const row of rows) {
@@ -177,9 +202,14 @@ describe('live collection from the real test cluster', () => {
 
   it('collects with exactly the shipped read-only collector ClusterRole', async () => {
     const api = KubernetesObjectApi.makeApiClient(adminKubeConfig(cluster));
-    const docs = parseAllDocuments(readFileSync(path.join(repoRoot, 'public', 'collector-clusterrole.yaml'), 'utf8')).map((d) => d.toJS() as KubernetesObject);
+    const docs = parseAllDocuments(readFileSync(path.join(repoRoot, 'public', 'collector-clusterrole.yaml'), 'utf8')).map(
+      (d) => d.toJS() as KubernetesObject,
+    );
     await api.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'nhi-system' } }).catch(() => {});
-    for (const doc of docs) await api.create(doc).catch(() => api.patch(doc, undefined, undefined, 'nhi-test', undefined, 'application/apply-patch+yaml' as never));
+    for (const doc of docs)
+      await api
+        .create(doc)
+        .catch(() => api.patch(doc, undefined, undefined, 'nhi-test', undefined, 'application/apply-patch+yaml' as never));
     const kubeconfig = await kubeconfigForServiceAccount(cluster, 'nhi-system', 'nhi-collector');
     const [target] = resolveTargets({ kubeconfig });
     const outcome = await collectOnce(pool, { ...target!, name: 'least-privilege' });
@@ -213,7 +243,10 @@ describe('live collection from the real test cluster', () => {
       const row = await pool.query(`SELECT source FROM "Cluster" WHERE name = 'in-cluster-test'`);
       expect(row.rows).toEqual([{ source: 'in_cluster' }]);
     } finally {
-      for (const [k, v] of [['KUBERNETES_SERVICE_HOST', saved.host], ['KUBERNETES_SERVICE_PORT', saved.port]] as const) {
+      for (const [k, v] of [
+        ['KUBERNETES_SERVICE_HOST', saved.host],
+        ['KUBERNETES_SERVICE_PORT', saved.port],
+      ] as const) {
         if (v === undefined) delete process.env[k];
         else process.env[k] = v;
       }
@@ -233,11 +266,17 @@ describe('live collection from the real test cluster', () => {
     const log = (line: string) => watchLog.push(`${new Date().toISOString().slice(11, 23)} ${line}`);
     const watching = watchCluster(pool, { ...target!, name: 'watched' }, { signal: controller.signal, debounceMs: 200, log });
     try {
-      await eventually('initial sync', async () => ((await pool.query(`SELECT 1 FROM "Cluster" WHERE name = 'watched' AND "lastSyncAt" IS NOT NULL`)).rowCount ?? 0) > 0, 60_000);
-      const sa = (name: string) => pool.query<{ deletedAt: Date | null }>(
-        `SELECT i."deletedAt" FROM "Identity" i JOIN "Cluster" c ON c.id = i."clusterId" WHERE c.name = 'watched' AND i.kind = 'ServiceAccount' AND i.namespace = $1 AND i.name = $2 AND i.uid IS NOT NULL`,
-        [ns, name],
+      await eventually(
+        'initial sync',
+        async () =>
+          ((await pool.query(`SELECT 1 FROM "Cluster" WHERE name = 'watched' AND "lastSyncAt" IS NOT NULL`)).rowCount ?? 0) > 0,
+        60_000,
       );
+      const sa = (name: string) =>
+        pool.query<{ deletedAt: Date | null }>(
+          `SELECT i."deletedAt" FROM "Identity" i JOIN "Cluster" c ON c.id = i."clusterId" WHERE c.name = 'watched' AND i.kind = 'ServiceAccount' AND i.namespace = $1 AND i.name = $2 AND i.uid IS NOT NULL`,
+          [ns, name],
+        );
       let t0 = Date.now();
       await api.create({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'robot', namespace: ns } });
       await eventually('SA appears', async () => (await sa('robot')).rows[0]?.deletedAt === null, 5_000);
@@ -245,28 +284,43 @@ describe('live collection from the real test cluster', () => {
 
       t0 = Date.now();
       await api.create({
-        apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'robot-view', namespace: ns },
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: { name: 'robot-view', namespace: ns },
         roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
         subjects: [{ kind: 'ServiceAccount', name: 'robot', namespace: ns }],
       } as KubernetesObject);
       const bindingEvent = async (kind: string) =>
-        ((await pool.query(`SELECT 1 FROM "TimelineEvent" e JOIN "Cluster" c ON c.id = e."clusterId" WHERE c.name = 'watched' AND e.kind = $1 AND e.details->>'binding' = $2`, [kind, `RoleBinding/${ns}/robot-view`])).rowCount ?? 0) > 0;
+        ((
+          await pool.query(
+            `SELECT 1 FROM "TimelineEvent" e JOIN "Cluster" c ON c.id = e."clusterId" WHERE c.name = 'watched' AND e.kind = $1 AND e.details->>'binding' = $2`,
+            [kind, `RoleBinding/${ns}/robot-view`],
+          )
+        ).rowCount ?? 0) > 0;
       await eventually('binding.added event', () => bindingEvent('binding.added'), 5_000);
       const bindLatency = Date.now() - t0;
 
       // Removing the binding, then the ServiceAccount: the SA is no longer referenced, so its row is
       // marked deleted (kept for history), and both changes are on its timeline.
-      await api.delete({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'robot-view', namespace: ns } });
+      await api.delete({
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: { name: 'robot-view', namespace: ns },
+      });
       await eventually('binding.removed event', () => bindingEvent('binding.removed'), 5_000);
       t0 = Date.now();
       await api.delete({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'robot', namespace: ns } });
-      await eventually('SA marked deleted', async () => {
-        const rows = await pool.query<{ deletedAt: Date | null }>(
-          `SELECT i."deletedAt" FROM "Identity" i JOIN "Cluster" c ON c.id = i."clusterId" WHERE c.name = 'watched' AND i.kind = 'ServiceAccount' AND i.namespace = $1 AND i.name = 'robot'`,
-          [ns],
-        );
-        return rows.rows[0]?.deletedAt instanceof Date;
-      }, 5_000);
+      await eventually(
+        'SA marked deleted',
+        async () => {
+          const rows = await pool.query<{ deletedAt: Date | null }>(
+            `SELECT i."deletedAt" FROM "Identity" i JOIN "Cluster" c ON c.id = i."clusterId" WHERE c.name = 'watched' AND i.kind = 'ServiceAccount' AND i.namespace = $1 AND i.name = 'robot'`,
+            [ns],
+          );
+          return rows.rows[0]?.deletedAt instanceof Date;
+        },
+        5_000,
+      );
       const deleteLatency = Date.now() - t0;
       const events = await pool.query<{ kind: string; summary: string }>(
         `SELECT e.kind, e.summary FROM "TimelineEvent" e JOIN "Cluster" c ON c.id = e."clusterId" WHERE c.name = 'watched' ORDER BY e.at`,
@@ -276,7 +330,9 @@ describe('live collection from the real test cluster', () => {
       );
       expect(canaryNeedles(cluster).filter((n) => watchLog.join('\n').includes(n))).toEqual([]);
       // One run for the watch session; the incremental saves only move lastSyncAt on.
-      const runs = await pool.query(`SELECT r.mode, r.phase::text AS phase FROM "CollectionRun" r JOIN "Cluster" c ON c.id = r."clusterId" WHERE c.name = 'watched'`);
+      const runs = await pool.query(
+        `SELECT r.mode, r.phase::text AS phase FROM "CollectionRun" r JOIN "Cluster" c ON c.id = r."clusterId" WHERE c.name = 'watched'`,
+      );
       expect(runs.rows).toEqual([{ mode: 'watch', phase: 'succeeded' }]);
       console.log(`watch latency: add ${addLatency} ms, bind ${bindLatency} ms, delete ${deleteLatency} ms`);
     } catch (e) {

@@ -30,7 +30,10 @@ export interface CollectOutcome {
 }
 
 /** Lists every collected resource of a live cluster into a snapshot; failures become notes. */
-export async function listSnapshot(target: ClusterTarget, onProgress?: (p: Progress) => void): Promise<{ snapshot: ClusterSnapshot; notes: CollectionNote[]; resourceVersions: Partial<Record<ResourceKey, string>> }> {
+export async function listSnapshot(
+  target: ClusterTarget,
+  onProgress?: (p: Progress) => void,
+): Promise<{ snapshot: ClusterSnapshot; notes: CollectionNote[]; resourceVersions: Partial<Record<ResourceKey, string>> }> {
   const snapshot = emptySnapshot();
   const notes: CollectionNote[] = [];
   const resourceVersions: Partial<Record<ResourceKey, string>> = {};
@@ -44,10 +47,15 @@ export async function listSnapshot(target: ClusterTarget, onProgress?: (p: Progr
       if (!served.has(gv)) served.set(gv, await servedResources(target.kc, spec.group, spec.version));
       const names = served.get(gv);
       if (!names || !names.has(spec.plural)) {
-        notes.push({ resource: spec.key, level: spec.optional ? 'info' : 'warning', message: `${spec.plural}.${spec.group || 'core'}/${spec.version} is not served by this cluster; skipped` });
+        notes.push({
+          resource: spec.key,
+          level: spec.optional ? 'info' : 'warning',
+          message: `${spec.plural}.${spec.group || 'core'}/${spec.version} is not served by this cluster; skipped`,
+        });
       } else {
         const result = await listResource(target.kc, spec, {
-          onPage: (n) => onProgress?.({ cluster: target.name, done, total: resources.length, resource: spec.plural, objects: objects + n }),
+          onPage: (n) =>
+            onProgress?.({ cluster: target.name, done, total: resources.length, resource: spec.plural, objects: objects + n }),
         });
         (snapshot[spec.key] as KubeObject[]) = result.items as KubeObject[];
         resourceVersions[spec.key] = result.resourceVersion;
@@ -73,7 +81,12 @@ export function countSnapshot(snapshot: ClusterSnapshot): Record<string, number>
  */
 export async function recordSnapshot(
   pool: pg.Pool,
-  cluster: { name: string; source: 'kubeconfig' | 'in_cluster' | 'import' | 'demo'; server: string | null; context: string | null },
+  cluster: {
+    name: string;
+    source: 'kubeconfig' | 'in_cluster' | 'import' | 'demo';
+    server: string | null;
+    context: string | null;
+  },
   mode: string,
   snapshot: ClusterSnapshot,
   notes: CollectionNote[],
@@ -90,19 +103,47 @@ export async function recordSnapshot(
     const reach = await updateReach(pool, clusterId, snapshot, now);
     const phase = notes.some((n) => n.level === 'error') ? 'partial' : 'succeeded';
     if (runId) await updateRun(pool, runId, { progress: 1, counts, errors: notes, phase, finished: true });
-    return { clusterId, runId, phase, counts, notes, changes: saved.changes.length, reach, seconds: (Date.now() - started) / 1000 };
+    return {
+      clusterId,
+      runId,
+      phase,
+      counts,
+      notes,
+      changes: saved.changes.length,
+      reach,
+      seconds: (Date.now() - started) / 1000,
+    };
   } catch (e) {
-    const failure: CollectionNote = { level: 'error', message: `saving the inventory failed: ${e instanceof Error ? e.message : String(e)}` };
-    await updateRun(pool, runId ?? (await startRun(pool, clusterId, mode)), { counts, errors: [...notes, failure], phase: 'failed', finished: true });
+    const failure: CollectionNote = {
+      level: 'error',
+      message: `saving the inventory failed: ${e instanceof Error ? e.message : String(e)}`,
+    };
+    await updateRun(pool, runId ?? (await startRun(pool, clusterId, mode)), {
+      counts,
+      errors: [...notes, failure],
+      phase: 'failed',
+      finished: true,
+    });
     throw e;
   }
 }
 
 /** One full collection of a live cluster: list everything, normalise, persist with history. */
-export async function collectOnce(pool: pg.Pool, target: ClusterTarget, onProgress?: (p: Progress) => void): Promise<CollectOutcome> {
+export async function collectOnce(
+  pool: pg.Pool,
+  target: ClusterTarget,
+  onProgress?: (p: Progress) => void,
+): Promise<CollectOutcome> {
   const started = Date.now();
   const { snapshot, notes, resourceVersions } = await listSnapshot(target, onProgress);
-  const outcome = await recordSnapshot(pool, { name: target.name, source: target.source, server: target.server, context: target.context }, 'once', snapshot, notes, started);
+  const outcome = await recordSnapshot(
+    pool,
+    { name: target.name, source: target.source, server: target.server, context: target.context },
+    'once',
+    snapshot,
+    notes,
+    started,
+  );
   return { ...outcome, snapshot, resourceVersions };
 }
 
@@ -110,12 +151,22 @@ export async function collectOnce(pool: pg.Pool, target: ClusterTarget, onProgre
 export async function importDumps(
   pool: pg.Pool,
   paths: string[],
-  opts: { clusterName?: string; source?: 'import' | 'demo'; onFile?: (p: { path: string; index: number; total: number }) => void; now?: Date } = {},
-): Promise<Omit<CollectOutcome, 'snapshot' | 'resourceVersions'> & { files: number; skipped: Record<string, number>; cluster: string }> {
+  opts: {
+    clusterName?: string;
+    source?: 'import' | 'demo';
+    onFile?: (p: { path: string; index: number; total: number }) => void;
+    now?: Date;
+  } = {},
+): Promise<
+  Omit<CollectOutcome, 'snapshot' | 'resourceVersions'> & { files: number; skipped: Record<string, number>; cluster: string }
+> {
   const started = Date.now();
   const dump = await readDumps(paths, { onFile: opts.onFile });
   if (dump.objects === 0) {
-    const why = dump.notes.filter((n) => n.level === 'error').map((n) => n.message).join('; ');
+    const why = dump.notes
+      .filter((n) => n.level === 'error')
+      .map((n) => n.message)
+      .join('; ');
     throw new Error(`nothing to import from ${paths.join(', ')}${why ? `: ${why}` : ''}`);
   }
   const cluster = opts.clusterName ?? dump.clusterNameHint ?? 'imported';

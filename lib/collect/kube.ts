@@ -49,7 +49,15 @@ export function resolveTargets(opts: {
   } else base.loadFromDefault();
   const contexts = opts.all ? base.getContexts().map((c) => c.name) : [opts.context ?? base.getCurrentContext()];
   return contexts.map((context) => {
-    if (!base.getContextObject(context)) throw new Error(`kubeconfig has no context "${context}" (have: ${base.getContexts().map((c) => c.name).join(', ') || 'none'})`);
+    if (!base.getContextObject(context))
+      throw new Error(
+        `kubeconfig has no context "${context}" (have: ${
+          base
+            .getContexts()
+            .map((c) => c.name)
+            .join(', ') || 'none'
+        })`,
+      );
     const kc = new KubeConfig();
     kc.loadFromString(base.exportConfig());
     kc.setCurrentContext(context);
@@ -58,7 +66,11 @@ export function resolveTargets(opts: {
 }
 
 export class KubeHttpError extends Error {
-  constructor(readonly status: number, message: string, readonly reason?: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly reason?: string,
+  ) {
     super(message);
   }
 }
@@ -74,7 +86,10 @@ const dispatchers = new WeakMap<KubeConfig, { key: string; dispatcher: Dispatche
  * per KubeConfig and replaced (the old one closed once idle) when the current context, cluster or user
  * changes. Not covered: client certificates that an exec plugin rotates under the same user name.
  */
-export async function kubeRequest(kc: KubeConfig, url: string): Promise<{ headers: Record<string, string>; dispatcher: Dispatcher | undefined }> {
+export async function kubeRequest(
+  kc: KubeConfig,
+  url: string,
+): Promise<{ headers: Record<string, string>; dispatcher: Dispatcher | undefined }> {
   const ctx = new RequestContext(url, HttpMethod.GET);
   await kc.applySecurityAuthentication(ctx);
   const cluster = kc.getCurrentCluster();
@@ -121,7 +136,9 @@ export async function kubeGet(kc: KubeConfig, path: string, accept = 'applicatio
 /** Which of a group/version's resources the server serves (null: the group/version is absent). */
 export async function servedResources(kc: KubeConfig, group: string, version: string): Promise<Set<string> | null> {
   try {
-    const list = (await kubeGet(kc, group ? `/apis/${group}/${version}` : `/api/${version}`)) as { resources?: { name: string }[] };
+    const list = (await kubeGet(kc, group ? `/apis/${group}/${version}` : `/api/${version}`)) as {
+      resources?: { name: string }[];
+    };
     return new Set((list.resources ?? []).map((r) => r.name));
   } catch (e) {
     if (e instanceof KubeHttpError && e.status === 404) return null;
@@ -185,7 +202,14 @@ export async function listResource(
             metadata?: { continue?: string; resourceVersion?: string };
             items?: KubeObject[];
           };
-          for (const item of list.items ?? []) items.push(slimObject({ ...item, apiVersion: item.apiVersion ?? (spec.group ? `${spec.group}/${spec.version}` : spec.version), kind: spec.kind }));
+          for (const item of list.items ?? [])
+            items.push(
+              slimObject({
+                ...item,
+                apiVersion: item.apiVersion ?? (spec.group ? `${spec.group}/${spec.version}` : spec.version),
+                kind: spec.kind,
+              }),
+            );
           cont = list.metadata?.continue || undefined;
           resourceVersion = list.metadata?.resourceVersion ?? resourceVersion;
         }
@@ -202,8 +226,17 @@ export async function listResource(
 /** A note for a resource that could not be listed, so one broken API never fails a whole collection. */
 export function noteForListError(spec: ResourceSpec, e: unknown): CollectionNote {
   if (e instanceof KubeHttpError && e.status === 403) {
-    return { resource: spec.key, level: 'error', message: `forbidden to list ${spec.plural}: grant the collector ClusterRole (public/collector-clusterrole.yaml)` };
+    return {
+      resource: spec.key,
+      level: 'error',
+      message: `forbidden to list ${spec.plural}: grant the collector ClusterRole (public/collector-clusterrole.yaml)`,
+    };
   }
-  if (e instanceof KubeHttpError && e.status === 404) return { resource: spec.key, level: 'info', message: `${spec.plural} not served by this cluster; skipped` };
-  return { resource: spec.key, level: 'error', message: `listing ${spec.plural} failed: ${e instanceof Error ? e.message : String(e)}` };
+  if (e instanceof KubeHttpError && e.status === 404)
+    return { resource: spec.key, level: 'info', message: `${spec.plural} not served by this cluster; skipped` };
+  return {
+    resource: spec.key,
+    level: 'error',
+    message: `listing ${spec.plural} failed: ${e instanceof Error ? e.message : String(e)}`,
+  };
 }

@@ -2,44 +2,107 @@ import { describe, expect, it } from 'vitest';
 import { normalize, topOwner } from './normalize';
 import { emptySnapshot, type ClusterSnapshot, type KubeObject } from './types';
 
-const meta = (name: string, namespace = 'shop', extra: Partial<KubeObject['metadata']> = {}) => ({ name, namespace, uid: `uid-${namespace}-${name}`, ...extra });
+const meta = (name: string, namespace = 'shop', extra: Partial<KubeObject['metadata']> = {}) => ({
+  name,
+  namespace,
+  uid: `uid-${namespace}-${name}`,
+  ...extra,
+});
 
 function shop(): ClusterSnapshot {
   const s = emptySnapshot();
   s.namespaces.push({ kind: 'Namespace', metadata: { name: 'shop', labels: { team: 'payments' } } });
   s.serviceAccounts.push(
-    { kind: 'ServiceAccount', metadata: meta('api', 'shop', { annotations: { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::111122223333:role/api' } }), imagePullSecrets: [{ name: 'registry' }] },
+    {
+      kind: 'ServiceAccount',
+      metadata: meta('api', 'shop', { annotations: { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::111122223333:role/api' } }),
+      imagePullSecrets: [{ name: 'registry' }],
+    },
     { kind: 'ServiceAccount', metadata: meta('batch'), automountServiceAccountToken: false },
     { kind: 'ServiceAccount', metadata: meta('generic-garbage-collector', 'kube-system') },
   );
   s.secrets.push(
     { apiVersion: 'v1', kind: 'Secret', metadata: meta('db'), type: 'Opaque' },
     { apiVersion: 'v1', kind: 'Secret', metadata: meta('registry'), type: 'kubernetes.io/dockerconfigjson' },
-    { apiVersion: 'v1', kind: 'Secret', metadata: meta('api-token', 'shop', { annotations: { 'kubernetes.io/service-account.name': 'api' } }), type: 'kubernetes.io/service-account-token' },
+    {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: meta('api-token', 'shop', { annotations: { 'kubernetes.io/service-account.name': 'api' } }),
+      type: 'kubernetes.io/service-account-token',
+    },
   );
   const template = {
     metadata: { labels: { app: 'api' } },
     spec: {
       serviceAccountName: 'api',
-      containers: [{ name: 'api', image: 'shop/api:1.2', env: [{ name: 'PW', valueFrom: { secretKeyRef: { name: 'db', key: 'pw' } } }] }],
+      containers: [
+        { name: 'api', image: 'shop/api:1.2', env: [{ name: 'PW', valueFrom: { secretKeyRef: { name: 'db', key: 'pw' } } }] },
+      ],
       volumes: [
-        { name: 'vault', projected: { sources: [{ serviceAccountToken: { audience: 'vault', expirationSeconds: 600, path: 't' } }] } },
+        {
+          name: 'vault',
+          projected: { sources: [{ serviceAccountToken: { audience: 'vault', expirationSeconds: 600, path: 't' } }] },
+        },
         { name: 'gone', secret: { secretName: 'missing-secret' } },
       ],
     },
   };
   s.deployments.push({ kind: 'Deployment', metadata: meta('api'), spec: { template } });
-  s.replicaSets.push({ kind: 'ReplicaSet', metadata: meta('api-7d9', 'shop', { ownerReferences: [{ kind: 'Deployment', name: 'api', controller: true }] }), spec: { template } });
+  s.replicaSets.push({
+    kind: 'ReplicaSet',
+    metadata: meta('api-7d9', 'shop', { ownerReferences: [{ kind: 'Deployment', name: 'api', controller: true }] }),
+    spec: { template },
+  });
   s.pods.push(
-    { kind: 'Pod', metadata: meta('api-7d9-a', 'shop', { ownerReferences: [{ kind: 'ReplicaSet', name: 'api-7d9', controller: true }] }), spec: template.spec },
-    { kind: 'Pod', metadata: meta('api-7d9-b', 'shop', { ownerReferences: [{ kind: 'ReplicaSet', name: 'api-7d9', controller: true }] }), spec: template.spec },
-    { kind: 'Pod', metadata: meta('report-28-x', 'shop', { ownerReferences: [{ kind: 'Job', name: 'report-28', controller: true }] }), spec: { serviceAccountName: 'batch', containers: [{ name: 'r', image: 'shop/report:3' }] } },
-    { kind: 'Pod', metadata: meta('debug'), spec: { containers: [{ name: 'd', image: 'busybox', securityContext: { privileged: true } }], hostPID: true } },
+    {
+      kind: 'Pod',
+      metadata: meta('api-7d9-a', 'shop', { ownerReferences: [{ kind: 'ReplicaSet', name: 'api-7d9', controller: true }] }),
+      spec: template.spec,
+    },
+    {
+      kind: 'Pod',
+      metadata: meta('api-7d9-b', 'shop', { ownerReferences: [{ kind: 'ReplicaSet', name: 'api-7d9', controller: true }] }),
+      spec: template.spec,
+    },
+    {
+      kind: 'Pod',
+      metadata: meta('report-28-x', 'shop', { ownerReferences: [{ kind: 'Job', name: 'report-28', controller: true }] }),
+      spec: { serviceAccountName: 'batch', containers: [{ name: 'r', image: 'shop/report:3' }] },
+    },
+    {
+      kind: 'Pod',
+      metadata: meta('debug'),
+      spec: { containers: [{ name: 'd', image: 'busybox', securityContext: { privileged: true } }], hostPID: true },
+    },
   );
-  s.jobs.push({ kind: 'Job', metadata: meta('report-28', 'shop', { ownerReferences: [{ kind: 'CronJob', name: 'report', controller: true }] }) });
-  s.cronJobs.push({ kind: 'CronJob', metadata: meta('report'), spec: { jobTemplate: { spec: { template: { spec: { serviceAccountName: 'batch', containers: [{ name: 'r', image: 'shop/report:3' }] } } } } } });
-  s.clusterRoleBindings.push({ kind: 'ClusterRoleBinding', metadata: { name: 'system:controller:generic-garbage-collector' }, roleRef: { kind: 'ClusterRole', name: 'system:controller:generic-garbage-collector' }, subjects: [{ kind: 'ServiceAccount', name: 'generic-garbage-collector', namespace: 'kube-system' }] });
-  s.roleBindings.push({ kind: 'RoleBinding', metadata: meta('ops'), roleRef: { kind: 'ClusterRole', name: 'edit' }, subjects: [{ kind: 'Group', name: 'ops' }, { kind: 'ServiceAccount', name: 'ghost' }] });
+  s.jobs.push({
+    kind: 'Job',
+    metadata: meta('report-28', 'shop', { ownerReferences: [{ kind: 'CronJob', name: 'report', controller: true }] }),
+  });
+  s.cronJobs.push({
+    kind: 'CronJob',
+    metadata: meta('report'),
+    spec: {
+      jobTemplate: {
+        spec: { template: { spec: { serviceAccountName: 'batch', containers: [{ name: 'r', image: 'shop/report:3' }] } } },
+      },
+    },
+  });
+  s.clusterRoleBindings.push({
+    kind: 'ClusterRoleBinding',
+    metadata: { name: 'system:controller:generic-garbage-collector' },
+    roleRef: { kind: 'ClusterRole', name: 'system:controller:generic-garbage-collector' },
+    subjects: [{ kind: 'ServiceAccount', name: 'generic-garbage-collector', namespace: 'kube-system' }],
+  });
+  s.roleBindings.push({
+    kind: 'RoleBinding',
+    metadata: meta('ops'),
+    roleRef: { kind: 'ClusterRole', name: 'edit' },
+    subjects: [
+      { kind: 'Group', name: 'ops' },
+      { kind: 'ServiceAccount', name: 'ghost' },
+    ],
+  });
   return s;
 }
 
@@ -58,7 +121,15 @@ describe('normalize', () => {
 
   it('finds the nearest known owner when an intermediate one was not collected', () => {
     const index = new Map<string, KubeObject>();
-    expect(topOwner({ kind: 'Pod', metadata: meta('p', 'shop', { ownerReferences: [{ kind: 'ReplicaSet', name: 'rs-1', controller: true }] }) }, index)).toEqual({ kind: 'ReplicaSet', name: 'rs-1' });
+    expect(
+      topOwner(
+        {
+          kind: 'Pod',
+          metadata: meta('p', 'shop', { ownerReferences: [{ kind: 'ReplicaSet', name: 'rs-1', controller: true }] }),
+        },
+        index,
+      ),
+    ).toEqual({ kind: 'ReplicaSet', name: 'rs-1' });
   });
 
   it('classifies credentials by Secret type and links them to identities and the workloads that use them', () => {
@@ -70,7 +141,12 @@ describe('normalize', () => {
       ['shop/ProjectedToken/Deployment/api/vault', 'ServiceAccount/shop/api'],
       ['shop/ProjectedToken/Pod/debug/automount', 'ServiceAccount/shop/default'],
     ]);
-    expect(inv.credentials.find((c) => c.name === 'Deployment/api/vault')!.metadata).toEqual({ audience: 'vault', expirationSeconds: 600, path: 't', volume: 'vault' });
+    expect(inv.credentials.find((c) => c.name === 'Deployment/api/vault')!.metadata).toEqual({
+      audience: 'vault',
+      expirationSeconds: 600,
+      path: 't',
+      volume: 'vault',
+    });
     expect(inv.credentialUses.filter((u) => u.workload === 'shop/Deployment/api').map((u) => [u.credential, u.via])).toEqual([
       ['shop/ImagePullSecret/registry', 'serviceAccountImagePullSecret'],
       ['shop/OpaqueSecret/db', 'env'],
@@ -95,8 +171,20 @@ describe('normalize', () => {
       ['SpiffeId//spiffe://cluster.local/ns/shop/sa/default', false],
     ]);
     expect(inv.identityLinks.filter((l) => l.from === 'ServiceAccount/shop/api')).toEqual([
-      { from: 'ServiceAccount/shop/api', to: 'CloudIdentity//arn:aws:iam::111122223333:role/api', kind: 'aws-irsa', inferred: false, source: 'annotation eks.amazonaws.com/role-arn' },
-      { from: 'ServiceAccount/shop/api', to: 'SpiffeId//spiffe://cluster.local/ns/shop/sa/api', kind: 'spiffe', inferred: true, source: 'convention spiffe://<trust-domain>/ns/<namespace>/sa/<name>' },
+      {
+        from: 'ServiceAccount/shop/api',
+        to: 'CloudIdentity//arn:aws:iam::111122223333:role/api',
+        kind: 'aws-irsa',
+        inferred: false,
+        source: 'annotation eks.amazonaws.com/role-arn',
+      },
+      {
+        from: 'ServiceAccount/shop/api',
+        to: 'SpiffeId//spiffe://cluster.local/ns/shop/sa/api',
+        kind: 'spiffe',
+        inferred: true,
+        source: 'convention spiffe://<trust-domain>/ns/<namespace>/sa/<name>',
+      },
     ]);
   });
 
@@ -105,11 +193,18 @@ describe('normalize', () => {
     s.clusterSpiffeIds.push({
       kind: 'ClusterSPIFFEID',
       metadata: { name: 'shop-apps' },
-      spec: { spiffeIDTemplate: 'spiffe://{{ .TrustDomain }}/team/payments/{{ .PodSpec.ServiceAccountName }}', podSelector: { matchLabels: { app: 'api' } } },
+      spec: {
+        spiffeIDTemplate: 'spiffe://{{ .TrustDomain }}/team/payments/{{ .PodSpec.ServiceAccountName }}',
+        podSelector: { matchLabels: { app: 'api' } },
+      },
     });
     const links = normalize(s, { trustDomain: 'prod.example' }).identityLinks.filter((l) => l.kind === 'spiffe');
     expect(links.find((l) => l.from === 'ServiceAccount/shop/api')).toEqual({
-      from: 'ServiceAccount/shop/api', to: 'SpiffeId//spiffe://prod.example/team/payments/api', kind: 'spiffe', inferred: false, source: 'ClusterSPIFFEID shop-apps',
+      from: 'ServiceAccount/shop/api',
+      to: 'SpiffeId//spiffe://prod.example/team/payments/api',
+      kind: 'spiffe',
+      inferred: false,
+      source: 'ClusterSPIFFEID shop-apps',
     });
     expect(links.find((l) => l.from === 'ServiceAccount/shop/batch')!.inferred).toBe(true);
   });

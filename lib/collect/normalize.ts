@@ -109,7 +109,9 @@ export function secretRefsOf(spec: Obj): SecretRef[] {
 }
 
 /** Projected ServiceAccount token volumes declared in a pod spec (audience and lifetime). */
-export function projectedTokensOf(spec: Obj): { volume: string; audience: string | null; expirationSeconds: number; path: string }[] {
+export function projectedTokensOf(
+  spec: Obj,
+): { volume: string; audience: string | null; expirationSeconds: number; path: string }[] {
   const out = [];
   for (const v of arr(spec.volumes)) {
     for (const src of arr(obj(v.projected).sources)) {
@@ -131,11 +133,19 @@ function podSpecFacts(spec: Obj): PodSpecFacts {
   if (spec.hostNetwork === true) facts.hostNetwork = true;
   if (spec.hostPID === true) facts.hostPID = true;
   if (spec.hostIPC === true) facts.hostIPC = true;
-  const privileged = containersOf(spec).filter((c) => obj(c.securityContext).privileged === true).map((c) => str(c.name) ?? '');
+  const privileged = containersOf(spec)
+    .filter((c) => obj(c.securityContext).privileged === true)
+    .map((c) => str(c.name) ?? '');
   if (privileged.length) facts.privilegedContainers = privileged;
-  const hostPaths = arr(spec.volumes).filter((v) => isObj(v.hostPath)).map((v) => str(obj(v.hostPath).path) ?? '');
+  const hostPaths = arr(spec.volumes)
+    .filter((v) => isObj(v.hostPath))
+    .map((v) => str(obj(v.hostPath).path) ?? '');
   if (hostPaths.length) facts.hostPathVolumes = hostPaths;
-  const caps = containersOf(spec).flatMap((c) => (Array.isArray(obj(obj(c.securityContext).capabilities).add) ? (obj(obj(c.securityContext).capabilities).add as unknown[]).map(String) : []));
+  const caps = containersOf(spec).flatMap((c) =>
+    Array.isArray(obj(obj(c.securityContext).capabilities).add)
+      ? (obj(obj(c.securityContext).capabilities).add as unknown[]).map(String)
+      : [],
+  );
   if (caps.length) facts.addedCapabilities = [...new Set(caps)].sort();
   return facts;
 }
@@ -157,7 +167,9 @@ export function topOwner(pod: KubeObject, index: Map<string, KubeObject>): { kin
     const owner = index.get(`${ref.kind}/${ns(pod)}/${ref.name}`);
     if (!owner) {
       // Known controller kinds still name a workload even when their object was not collected.
-      if (['Deployment', 'StatefulSet', 'DaemonSet', 'CronJob', 'Job', 'ReplicaSet', 'ReplicationController'].includes(ref.kind)) {
+      if (
+        ['Deployment', 'StatefulSet', 'DaemonSet', 'CronJob', 'Job', 'ReplicaSet', 'ReplicationController'].includes(ref.kind)
+      ) {
         return { kind: ref.kind, name: ref.name };
       }
       break;
@@ -211,7 +223,10 @@ function selectorMatches(selector: unknown, labels: Record<string, string>): boo
 }
 
 /** Renders the ClusterSPIFFEID template fields we can know from a pod template; undefined if others are used. */
-function renderSpiffeTemplate(template: string, vars: { trustDomain: string; namespace: string; serviceAccount: string; labels: Record<string, string>; podName: string }): string | undefined {
+function renderSpiffeTemplate(
+  template: string,
+  vars: { trustDomain: string; namespace: string; serviceAccount: string; labels: Record<string, string>; podName: string },
+): string | undefined {
   let unknown = false;
   const out = template.replace(/\{\{\s*([^}]+?)\s*\}\}/g, (_m, expr: string) => {
     const e = expr.trim();
@@ -229,7 +244,15 @@ function renderSpiffeTemplate(template: string, vars: { trustDomain: string; nam
 
 // ─────────────────────────────── the normaliser ───────────────────────────────
 
-const workloadResources = ['deployments', 'statefulSets', 'daemonSets', 'cronJobs', 'jobs', 'replicationControllers', 'replicaSets'] as const;
+const workloadResources = [
+  'deployments',
+  'statefulSets',
+  'daemonSets',
+  'cronJobs',
+  'jobs',
+  'replicationControllers',
+  'replicaSets',
+] as const;
 
 /**
  * Turns a raw snapshot into the inventory: workloads resolved to their top-level owner, identities
@@ -241,7 +264,8 @@ export function normalize(snapshot: ClusterSnapshot, opts: NormalizeOptions = {}
   const trustDomain = opts.trustDomain ?? 'cluster.local';
   const index = new Map<string, KubeObject>();
   for (const key of [...workloadResources, 'pods'] as const) {
-    for (const o of snapshot[key]) index.set(`${o.kind ?? kindOf(key)}/${ns(o)}/${o.metadata.name}`, { ...o, kind: o.kind ?? kindOf(key) });
+    for (const o of snapshot[key])
+      index.set(`${o.kind ?? kindOf(key)}/${ns(o)}/${o.metadata.name}`, { ...o, kind: o.kind ?? kindOf(key) });
   }
 
   const namespaces: NamespaceRec[] = snapshot.namespaces.map((n) => ({
@@ -259,7 +283,13 @@ export function normalize(snapshot: ClusterSnapshot, opts: NormalizeOptions = {}
     const spec = podSpecOf({ ...o, kind });
     const key = workloadKey(ns(o), kind, o.metadata.name);
     if (workloads.has(key)) return key;
-    const images = [...new Set(containersOf(spec).map((c) => str(c.image) ?? '').filter(Boolean))].sort();
+    const images = [
+      ...new Set(
+        containersOf(spec)
+          .map((c) => str(c.image) ?? '')
+          .filter(Boolean),
+      ),
+    ].sort();
     workloads.set(key, {
       key,
       namespace: ns(o),
@@ -301,7 +331,9 @@ export function normalize(snapshot: ClusterSnapshot, opts: NormalizeOptions = {}
   // ServiceAccounts.
   const identities = new Map<string, IdentityRec>();
   const controllerBindings = new Set(
-    snapshot.clusterRoleBindings.filter((b) => b.metadata.name.startsWith('system:controller:')).map((b) => b.metadata.name.slice('system:controller:'.length)),
+    snapshot.clusterRoleBindings
+      .filter((b) => b.metadata.name.startsWith('system:controller:'))
+      .map((b) => b.metadata.name.slice('system:controller:'.length)),
   );
   const serviceAccounts = new Map<string, KubeObject>();
   for (const sa of snapshot.serviceAccounts) {
@@ -314,7 +346,9 @@ export function normalize(snapshot: ClusterSnapshot, opts: NormalizeOptions = {}
       name: sa.metadata.name,
       uid: sa.metadata.uid ?? null,
       provider: null,
-      builtIn: systemNamespaces.has(ns(sa)) && (sa.metadata.name === 'default' || controllerBindings.has(sa.metadata.name) || sa.metadata.name.endsWith('-controller')),
+      builtIn:
+        systemNamespaces.has(ns(sa)) &&
+        (sa.metadata.name === 'default' || controllerBindings.has(sa.metadata.name) || sa.metadata.name.endsWith('-controller')),
       automountToken: bool(sa.automountServiceAccountToken),
       labels: labelsOf(sa.metadata),
       annotations: keptAnnotations(sa.metadata),
@@ -341,7 +375,10 @@ export function normalize(snapshot: ClusterSnapshot, opts: NormalizeOptions = {}
 
   // RBAC.
   const roles: RoleRec[] = [];
-  for (const [list, kind] of [[snapshot.roles, 'Role'], [snapshot.clusterRoles, 'ClusterRole']] as const) {
+  for (const [list, kind] of [
+    [snapshot.roles, 'Role'],
+    [snapshot.clusterRoles, 'ClusterRole'],
+  ] as const) {
     for (const r of list) {
       const namespace = kind === 'Role' ? ns(r) : '';
       roles.push({
@@ -357,7 +394,10 @@ export function normalize(snapshot: ClusterSnapshot, opts: NormalizeOptions = {}
     }
   }
   const bindings: BindingRec[] = [];
-  for (const [list, kind] of [[snapshot.roleBindings, 'RoleBinding'], [snapshot.clusterRoleBindings, 'ClusterRoleBinding']] as const) {
+  for (const [list, kind] of [
+    [snapshot.roleBindings, 'RoleBinding'],
+    [snapshot.clusterRoleBindings, 'ClusterRoleBinding'],
+  ] as const) {
     for (const b of list) {
       const namespace = kind === 'RoleBinding' ? ns(b) : '';
       const subjects = arr(b.subjects).map((s) => {
@@ -408,7 +448,10 @@ export function normalize(snapshot: ClusterSnapshot, opts: NormalizeOptions = {}
           builtIn: false,
           automountToken: null,
           labels: {},
-          annotations: c.provider === 'azure' && sa.metadata.annotations?.['azure.workload.identity/tenant-id'] ? { 'azure.workload.identity/tenant-id': sa.metadata.annotations['azure.workload.identity/tenant-id'] } : {},
+          annotations:
+            c.provider === 'azure' && sa.metadata.annotations?.['azure.workload.identity/tenant-id']
+              ? { 'azure.workload.identity/tenant-id': sa.metadata.annotations['azure.workload.identity/tenant-id'] }
+              : {},
         });
       }
       identityLinks.push({ from: key, to: cloudKey, kind: c.link, inferred: false, source: `annotation ${c.key}` });
@@ -423,11 +466,17 @@ export function normalize(snapshot: ClusterSnapshot, opts: NormalizeOptions = {}
       const nsLabels = namespaceMeta.get(w.namespace)?.labels ?? {};
       const owner = index.get(`${w.kind}/${w.namespace}/${w.name}`);
       // The pod template's labels are what SPIRE matches; a bare pod (or a missing controller) uses a real pod's.
-      const podMeta = owner && owner.kind !== 'Pod' ? podTemplateMeta(owner) : podTemplates.get(w.key) ?? { name: w.name };
+      const podMeta = owner && owner.kind !== 'Pod' ? podTemplateMeta(owner) : (podTemplates.get(w.key) ?? { name: w.name });
       const podLabels = podMeta.labels ?? {};
       if (!selectorMatches(spec.namespaceSelector, { ...nsLabels, 'kubernetes.io/metadata.name': w.namespace })) continue;
       if (!selectorMatches(spec.podSelector, podLabels)) continue;
-      const id = renderSpiffeTemplate(template, { trustDomain, namespace: w.namespace, serviceAccount: w.serviceAccountName, labels: podLabels, podName: podMeta.name });
+      const id = renderSpiffeTemplate(template, {
+        trustDomain,
+        namespace: w.namespace,
+        serviceAccount: w.serviceAccountName,
+        labels: podLabels,
+        podName: podMeta.name,
+      });
       if (!id) continue;
       const saKey = identityKey('ServiceAccount', w.namespace, w.serviceAccountName);
       if (!spiffeFor.has(saKey)) spiffeFor.set(saKey, { id, source: `ClusterSPIFFEID ${csid.metadata.name}`, inferred: false });
@@ -436,12 +485,27 @@ export function normalize(snapshot: ClusterSnapshot, opts: NormalizeOptions = {}
   for (const w of workloads.values()) {
     const saKey = identityKey('ServiceAccount', w.namespace, w.serviceAccountName);
     if (!spiffeFor.has(saKey)) {
-      spiffeFor.set(saKey, { id: `spiffe://${trustDomain}/ns/${w.namespace}/sa/${w.serviceAccountName}`, source: 'convention spiffe://<trust-domain>/ns/<namespace>/sa/<name>', inferred: true });
+      spiffeFor.set(saKey, {
+        id: `spiffe://${trustDomain}/ns/${w.namespace}/sa/${w.serviceAccountName}`,
+        source: 'convention spiffe://<trust-domain>/ns/<namespace>/sa/<name>',
+        inferred: true,
+      });
     }
   }
   for (const [saKey, s] of spiffeFor) {
     const key = identityKey('SpiffeId', '', s.id);
-    identities.set(key, { key, kind: 'SpiffeId', namespace: '', name: s.id, uid: null, provider: trustDomain, builtIn: false, automountToken: null, labels: {}, annotations: {} });
+    identities.set(key, {
+      key,
+      kind: 'SpiffeId',
+      namespace: '',
+      name: s.id,
+      uid: null,
+      provider: trustDomain,
+      builtIn: false,
+      automountToken: null,
+      labels: {},
+      annotations: {},
+    });
     identityLinks.push({ from: saKey, to: key, kind: 'spiffe', inferred: s.inferred, source: s.source });
   }
 
@@ -473,12 +537,16 @@ export function normalize(snapshot: ClusterSnapshot, opts: NormalizeOptions = {}
     });
   }
   const credentialUses = new Map<string, CredentialUseRec>();
-  const addUse = (credential: string, workload: string, via: string) => credentialUses.set(`${credential}|${workload}|${via}`, { credential, workload, via });
+  const addUse = (credential: string, workload: string, via: string) =>
+    credentialUses.set(`${credential}|${workload}|${via}`, { credential, workload, via });
   for (const w of workloads.values()) {
     const spec = workloadSpecs.get(w.key) ?? {};
     const missing = new Set<string>();
     const sa = serviceAccounts.get(identityKey('ServiceAccount', w.namespace, w.serviceAccountName));
-    const refs = [...secretRefsOf(spec), ...arr(sa?.imagePullSecrets).map((p) => ({ name: str(p.name) ?? '', via: 'serviceAccountImagePullSecret' }))];
+    const refs = [
+      ...secretRefsOf(spec),
+      ...arr(sa?.imagePullSecrets).map((p) => ({ name: str(p.name) ?? '', via: 'serviceAccountImagePullSecret' })),
+    ];
     for (const ref of refs) {
       const secret = secretsByName.get(`${w.namespace}/${ref.name}`);
       if (!secret) {
@@ -493,8 +561,16 @@ export function normalize(snapshot: ClusterSnapshot, opts: NormalizeOptions = {}
       const name = `${w.kind}/${w.name}/${t.volume}`;
       const key = credentialKey(w.namespace, 'ProjectedToken', name);
       credentials.set(key, {
-        key, namespace: w.namespace, name, kind: 'ProjectedToken', secretType: null, uid: null, identity,
-        createdInClusterAt: null, expiresAt: null, rotatedAt: null,
+        key,
+        namespace: w.namespace,
+        name,
+        kind: 'ProjectedToken',
+        secretType: null,
+        uid: null,
+        identity,
+        createdInClusterAt: null,
+        expiresAt: null,
+        rotatedAt: null,
         metadata: { audience: t.audience, expirationSeconds: t.expirationSeconds, path: t.path, volume: t.volume },
       });
       addUse(key, w.key, 'projectedVolume');
@@ -505,8 +581,16 @@ export function normalize(snapshot: ClusterSnapshot, opts: NormalizeOptions = {}
       const name = `${w.kind}/${w.name}/automount`;
       const key = credentialKey(w.namespace, 'ProjectedToken', name);
       credentials.set(key, {
-        key, namespace: w.namespace, name, kind: 'ProjectedToken', secretType: null, uid: null, identity,
-        createdInClusterAt: null, expiresAt: null, rotatedAt: null,
+        key,
+        namespace: w.namespace,
+        name,
+        kind: 'ProjectedToken',
+        secretType: null,
+        uid: null,
+        identity,
+        createdInClusterAt: null,
+        expiresAt: null,
+        rotatedAt: null,
         metadata: { audience: 'kubernetes API (default)', expirationSeconds: 3607, automount: true },
       });
       addUse(key, w.key, 'automount');
@@ -516,10 +600,12 @@ export function normalize(snapshot: ClusterSnapshot, opts: NormalizeOptions = {}
   // Owner hints: the workload's own labels, else its namespace's; an SA takes its own or its namespace's.
   const ownerHints: OwnerHintRec[] = [];
   const hintFor = (m: ObjectMeta | undefined, namespace: string) =>
-    ownerHint(m, ownerKeys) ?? (() => {
+    ownerHint(m, ownerKeys) ??
+    (() => {
       const h = ownerHint(namespaceMeta.get(namespace), ownerKeys);
       return h ? { team: h.team, source: `namespace ${namespace} ${h.source}` } : undefined;
-    })() ?? ownerHint(m, weakOwnerKeys);
+    })() ??
+    ownerHint(m, weakOwnerKeys);
   for (const w of workloads.values()) {
     const o = index.get(`${w.kind}/${w.namespace}/${w.name}`);
     const h = hintFor(o?.metadata ?? { name: w.name, labels: w.labels, annotations: w.annotations }, w.namespace);
@@ -554,16 +640,28 @@ function kindOf(key: (typeof workloadResources)[number] | 'pods'): string {
 function clusterFacts(snapshot: ClusterSnapshot, trustDomain: string): ClusterFacts {
   const withPolicy = new Set(snapshot.networkPolicies.map((p) => ns(p)));
   const webhooks: ClusterFacts['admission']['webhooks'] = [];
-  for (const [list, kind] of [[snapshot.validatingWebhookConfigurations, 'validating'], [snapshot.mutatingWebhookConfigurations, 'mutating']] as const) {
+  for (const [list, kind] of [
+    [snapshot.validatingWebhookConfigurations, 'validating'],
+    [snapshot.mutatingWebhookConfigurations, 'mutating'],
+  ] as const) {
     for (const c of list) {
-      for (const h of arr(c.webhooks)) webhooks.push({ kind, configuration: c.metadata.name, name: str(h.name) ?? '', failurePolicy: str(h.failurePolicy) ?? 'Fail' });
+      for (const h of arr(c.webhooks))
+        webhooks.push({
+          kind,
+          configuration: c.metadata.name,
+          name: str(h.name) ?? '',
+          failurePolicy: str(h.failurePolicy) ?? 'Fail',
+        });
     }
   }
   return {
     nodes: { count: snapshot.nodes.length, names: snapshot.nodes.map((n) => n.metadata.name).sort() },
     networkPolicies: {
       total: snapshot.networkPolicies.length,
-      namespacesWithout: snapshot.namespaces.map((n) => n.metadata.name).filter((n) => !withPolicy.has(n)).sort(),
+      namespacesWithout: snapshot.namespaces
+        .map((n) => n.metadata.name)
+        .filter((n) => !withPolicy.has(n))
+        .sort(),
     },
     admission: {
       validatingAdmissionPolicies: snapshot.validatingAdmissionPolicies.length,

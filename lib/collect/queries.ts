@@ -31,7 +31,15 @@ export interface IdentityWithLinks {
   automountToken: boolean | null;
   deletedAt: string | null;
   workloads: { kind: string; namespace: string; name: string; podCount: number; automountToken: boolean | null }[];
-  credentials: { kind: string; namespace: string; name: string; secretType: string | null; via: string[]; createdInClusterAt: string | null; metadata: unknown }[];
+  credentials: {
+    kind: string;
+    namespace: string;
+    name: string;
+    secretType: string | null;
+    via: string[];
+    createdInClusterAt: string | null;
+    metadata: unknown;
+  }[];
   linkedIdentities: { kind: string; name: string; provider: string | null; link: string; inferred: boolean; source: string }[];
   owners: { team: string; origin: string; source: string | null }[];
 }
@@ -40,7 +48,10 @@ export interface IdentityWithLinks {
  * The inventory with links, one row per identity: the workloads running as it, the credentials it owns
  * or its workloads use (metadata only), its linked cloud/SPIFFE identities and its owners.
  */
-export async function listIdentitiesWithLinks(pool: pg.Pool, opts: { cluster?: string; namespace?: string; includeDeleted?: boolean } = {}): Promise<IdentityWithLinks[]> {
+export async function listIdentitiesWithLinks(
+  pool: pg.Pool,
+  opts: { cluster?: string; namespace?: string; includeDeleted?: boolean } = {},
+): Promise<IdentityWithLinks[]> {
   const res = await pool.query<IdentityWithLinks>(
     `
     SELECT c.name AS cluster, i.kind::text AS kind, i.namespace, i.name, i.uid, i.provider, i."builtIn", i."automountToken",

@@ -21,10 +21,22 @@ const BATCH = 2000;
 export async function updateReach(pool: pg.Pool, clusterId: string, snapshot: ClusterSnapshot, now: Date): Promise<ReachUpdate> {
   const started = Date.now();
   const objects = [
-    ...snapshot.roles, ...snapshot.clusterRoles, ...snapshot.roleBindings, ...snapshot.clusterRoleBindings,
-    ...snapshot.serviceAccounts, ...snapshot.secrets, ...snapshot.pods, ...snapshot.nodes, ...snapshot.namespaces,
-    ...snapshot.deployments, ...snapshot.statefulSets, ...snapshot.daemonSets, ...snapshot.cronJobs, ...snapshot.jobs,
-    ...snapshot.replicaSets, ...snapshot.replicationControllers,
+    ...snapshot.roles,
+    ...snapshot.clusterRoles,
+    ...snapshot.roleBindings,
+    ...snapshot.clusterRoleBindings,
+    ...snapshot.serviceAccounts,
+    ...snapshot.secrets,
+    ...snapshot.pods,
+    ...snapshot.nodes,
+    ...snapshot.namespaces,
+    ...snapshot.deployments,
+    ...snapshot.statefulSets,
+    ...snapshot.daemonSets,
+    ...snapshot.cronJobs,
+    ...snapshot.jobs,
+    ...snapshot.replicaSets,
+    ...snapshot.replicationControllers,
   ];
   const index = buildIndex(snapshotFromObjects(objects).snapshot);
 
@@ -40,8 +52,14 @@ export async function updateReach(pool: pg.Pool, clusterId: string, snapshot: Cl
     await client.query('BEGIN');
     for (let i = 0; i < changed.length; i += BATCH) {
       const rows = changed.slice(i, i + BATCH).map((r) => ({
-        key: r.identityKey, fingerprint: r.fingerprint, namespaces: r.namespaces, allNamespaces: r.allNamespaces,
-        capabilities: r.capabilities, bindings: r.bindings, capabilityCount: r.capabilities.filter((c) => c.effective).length, maxSeverity: r.maxSeverity,
+        key: r.identityKey,
+        fingerprint: r.fingerprint,
+        namespaces: r.namespaces,
+        allNamespaces: r.allNamespaces,
+        capabilities: r.capabilities,
+        bindings: r.bindings,
+        capabilityCount: r.capabilities.filter((c) => c.effective).length,
+        maxSeverity: r.maxSeverity,
       }));
       await client.query(
         `INSERT INTO "IdentityReach" ("identityId", "clusterId", fingerprint, namespaces, "allNamespaces", capabilities, bindings, "capabilityCount", "maxSeverity", "computedAt")
@@ -62,7 +80,10 @@ export async function updateReach(pool: pg.Pool, clusterId: string, snapshot: Cl
     );
 
     const fingerprint = escalationFingerprint(index);
-    const stored = await client.query<{ f: string | null }>(`SELECT facts->'rbac'->>'escalationFingerprint' AS f FROM "Cluster" WHERE id = $1`, [clusterId]);
+    const stored = await client.query<{ f: string | null }>(
+      `SELECT facts->'rbac'->>'escalationFingerprint' AS f FROM "Cluster" WHERE id = $1`,
+      [clusterId],
+    );
     const escalationRecomputed = stored.rows[0]?.f !== fingerprint;
     if (escalationRecomputed) {
       const paths = materializeEscalation(index);
@@ -71,11 +92,23 @@ export async function updateReach(pool: pg.Pool, clusterId: string, snapshot: Cl
           `UPDATE "IdentityReach" r SET "reachesClusterAdmin" = x."reachesClusterAdmin", "escalationDistance" = x.distance, "escalationSteps" = x.steps, "escalationComputedAt" = $3
            FROM jsonb_to_recordset($1::jsonb) AS x(key text, "reachesClusterAdmin" boolean, distance int, steps jsonb), "Identity" i
            WHERE i.id = r."identityId" AND r."clusterId" = $2 AND i.kind::text || '/' || i.namespace || '/' || i.name = x.key`,
-          [JSON.stringify(paths.slice(i, i + BATCH).map((p) => ({ key: p.identityKey, reachesClusterAdmin: p.reachesClusterAdmin, distance: p.distance, steps: p.steps }))), clusterId, now],
+          [
+            JSON.stringify(
+              paths.slice(i, i + BATCH).map((p) => ({
+                key: p.identityKey,
+                reachesClusterAdmin: p.reachesClusterAdmin,
+                distance: p.distance,
+                steps: p.steps,
+              })),
+            ),
+            clusterId,
+            now,
+          ],
         );
       }
       await client.query(`UPDATE "Cluster" SET facts = jsonb_set(facts, '{rbac}', $2::jsonb) WHERE id = $1`, [
-        clusterId, JSON.stringify({ escalationFingerprint: fingerprint, computedAt: now.toISOString(), identities: live.length }),
+        clusterId,
+        JSON.stringify({ escalationFingerprint: fingerprint, computedAt: now.toISOString(), identities: live.length }),
       ]);
     }
     await client.query('COMMIT');

@@ -12,11 +12,22 @@ const ns = `it-reach-${Date.now().toString(36)}`;
 withClusterAndStore('reach', { seed: true, namespace: ns }, (s) => ({ cluster, pool } = s));
 
 const computedAt = async (namespace: string, name: string) =>
-  (await pool.query<{ at: Date }>(`SELECT r."computedAt" AS at FROM "IdentityReach" r JOIN "Identity" i ON i.id = r."identityId" WHERE i.kind = 'ServiceAccount' AND i.namespace = $1 AND i.name = $2`, [namespace, name])).rows[0]?.at.getTime();
+  (
+    await pool.query<{ at: Date }>(
+      `SELECT r."computedAt" AS at FROM "IdentityReach" r JOIN "Identity" i ON i.id = r."identityId" WHERE i.kind = 'ServiceAccount' AND i.namespace = $1 AND i.name = $2`,
+      [namespace, name],
+    )
+  ).rows[0]?.at.getTime();
 
 const reachOf = async (namespace: string, name: string) =>
   (
-    await pool.query<{ namespaces: string[]; capabilities: { id: string; effective: boolean; grants: { binding: string }[] }[]; reachesClusterAdmin: boolean; escalationDistance: number | null; escalationSteps: { text: string }[] }>(
+    await pool.query<{
+      namespaces: string[];
+      capabilities: { id: string; effective: boolean; grants: { binding: string }[] }[];
+      reachesClusterAdmin: boolean;
+      escalationDistance: number | null;
+      escalationSteps: { text: string }[];
+    }>(
       `SELECT r.namespaces, r.capabilities, r."reachesClusterAdmin", r."escalationDistance", r."escalationSteps"
        FROM "IdentityReach" r JOIN "Identity" i ON i.id = r."identityId" WHERE i.kind = 'ServiceAccount' AND i.namespace = $1 AND i.name = $2`,
       [namespace, name],
@@ -41,7 +52,9 @@ describe('RBAC reach materialised after each collection', () => {
     await api.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
     await api.create({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'deployer', namespace: ns } });
     await api.create({
-      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'deployer-edit', namespace: ns },
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'deployer-edit', namespace: ns },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'edit' },
       subjects: [{ kind: 'ServiceAccount', name: 'deployer', namespace: ns }],
     } as KubernetesObject);

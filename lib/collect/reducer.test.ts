@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { applyWatchEvent, replaceAll } from './reducer';
 import type { KubeObject } from './types';
 
-const sa = (name: string, rv: string, ns = 'apps'): KubeObject => ({ kind: 'ServiceAccount', metadata: { name, namespace: ns, resourceVersion: rv } });
+const sa = (name: string, rv: string, ns = 'apps'): KubeObject => ({
+  kind: 'ServiceAccount',
+  metadata: { name, namespace: ns, resourceVersion: rv },
+});
 
 describe('watch reducer', () => {
   it('adds, modifies and deletes by namespace/name', () => {
@@ -24,7 +27,10 @@ describe('watch reducer', () => {
   });
 
   it('a relist replaces everything and reports whether it differed', () => {
-    const items = new Map([['apps/a', sa('a', '1')], ['apps/b', sa('b', '1')]]);
+    const items = new Map([
+      ['apps/a', sa('a', '1')],
+      ['apps/b', sa('b', '1')],
+    ]);
     expect(replaceAll(items, [sa('a', '1'), sa('b', '1')])).toBe(false);
     expect(replaceAll(items, [sa('a', '2')])).toBe(true);
     expect([...items.keys()]).toEqual(['apps/a']);

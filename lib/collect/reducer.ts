@@ -21,7 +21,12 @@ export function applyWatchEvent(items: Map<string, Item>, event: WatchEvent<Item
     case 'ADDED':
     case 'MODIFIED': {
       const current = items.get(key);
-      if (current && current.metadata.resourceVersion && current.metadata.resourceVersion === event.object.metadata.resourceVersion) return false;
+      if (
+        current &&
+        current.metadata.resourceVersion &&
+        current.metadata.resourceVersion === event.object.metadata.resourceVersion
+      )
+        return false;
       items.set(key, event.object);
       return true;
     }
@@ -36,7 +41,8 @@ export function applyWatchEvent(items: Map<string, Item>, event: WatchEvent<Item
 export function replaceAll(items: Map<string, Item>, list: Item[]): boolean {
   const next = new Map(list.map((o) => [itemKey(o), o]));
   let changed = next.size !== items.size;
-  if (!changed) for (const [k, v] of next) if (items.get(k)?.metadata.resourceVersion !== v.metadata.resourceVersion) changed = true;
+  if (!changed)
+    for (const [k, v] of next) if (items.get(k)?.metadata.resourceVersion !== v.metadata.resourceVersion) changed = true;
   items.clear();
   for (const [k, v] of next) items.set(k, v);
   return changed;

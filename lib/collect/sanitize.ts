@@ -30,7 +30,10 @@ const keptSecretAnnotations = new Set([
 /** Label values are short, validated strings (63 chars, no spaces); still, keep only well-formed ones. */
 const labelValue = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
-function pick(record: Record<string, string> | undefined, keep: (key: string, value: string) => boolean): Record<string, string> | undefined {
+function pick(
+  record: Record<string, string> | undefined,
+  keep: (key: string, value: string) => boolean,
+): Record<string, string> | undefined {
   if (!record) return undefined;
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(record)) if (typeof v === 'string' && keep(k, v)) out[k] = v;
@@ -42,7 +45,10 @@ function pick(record: Record<string, string> | undefined, keep: (key: string, va
  * Table row's object) to the fields the inventory needs. `data`, `stringData`, managedFields and every
  * annotation outside the allow-list are dropped here, before the object is stored anywhere.
  */
-export function sanitizeSecret(input: { metadata?: Partial<ObjectMeta> & Record<string, unknown>; type?: unknown }, type?: string): SecretMeta {
+export function sanitizeSecret(
+  input: { metadata?: Partial<ObjectMeta> & Record<string, unknown>; type?: unknown },
+  type?: string,
+): SecretMeta {
   const m = input.metadata ?? {};
   const metadata: ObjectMeta = { name: String(m.name ?? '') };
   if (typeof m.namespace === 'string') metadata.namespace = m.namespace;
@@ -52,7 +58,10 @@ export function sanitizeSecret(input: { metadata?: Partial<ObjectMeta> & Record<
   if (typeof m.deletionTimestamp === 'string') metadata.deletionTimestamp = m.deletionTimestamp;
   const labels = pick(m.labels as Record<string, string> | undefined, (_k, v) => v.length <= 63 && labelValue.test(v));
   if (labels) metadata.labels = labels;
-  const annotations = pick(m.annotations as Record<string, string> | undefined, (k, v) => keptSecretAnnotations.has(k) && v.length <= 512);
+  const annotations = pick(
+    m.annotations as Record<string, string> | undefined,
+    (k, v) => keptSecretAnnotations.has(k) && v.length <= 512,
+  );
   if (annotations) metadata.annotations = annotations;
   if (Array.isArray(m.ownerReferences)) {
     metadata.ownerReferences = (m.ownerReferences as unknown as Record<string, unknown>[]).map((o) => ({

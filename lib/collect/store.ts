@@ -42,7 +42,10 @@ async function syncClusterTable(
       [JSON.stringify(batch), clusterId, now],
     );
   }
-  await db.query(`UPDATE "${table}" SET "deletedAt" = $2 WHERE "clusterId" = $1 AND "deletedAt" IS NULL AND "lastSeenAt" < $2`, [clusterId, now]);
+  await db.query(`UPDATE "${table}" SET "deletedAt" = $2 WHERE "clusterId" = $1 AND "deletedAt" IS NULL AND "lastSeenAt" < $2`, [
+    clusterId,
+    now,
+  ]);
 }
 
 async function keyMap(db: Client, sql: string, params: unknown[]): Promise<Map<string, string>> {
@@ -61,14 +64,19 @@ async function readPrevious(db: Client, clusterId: string): Promise<PreviousStat
   const queries = [
     () => db.query(`SELECT ${identityKeySql} AS key, kind::text AS kind, uid FROM "Identity" WHERE ${live}`, [clusterId]),
     () => db.query(`SELECT ${workloadKeySql} AS key, images, "serviceAccountName" FROM "Workload" WHERE ${live}`, [clusterId]),
-    () => db.query(
-      `SELECT c.namespace || '/' || c.kind::text || '/' || c.name AS key, c.uid, c.kind::text AS kind,
+    () =>
+      db.query(
+        `SELECT c.namespace || '/' || c.kind::text || '/' || c.name AS key, c.uid, c.kind::text AS kind,
               CASE WHEN i.id IS NULL THEN NULL ELSE i.kind::text || '/' || i.namespace || '/' || i.name END AS identity
        FROM "Credential" c LEFT JOIN "Identity" i ON i.id = c."identityId" WHERE c."clusterId" = $1 AND c."deletedAt" IS NULL`,
-      [clusterId],
-    ),
+        [clusterId],
+      ),
     () => db.query(`SELECT kind || '/' || namespace || '/' || name AS key, rules FROM "RbacRole" WHERE ${live}`, [clusterId]),
-    () => db.query(`SELECT kind || '/' || namespace || '/' || name AS key, "roleRefKind", "roleRefName", subjects FROM "RbacBinding" WHERE ${live}`, [clusterId]),
+    () =>
+      db.query(
+        `SELECT kind || '/' || namespace || '/' || name AS key, "roleRefKind", "roleRefName", subjects FROM "RbacBinding" WHERE ${live}`,
+        [clusterId],
+      ),
   ];
   const results = [];
   for (const q of queries) results.push(await q());
@@ -91,7 +99,13 @@ export interface SaveResult {
  * disappeared, replaces inferred owners, records timeline events for what changed since the last sync
  * (none on the first sync, which is the baseline), and stores the cluster facts.
  */
-export async function saveInventory(pool: pg.Pool, clusterId: string, inv: Inventory, now: Date, notes: CollectionNote[] = []): Promise<SaveResult> {
+export async function saveInventory(
+  pool: pg.Pool,
+  clusterId: string,
+  inv: Inventory,
+  now: Date,
+  notes: CollectionNote[] = [],
+): Promise<SaveResult> {
   const db = await pool.connect();
   try {
     await db.query('BEGIN');
@@ -100,55 +114,159 @@ export async function saveInventory(pool: pg.Pool, clusterId: string, inv: Inven
     const previous = await readPrevious(db, clusterId);
     const firstSync = (await db.query(`SELECT 1 FROM "Identity" WHERE "clusterId" = $1 LIMIT 1`, [clusterId])).rowCount === 0;
 
-    await syncClusterTable(db, 'Namespace', clusterId, now, ['name'], { name: 'text', uid: 'text', labels: 'jsonb', annotations: 'jsonb' }, inv.namespaces as never);
     await syncClusterTable(
-      db, 'Workload', clusterId, now, ['namespace', 'kind', 'name'],
-      { namespace: 'text', kind: 'text', name: 'text', uid: 'text', serviceAccountName: 'text', automountToken: 'boolean', images: 'jsonb', labels: 'jsonb', annotations: 'jsonb', podSpecFacts: 'jsonb', podCount: 'int' },
+      db,
+      'Namespace',
+      clusterId,
+      now,
+      ['name'],
+      { name: 'text', uid: 'text', labels: 'jsonb', annotations: 'jsonb' },
+      inv.namespaces as never,
+    );
+    await syncClusterTable(
+      db,
+      'Workload',
+      clusterId,
+      now,
+      ['namespace', 'kind', 'name'],
+      {
+        namespace: 'text',
+        kind: 'text',
+        name: 'text',
+        uid: 'text',
+        serviceAccountName: 'text',
+        automountToken: 'boolean',
+        images: 'jsonb',
+        labels: 'jsonb',
+        annotations: 'jsonb',
+        podSpecFacts: 'jsonb',
+        podCount: 'int',
+      },
       inv.workloads as never,
     );
     await syncClusterTable(
-      db, 'Identity', clusterId, now, ['kind', 'namespace', 'name'],
-      { kind: '"IdentityKind"', namespace: 'text', name: 'text', uid: 'text', provider: 'text', builtIn: 'boolean', automountToken: 'boolean', labels: 'jsonb', annotations: 'jsonb' },
+      db,
+      'Identity',
+      clusterId,
+      now,
+      ['kind', 'namespace', 'name'],
+      {
+        kind: '"IdentityKind"',
+        namespace: 'text',
+        name: 'text',
+        uid: 'text',
+        provider: 'text',
+        builtIn: 'boolean',
+        automountToken: 'boolean',
+        labels: 'jsonb',
+        annotations: 'jsonb',
+      },
       inv.identities.map(({ key: _k, ...r }) => r),
     );
     const identityIds = await keyMap(db, `SELECT ${identityKeySql} AS k, id FROM "Identity" WHERE "clusterId" = $1`, [clusterId]);
     const workloadIds = await keyMap(db, `SELECT ${workloadKeySql} AS k, id FROM "Workload" WHERE "clusterId" = $1`, [clusterId]);
     await syncClusterTable(
-      db, 'Credential', clusterId, now, ['namespace', 'name', 'kind'],
-      { namespace: 'text', name: 'text', kind: '"CredentialKind"', secretType: 'text', uid: 'text', identityId: 'uuid', createdInClusterAt: 'timestamptz', expiresAt: 'timestamptz', rotatedAt: 'timestamptz', metadata: 'jsonb' },
+      db,
+      'Credential',
+      clusterId,
+      now,
+      ['namespace', 'name', 'kind'],
+      {
+        namespace: 'text',
+        name: 'text',
+        kind: '"CredentialKind"',
+        secretType: 'text',
+        uid: 'text',
+        identityId: 'uuid',
+        createdInClusterAt: 'timestamptz',
+        expiresAt: 'timestamptz',
+        rotatedAt: 'timestamptz',
+        metadata: 'jsonb',
+      },
       inv.credentials.map((c) => ({
-        namespace: c.namespace, name: c.name, kind: c.kind, secretType: c.secretType, uid: c.uid,
-        identityId: c.identity ? identityIds.get(c.identity) ?? null : null,
-        createdInClusterAt: validDate(c.createdInClusterAt), expiresAt: validDate(c.expiresAt), rotatedAt: validDate(c.rotatedAt), metadata: c.metadata,
+        namespace: c.namespace,
+        name: c.name,
+        kind: c.kind,
+        secretType: c.secretType,
+        uid: c.uid,
+        identityId: c.identity ? (identityIds.get(c.identity) ?? null) : null,
+        createdInClusterAt: validDate(c.createdInClusterAt),
+        expiresAt: validDate(c.expiresAt),
+        rotatedAt: validDate(c.rotatedAt),
+        metadata: c.metadata,
       })),
     );
     await syncClusterTable(
-      db, 'RbacRole', clusterId, now, ['kind', 'namespace', 'name'],
+      db,
+      'RbacRole',
+      clusterId,
+      now,
+      ['kind', 'namespace', 'name'],
       { kind: 'text', namespace: 'text', name: 'text', uid: 'text', rules: 'jsonb', aggregationRule: 'jsonb', labels: 'jsonb' },
       inv.roles.map(({ key: _k, ...r }) => r),
     );
     await syncClusterTable(
-      db, 'RbacBinding', clusterId, now, ['kind', 'namespace', 'name'],
+      db,
+      'RbacBinding',
+      clusterId,
+      now,
+      ['kind', 'namespace', 'name'],
       { kind: 'text', namespace: 'text', name: 'text', uid: 'text', roleRefKind: 'text', roleRefName: 'text', subjects: 'jsonb' },
       inv.bindings.map(({ key: _k, ...r }) => r),
     );
-    const credentialIds = await keyMap(db, `SELECT ${credentialKeySql} AS k, id FROM "Credential" WHERE "clusterId" = $1`, [clusterId]);
+    const credentialIds = await keyMap(db, `SELECT ${credentialKeySql} AS k, id FROM "Credential" WHERE "clusterId" = $1`, [
+      clusterId,
+    ]);
 
-    await syncLinkTable(db, 'WorkloadIdentity', ['workloadId', 'identityId'], clusterId, now, `"workloadId" IN (SELECT id FROM "Workload" WHERE "clusterId" = $1)`,
-      inv.workloadIdentities.map((w) => ({ workloadId: workloadIds.get(w.workload), identityId: identityIds.get(w.identity) })));
-    await syncLinkTable(db, 'CredentialUse', ['credentialId', 'workloadId', 'via'], clusterId, now, `"workloadId" IN (SELECT id FROM "Workload" WHERE "clusterId" = $1)`,
-      inv.credentialUses.map((u) => ({ credentialId: credentialIds.get(u.credential), workloadId: workloadIds.get(u.workload), via: u.via })));
-    await syncLinkTable(db, 'IdentityLink', ['fromId', 'toId', 'kind'], clusterId, now, `"fromId" IN (SELECT id FROM "Identity" WHERE "clusterId" = $1)`,
-      inv.identityLinks.map((l) => ({ fromId: identityIds.get(l.from), toId: identityIds.get(l.to), kind: l.kind, inferred: l.inferred, source: l.source })), ['inferred', 'source']);
+    await syncLinkTable(
+      db,
+      'WorkloadIdentity',
+      ['workloadId', 'identityId'],
+      clusterId,
+      now,
+      `"workloadId" IN (SELECT id FROM "Workload" WHERE "clusterId" = $1)`,
+      inv.workloadIdentities.map((w) => ({ workloadId: workloadIds.get(w.workload), identityId: identityIds.get(w.identity) })),
+    );
+    await syncLinkTable(
+      db,
+      'CredentialUse',
+      ['credentialId', 'workloadId', 'via'],
+      clusterId,
+      now,
+      `"workloadId" IN (SELECT id FROM "Workload" WHERE "clusterId" = $1)`,
+      inv.credentialUses.map((u) => ({
+        credentialId: credentialIds.get(u.credential),
+        workloadId: workloadIds.get(u.workload),
+        via: u.via,
+      })),
+    );
+    await syncLinkTable(
+      db,
+      'IdentityLink',
+      ['fromId', 'toId', 'kind'],
+      clusterId,
+      now,
+      `"fromId" IN (SELECT id FROM "Identity" WHERE "clusterId" = $1)`,
+      inv.identityLinks.map((l) => ({
+        fromId: identityIds.get(l.from),
+        toId: identityIds.get(l.to),
+        kind: l.kind,
+        inferred: l.inferred,
+        source: l.source,
+      })),
+      ['inferred', 'source'],
+    );
 
     await replaceInferredOwners(db, clusterId, inv, identityIds, workloadIds);
 
     const changes = firstSync ? [] : diffInventories(previous, inv);
     for (let i = 0; i < changes.length; i += BATCH) {
       const batch = changes.slice(i, i + BATCH).map((c) => ({
-        kind: c.kind, summary: c.summary, details: c.details,
-        identityId: c.identity ? identityIds.get(c.identity) ?? null : null,
-        workloadId: c.workload ? workloadIds.get(c.workload) ?? null : null,
+        kind: c.kind,
+        summary: c.summary,
+        details: c.details,
+        identityId: c.identity ? (identityIds.get(c.identity) ?? null) : null,
+        workloadId: c.workload ? (workloadIds.get(c.workload) ?? null) : null,
       }));
       await db.query(
         `INSERT INTO "TimelineEvent" (id, "clusterId", at, kind, summary, "identityId", "workloadId", details)
@@ -158,7 +276,9 @@ export async function saveInventory(pool: pg.Pool, clusterId: string, inv: Inven
       );
     }
     await db.query(`UPDATE "Cluster" SET "lastSyncAt" = $2, facts = facts || $3::jsonb WHERE id = $1`, [
-      clusterId, now, JSON.stringify({ ...inv.facts, notes }),
+      clusterId,
+      now,
+      JSON.stringify({ ...inv.facts, notes }),
     ]);
     await db.query('COMMIT');
     return { changes, firstSync };
@@ -176,8 +296,14 @@ function validDate(v: string | null): string | null {
 
 /** Like syncClusterTable for link tables whose rows belong to a cluster through a parent. */
 async function syncLinkTable(
-  db: Client, table: string, keys: string[], clusterId: string, now: Date, ownedBy: string,
-  rows: Record<string, unknown>[], extra: string[] = [],
+  db: Client,
+  table: string,
+  keys: string[],
+  clusterId: string,
+  now: Date,
+  ownedBy: string,
+  rows: Record<string, unknown>[],
+  extra: string[] = [],
 ): Promise<void> {
   const complete = rows.filter((r) => keys.every((k) => r[k] !== undefined && r[k] !== null));
   const types: Record<string, string> = { via: 'text', kind: 'text', source: 'text', inferred: 'boolean' };
@@ -193,22 +319,34 @@ async function syncLinkTable(
       [JSON.stringify(complete.slice(i, i + BATCH)), now],
     );
   }
-  await db.query(`UPDATE "${table}" SET "deletedAt" = $2 WHERE ${ownedBy} AND "deletedAt" IS NULL AND "lastSeenAt" < $2`, [clusterId, now]);
+  await db.query(`UPDATE "${table}" SET "deletedAt" = $2 WHERE ${ownedBy} AND "deletedAt" IS NULL AND "lastSeenAt" < $2`, [
+    clusterId,
+    now,
+  ]);
 }
 
-async function replaceInferredOwners(db: Client, clusterId: string, inv: Inventory, identityIds: Map<string, string>, workloadIds: Map<string, string>): Promise<void> {
+async function replaceInferredOwners(
+  db: Client,
+  clusterId: string,
+  inv: Inventory,
+  identityIds: Map<string, string>,
+  workloadIds: Map<string, string>,
+): Promise<void> {
   await db.query(
     `DELETE FROM "Ownership" WHERE origin = 'inferred' AND ("identityId" IN (SELECT id FROM "Identity" WHERE "clusterId" = $1) OR "workloadId" IN (SELECT id FROM "Workload" WHERE "clusterId" = $1))`,
     [clusterId],
   );
   const teams = [...new Set(inv.ownerHints.map((h) => h.team))];
   if (!teams.length) return;
-  await db.query(`INSERT INTO "Team" (id, name) SELECT gen_random_uuid(), t FROM unnest($1::text[]) AS t ON CONFLICT (name) DO NOTHING`, [teams]);
+  await db.query(
+    `INSERT INTO "Team" (id, name) SELECT gen_random_uuid(), t FROM unnest($1::text[]) AS t ON CONFLICT (name) DO NOTHING`,
+    [teams],
+  );
   const teamIds = await keyMap(db, `SELECT name AS k, id FROM "Team" WHERE name = ANY($1::text[])`, [teams]);
   const rows = inv.ownerHints.map((h) => ({
     teamId: teamIds.get(h.team),
-    identityId: h.target.type === 'identity' ? identityIds.get(h.target.key) ?? null : null,
-    workloadId: h.target.type === 'workload' ? workloadIds.get(h.target.key) ?? null : null,
+    identityId: h.target.type === 'identity' ? (identityIds.get(h.target.key) ?? null) : null,
+    workloadId: h.target.type === 'workload' ? (workloadIds.get(h.target.key) ?? null) : null,
     source: h.source,
   }));
   await db.query(
@@ -220,7 +358,13 @@ async function replaceInferredOwners(db: Client, clusterId: string, inv: Invento
 }
 
 /** Creates the cluster row if needed and returns its id. */
-export async function ensureCluster(pool: pg.Pool, name: string, source: 'kubeconfig' | 'in_cluster' | 'import' | 'demo', server: string | null, context: string | null): Promise<string> {
+export async function ensureCluster(
+  pool: pg.Pool,
+  name: string,
+  source: 'kubeconfig' | 'in_cluster' | 'import' | 'demo',
+  server: string | null,
+  context: string | null,
+): Promise<string> {
   const res = await pool.query<{ id: string }>(
     `INSERT INTO "Cluster" (id, name, source, server, context) VALUES (gen_random_uuid(), $1, $2::"ClusterSource", $3, $4)
      ON CONFLICT (name) DO UPDATE SET source = EXCLUDED.source, server = EXCLUDED.server, context = EXCLUDED.context RETURNING id`,
@@ -230,14 +374,34 @@ export async function ensureCluster(pool: pg.Pool, name: string, source: 'kubeco
 }
 
 export async function startRun(pool: pg.Pool, clusterId: string, mode: string): Promise<string> {
-  const res = await pool.query<{ id: string }>(`INSERT INTO "CollectionRun" (id, "clusterId", mode) VALUES (gen_random_uuid(), $1, $2) RETURNING id`, [clusterId, mode]);
+  const res = await pool.query<{ id: string }>(
+    `INSERT INTO "CollectionRun" (id, "clusterId", mode) VALUES (gen_random_uuid(), $1, $2) RETURNING id`,
+    [clusterId, mode],
+  );
   return res.rows[0]!.id;
 }
 
-export async function updateRun(pool: pg.Pool, runId: string, patch: { progress?: number; counts?: Record<string, number>; errors?: CollectionNote[]; phase?: 'running' | 'succeeded' | 'partial' | 'failed'; finished?: boolean }): Promise<void> {
+export async function updateRun(
+  pool: pg.Pool,
+  runId: string,
+  patch: {
+    progress?: number;
+    counts?: Record<string, number>;
+    errors?: CollectionNote[];
+    phase?: 'running' | 'succeeded' | 'partial' | 'failed';
+    finished?: boolean;
+  },
+): Promise<void> {
   await pool.query(
     `UPDATE "CollectionRun" SET progress = COALESCE($2, progress), counts = COALESCE($3::jsonb, counts), errors = COALESCE($4::jsonb, errors),
        phase = COALESCE($5::"RunPhase", phase), "finishedAt" = CASE WHEN $6 THEN now() ELSE "finishedAt" END WHERE id = $1`,
-    [runId, patch.progress ?? null, patch.counts ? JSON.stringify(patch.counts) : null, patch.errors ? JSON.stringify(patch.errors) : null, patch.phase ?? null, patch.finished ?? false],
+    [
+      runId,
+      patch.progress ?? null,
+      patch.counts ? JSON.stringify(patch.counts) : null,
+      patch.errors ? JSON.stringify(patch.errors) : null,
+      patch.phase ?? null,
+      patch.finished ?? false,
+    ],
   );
 }

@@ -3,11 +3,27 @@ import type pg from 'pg';
 import { fetch } from 'undici';
 import { coalesce } from './coalesce';
 import { countSnapshot, listSnapshot, recordSnapshot } from './collect';
-import { kubeRequest, kubeUrl, listResource, secretFromTableRow, tableAccept, typeColumnOf, type ClusterTarget, type TableResponse } from './kube';
+import {
+  kubeRequest,
+  kubeUrl,
+  listResource,
+  secretFromTableRow,
+  tableAccept,
+  typeColumnOf,
+  type ClusterTarget,
+  type TableResponse,
+} from './kube';
 import { applyWatchEvent, itemKey, replaceAll, type WatchEvent } from './reducer';
 import { collectionPath, resources } from './resources';
 import { slimObject } from './sanitize';
-import { emptySnapshot, type ClusterSnapshot, type CollectionNote, type KubeObject, type ResourceSpec, type SecretMeta } from './types';
+import {
+  emptySnapshot,
+  type ClusterSnapshot,
+  type CollectionNote,
+  type KubeObject,
+  type ResourceSpec,
+  type SecretMeta,
+} from './types';
 
 type Item = KubeObject | SecretMeta;
 
@@ -53,7 +69,9 @@ export async function watchCluster(pool: pg.Pool, target: ClusterTarget, opts: W
     recorded = false;
     const outcome = await recordSnapshot(pool, cluster, 'watch', snapshot, notes, Date.now(), { run });
     recorded = true;
-    log(`${target.name}: ${outcome.runId ? 'listed and stored' : 'changes stored'} (${Object.values(countSnapshot(snapshot)).reduce((a, b) => a + b, 0)} objects, ${outcome.changes} change(s)) in ${Math.round(outcome.seconds * 1000)} ms`);
+    log(
+      `${target.name}: ${outcome.runId ? 'listed and stored' : 'changes stored'} (${Object.values(countSnapshot(snapshot)).reduce((a, b) => a + b, 0)} objects, ${outcome.changes} change(s)) in ${Math.round(outcome.seconds * 1000)} ms`,
+    );
   };
 
   const saver = coalesce(persist, debounceMs, (e) => log(`${target.name}: saving failed: ${e instanceof Error ? e.message : e}`));
@@ -83,7 +101,8 @@ export async function watchCluster(pool: pg.Pool, target: ClusterTarget, opts: W
         } catch (e) {
           if (signal?.aborted) break;
           if (e instanceof Gone) log(`${target.name}: ${spec.plural} watch expired (410); relisting`);
-          else log(`${target.name}: ${spec.plural} watch broke (${e instanceof Error ? e.message : e}); relisting in ${backoff} ms`);
+          else
+            log(`${target.name}: ${spec.plural} watch broke (${e instanceof Error ? e.message : e}); relisting in ${backoff} ms`);
           await sleep(backoff, signal);
           backoff = Math.min(backoff * 2, 30_000);
           try {
@@ -95,11 +114,15 @@ export async function watchCluster(pool: pg.Pool, target: ClusterTarget, opts: W
       }
     });
 
-  const resync = setInterval(() => {
-    void (async () => {
-      for (const spec of resources) if (state.get(spec.key) && initial.resourceVersions[spec.key] !== undefined) await relist(spec).catch(() => {});
-    })();
-  }, opts.resyncMs ?? 30 * 60_000);
+  const resync = setInterval(
+    () => {
+      void (async () => {
+        for (const spec of resources)
+          if (state.get(spec.key) && initial.resourceVersions[spec.key] !== undefined) await relist(spec).catch(() => {});
+      })();
+    },
+    opts.resyncMs ?? 30 * 60_000,
+  );
   resync.unref();
   try {
     await Promise.all(loops);
@@ -117,10 +140,14 @@ export async function watchClusters(pool: pg.Pool, targets: ClusterTarget[], opt
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(t);
-      resolve();
-    }, { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+      { once: true },
+    );
   });
 }
 
@@ -136,7 +163,12 @@ async function streamWatch(
   signal: AbortSignal | undefined,
   onEvent: (e: WatchEvent<Item>) => void,
 ): Promise<string> {
-  const q = new URLSearchParams({ watch: '1', resourceVersion: rv, allowWatchBookmarks: 'true', timeoutSeconds: String(timeoutSeconds) });
+  const q = new URLSearchParams({
+    watch: '1',
+    resourceVersion: rv,
+    allowWatchBookmarks: 'true',
+    timeoutSeconds: String(timeoutSeconds),
+  });
   const secrets = spec.key === 'secrets';
   if (secrets) q.set('includeObject', 'Metadata');
   const url = kubeUrl(target.kc, `${collectionPath(spec)}?${q}`);

@@ -30,7 +30,9 @@ function portOpen(port: number): Promise<boolean> {
  * DATABASE_URL is unset so that the demo and the tests need no database set-up. As root it runs the
  * server as the `postgres` system user (created if missing).
  */
-export async function startEmbeddedPostgres(opts: { dataDir?: string; port?: number; log?: (l: string) => void } = {}): Promise<EmbeddedDatabase> {
+export async function startEmbeddedPostgres(
+  opts: { dataDir?: string; port?: number; log?: (l: string) => void } = {},
+): Promise<EmbeddedDatabase> {
   const baseDir = opts.dataDir ?? process.env.NHI_DATA_DIR ?? path.join(repoRoot, 'data');
   const port = opts.port ?? Number(process.env.NHI_EMBEDDED_PG_PORT ?? defaultPort);
   const databaseDir = path.join(baseDir, 'postgres');

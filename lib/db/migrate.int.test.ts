@@ -27,7 +27,12 @@ describe('migrations through the WebAssembly Schema Engine', () => {
     try {
       const applied = await applyMigrations(db.url);
       expect(applied).toEqual(listMigrations().map((m) => m.name));
-      const rows = await query<{ migration_name: string; checksum: string; finished_at: Date | null; applied_steps_count: number }>(
+      const rows = await query<{
+        migration_name: string;
+        checksum: string;
+        finished_at: Date | null;
+        applied_steps_count: number;
+      }>(
         db.url,
         'SELECT migration_name, checksum, finished_at, applied_steps_count FROM _prisma_migrations ORDER BY migration_name',
       );
@@ -35,7 +40,9 @@ describe('migrations through the WebAssembly Schema Engine', () => {
         listMigrations().map((m) => [m.name, m.checksum, true, 1]),
       );
       const tables = await query<{ tablename: string }>(db.url, `SELECT tablename FROM pg_tables WHERE schemaname = 'public'`);
-      expect(tables.map((t) => t.tablename)).toEqual(expect.arrayContaining(['Cluster', 'Identity', 'Credential', 'Finding', 'CollectionRun']));
+      expect(tables.map((t) => t.tablename)).toEqual(
+        expect.arrayContaining(['Cluster', 'Identity', 'Credential', 'Finding', 'CollectionRun']),
+      );
       // A second run is a no-op.
       expect(await applyMigrations(db.url)).toEqual([]);
       expect((await readMigrationState(db.url)).ok).toBe(true);

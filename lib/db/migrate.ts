@@ -2,12 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import {
-  migrationDirName,
-  migrationList,
-  migrationsDir,
-  schemaPath,
-} from './migrations';
+import { migrationDirName, migrationList, migrationsDir, schemaPath } from './migrations';
 import { withSchemaEngine } from './schema-engine';
 import { poolConfigFromUrl, withDatabase } from './url';
 

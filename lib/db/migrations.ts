@@ -23,7 +23,9 @@ export function listMigrations(dir = migrationsDir): MigrationFileInfo[] {
     .sort()
     .map((name) => ({
       name,
-      checksum: createHash('sha256').update(readFileSync(/*turbopackIgnore: true*/ path.join(dir, name, 'migration.sql'))).digest('hex'),
+      checksum: createHash('sha256')
+        .update(readFileSync(/*turbopackIgnore: true*/ path.join(dir, name, 'migration.sql')))
+        .digest('hex'),
     }));
 }
 

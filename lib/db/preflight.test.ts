@@ -18,7 +18,9 @@ describe('assertMigrationsCurrent', () => {
     }
     expect(caught).toBeInstanceOf(AppError);
     expect((caught as AppError).code).toBe('DB_MIGRATIONS');
-    expect((caught as AppError).userMessage).toBe('Database migrations are not current — 1 pending (2_more): run `npm run db:migrate`.');
+    expect((caught as AppError).userMessage).toBe(
+      'Database migrations are not current — 1 pending (2_more): run `npm run db:migrate`.',
+    );
   });
 
   it('explains edited and unknown migrations', () => {

@@ -38,10 +38,13 @@ export async function checkDatabaseReachable(url: string, timeoutMs = 5000): Pro
 export function assertMigrationsCurrent(state: MigrationState): void {
   if (state.ok) return;
   const parts: string[] = [];
-  if (state.pending.length) parts.push(`${state.pending.length} pending (${state.pending.join(', ')}): run \`npm run db:migrate\``);
-  if (state.failed.length) parts.push(`failed: ${state.failed.join(', ')}; fix the database, then mark it rolled back and migrate again`);
+  if (state.pending.length)
+    parts.push(`${state.pending.length} pending (${state.pending.join(', ')}): run \`npm run db:migrate\``);
+  if (state.failed.length)
+    parts.push(`failed: ${state.failed.join(', ')}; fix the database, then mark it rolled back and migrate again`);
   if (state.edited.length) parts.push(`changed after being applied: ${state.edited.join(', ')}; restore the committed file`);
-  if (state.unknown.length) parts.push(`applied here but unknown to this version: ${state.unknown.join(', ')}; run the matching app version`);
+  if (state.unknown.length)
+    parts.push(`applied here but unknown to this version: ${state.unknown.join(', ')}; run the matching app version`);
   const text = `Database migrations are not current — ${parts.join('; ')}.`;
   throw new AppError('DB_MIGRATIONS', text, text, 503);
 }

@@ -574,7 +574,13 @@ export function sampleTuples(gen: GeneratedCluster, count: number, seed: number,
     }
     return out;
   }
-  return balancedTuples(count, rng, 40, (onlyAllowedWanted) => (onlyAllowedWanted && bindings.length ? derived() : next()), (t) => can(index, t.user, t.attrs).allowed);
+  return balancedTuples(
+    count,
+    rng,
+    40,
+    (onlyAllowedWanted) => (onlyAllowedWanted && bindings.length ? derived() : next()),
+    (t) => can(index, t.user, t.attrs).allowed,
+  );
 }
 
 /**

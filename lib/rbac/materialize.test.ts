@@ -28,13 +28,18 @@ describe('materialised reach', () => {
     const base = materializeReach(buildIndex(snapshotFromObjects(objects).snapshot), new Map());
     const previous = new Map(base.changed.map((r) => [r.identityKey, r.fingerprint]));
     const extra = {
-      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'extra', namespace: 'payments' },
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'extra', namespace: 'payments' },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'edit' },
       subjects: [{ kind: 'ServiceAccount', name: 'payments-api', namespace: 'payments' }],
     };
     const next = materializeReach(buildIndex(snapshotFromObjects([...objects, extra]).snapshot), previous);
     expect(next.changed.map((r) => r.identityKey)).toEqual(['ServiceAccount/payments/payments-api']);
-    expect(next.changed[0]!.capabilities.find((c) => c.id === 'secrets-read')?.grants).toContainEqual({ binding: 'RoleBinding payments/extra', role: 'ClusterRole edit' });
+    expect(next.changed[0]!.capabilities.find((c) => c.id === 'secrets-read')?.grants).toContainEqual({
+      binding: 'RoleBinding payments/extra',
+      role: 'ClusterRole edit',
+    });
   });
 
   it('explains the shortest path to cluster-admin step by step', async () => {

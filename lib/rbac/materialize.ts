@@ -43,7 +43,14 @@ const hash = (value: unknown) => createHash('sha256').update(JSON.stringify(valu
 
 /** The inputs an identity's reach depends on: its bindings and the effective rules of their roles. */
 export function reachFingerprint(index: RbacIndex, id: IdentityRef): string {
-  const parts = bindingsFor(index, id).map(({ binding }) => [binding.kind, binding.namespace, binding.name, binding.roleRef.kind, binding.roleRef.name, binding.role?.rules ?? null]);
+  const parts = bindingsFor(index, id).map(({ binding }) => [
+    binding.kind,
+    binding.namespace,
+    binding.name,
+    binding.roleRef.kind,
+    binding.roleRef.name,
+    binding.role?.rules ?? null,
+  ]);
   parts.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
   return hash(parts);
 }
@@ -57,7 +64,10 @@ const grantRef = (g: GrantReason) => ({
  * Computes reach rows for the identities whose fingerprint differs from `previous` (all of them on a first
  * run) — only subjects affected by a change are recomputed — and returns the keys whose rows are unchanged.
  */
-export function materializeReach(index: RbacIndex, previous: ReadonlyMap<string, string>): { changed: ReachRow[]; unchanged: string[] } {
+export function materializeReach(
+  index: RbacIndex,
+  previous: ReadonlyMap<string, string>,
+): { changed: ReachRow[]; unchanged: string[] } {
   const changed: ReachRow[] = [];
   const unchanged: string[] = [];
   for (const id of listIdentities(index)) {
@@ -69,18 +79,31 @@ export function materializeReach(index: RbacIndex, previous: ReadonlyMap<string,
     }
     const r = reachOf(index, id, { includeRules: false });
     const effective = r.capabilities.filter((c) => c.effective);
-    const max = effective.reduce<Severity | null>((m, c) => (m === null || severityOrder.indexOf(c.severity) > severityOrder.indexOf(m) ? c.severity : m), null);
+    const max = effective.reduce<Severity | null>(
+      (m, c) => (m === null || severityOrder.indexOf(c.severity) > severityOrder.indexOf(m) ? c.severity : m),
+      null,
+    );
     changed.push({
       identityKey: key,
       fingerprint,
       namespaces: r.namespaces,
       allNamespaces: r.allNamespaces,
       capabilities: r.capabilities.map((c) => ({
-        id: c.id, title: c.title, severity: c.severity, scope: String(c.scope), effective: c.effective,
+        id: c.id,
+        title: c.title,
+        severity: c.severity,
+        scope: String(c.scope),
+        effective: c.effective,
         grants: c.grants.slice(0, 10).map(grantRef),
       })),
       maxSeverity: max,
-      bindings: r.bindings.map((b) => ({ kind: b.kind, namespace: b.namespace ?? '', name: b.name, role: `${b.roleRef.kind} ${b.roleRef.name}`, roleMissing: b.roleMissing })),
+      bindings: r.bindings.map((b) => ({
+        kind: b.kind,
+        namespace: b.namespace ?? '',
+        name: b.name,
+        role: `${b.roleRef.kind} ${b.roleRef.name}`,
+        roleMissing: b.roleMissing,
+      })),
     });
   }
   return { changed, unchanged };
@@ -90,10 +113,17 @@ export function materializeReach(index: RbacIndex, previous: ReadonlyMap<string,
 export function escalationFingerprint(index: RbacIndex): string {
   const s = index.snapshot;
   // Order-independent, and light on memory at scale: sort short per-item digests, not the items' JSON.
-  const sorted = (items: readonly unknown[]) => items.map((i) => createHash('sha1').update(JSON.stringify(i)).digest('base64')).sort().join('');
+  const sorted = (items: readonly unknown[]) =>
+    items
+      .map((i) => createHash('sha1').update(JSON.stringify(i)).digest('base64'))
+      .sort()
+      .join('');
   return hash([
     sorted(index.bindings.map((b) => [b.kind, b.namespace, b.name, b.roleRef, b.subjects, b.role?.rules ?? null])),
-    sorted(s.serviceAccounts ?? []), sorted(s.secrets ?? []), sorted(s.pods ?? []), sorted(s.nodes ?? []),
+    sorted(s.serviceAccounts ?? []),
+    sorted(s.secrets ?? []),
+    sorted(s.pods ?? []),
+    sorted(s.nodes ?? []),
   ]);
 }
 

@@ -67,7 +67,10 @@ async function storedRows(pool: pg.Pool, clusterId: string): Promise<Record<stri
   const owned = ['Namespace', 'Workload', 'Identity', 'Credential', 'RbacRole', 'RbacBinding'];
   const out: Record<string, number> = {};
   for (const table of owned) {
-    const r = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM "${table}" WHERE "clusterId" = $1 AND "deletedAt" IS NULL`, [clusterId]);
+    const r = await pool.query<{ n: string }>(
+      `SELECT count(*) AS n FROM "${table}" WHERE "clusterId" = $1 AND "deletedAt" IS NULL`,
+      [clusterId],
+    );
     out[table] = Number(r.rows[0]?.n ?? 0);
   }
   const links: [string, string][] = [
@@ -76,7 +79,9 @@ async function storedRows(pool: pg.Pool, clusterId: string): Promise<Record<stri
     ['IdentityLink', `"fromId" IN (SELECT id FROM "Identity" WHERE "clusterId" = $1)`],
   ];
   for (const [table, where] of links) {
-    const r = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM "${table}" WHERE ${where} AND "deletedAt" IS NULL`, [clusterId]);
+    const r = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM "${table}" WHERE ${where} AND "deletedAt" IS NULL`, [
+      clusterId,
+    ]);
     out[table] = Number(r.rows[0]?.n ?? 0);
   }
   return out;
@@ -101,7 +106,10 @@ function timeSql(pool: pg.Pool): Map<string, { ms: number; calls: number }> {
         try {
           return await query(...a);
         } finally {
-          const sql = String(typeof a[0] === 'object' && a[0] ? (a[0] as { text?: string }).text : a[0]).replace(/\s+/g, ' ').trim().slice(0, 100);
+          const sql = String(typeof a[0] === 'object' && a[0] ? (a[0] as { text?: string }).text : a[0])
+            .replace(/\s+/g, ' ')
+            .trim()
+            .slice(0, 100);
           const s = stats.get(sql) ?? { ms: 0, calls: 0 };
           s.ms += performance.now() - t0;
           s.calls += 1;
@@ -117,7 +125,8 @@ function timeSql(pool: pg.Pool): Map<string, { ms: number; calls: number }> {
 async function main(argv: string[]): Promise<void> {
   const kubeconfig = flag(argv, 'kubeconfig');
   const database = flag(argv, 'database') ?? process.env.NHI_BENCH_DATABASE_URL;
-  if (!kubeconfig || !database) throw new Error('usage: collect-once.ts --kubeconfig FILE [--database URL | env NHI_BENCH_DATABASE_URL] [--context NAME]');
+  if (!kubeconfig || !database)
+    throw new Error('usage: collect-once.ts --kubeconfig FILE [--database URL | env NHI_BENCH_DATABASE_URL] [--context NAME]');
   const baselineRssKiB = Math.round(process.memoryUsage().rss / 1024);
   const [target] = resolveTargets({ kubeconfig, context: flag(argv, 'context') });
   if (!target) throw new Error('no cluster in the kubeconfig');
@@ -142,7 +151,9 @@ async function main(argv: string[]): Promise<void> {
       if (p.done === p.total && !p.resource) listEnd = now;
       if (now - lastLog > 5000 || p.done === p.total) {
         lastLog = now;
-        process.stderr.write(`[collect] ${p.done}/${p.total} resources, ${p.objects} objects${p.resource ? `, listing ${p.resource}` : ''}\n`);
+        process.stderr.write(
+          `[collect] ${p.done}/${p.total} resources, ${p.objects} objects${p.resource ? `, listing ${p.resource}` : ''}\n`,
+        );
       }
     };
 
@@ -152,14 +163,16 @@ async function main(argv: string[]): Promise<void> {
     const maxRssKiB = process.resourceUsage().maxRSS;
     const gcSeconds = gcMs / 1000;
     gc.disconnect();
-    process.stderr.write(`[collect] ${outcome.phase} in ${((t1 - t0) / 1000).toFixed(1)} s; peak RSS ${(maxRssKiB / 1024).toFixed(0)} MB\n`);
+    process.stderr.write(
+      `[collect] ${outcome.phase} in ${((t1 - t0) / 1000).toFixed(1)} s; peak RSS ${(maxRssKiB / 1024).toFixed(0)} MB\n`,
+    );
 
     // Split "after listing" into normalise and save: the normaliser is pure, so a second run takes as long.
     const n0 = performance.now();
     const inventory = normalize(outcome.snapshot);
     const normalizeSeconds = (performance.now() - n0) / 1000;
     const recordSeconds = (t1 - (listEnd || t1)) / 1000;
-    const reachSeconds = (outcome.reach?.seconds ?? 0);
+    const reachSeconds = outcome.reach?.seconds ?? 0;
 
     const report: CollectOnceReport = {
       phase: outcome.phase,
@@ -180,7 +193,11 @@ async function main(argv: string[]): Promise<void> {
       gcSeconds,
       maxRssKiB,
       baselineRssKiB,
-      inventory: Object.fromEntries(Object.entries(inventory).filter(([, v]) => Array.isArray(v)).map(([k, v]) => [k, (v as unknown[]).length])),
+      inventory: Object.fromEntries(
+        Object.entries(inventory)
+          .filter(([, v]) => Array.isArray(v))
+          .map(([k, v]) => [k, (v as unknown[]).length]),
+      ),
       stored: await storedRows(pool, outcome.clusterId),
       notes: outcome.notes.map((n) => ({ level: n.level, message: n.message })),
     };

@@ -7,9 +7,25 @@ import { getIdentity } from '@/lib/data/identities';
 export const dynamic = 'force-dynamic';
 export const metadata: Metadata = { title: 'Identity' };
 
-interface Capability { id: string; title: string; severity: string; scope: string; effective: boolean; grants: { binding: string; role: string }[] }
-interface Step { text: string; grants: { binding: string; role: string }[] }
-interface Binding { kind: string; namespace: string; name: string; role: string; roleMissing: boolean }
+interface Capability {
+  id: string;
+  title: string;
+  severity: string;
+  scope: string;
+  effective: boolean;
+  grants: { binding: string; role: string }[];
+}
+interface Step {
+  text: string;
+  grants: { binding: string; role: string }[];
+}
+interface Binding {
+  kind: string;
+  namespace: string;
+  name: string;
+  role: string;
+  roleMissing: boolean;
+}
 
 const utc = (d: Date | null) => (d ? d.toISOString().replace('T', ' ').slice(0, 16) + ' UTC' : '—');
 
@@ -18,19 +34,27 @@ export default async function IdentityPage({ params }: { params: Promise<{ id: s
   const identity = await getIdentity(id);
   if (!identity) notFound();
   const reach = identity.reach;
-  const capabilities = ((reach?.capabilities ?? []) as unknown as Capability[]).sort((a, b) => Number(b.effective) - Number(a.effective));
+  const capabilities = ((reach?.capabilities ?? []) as unknown as Capability[]).sort(
+    (a, b) => Number(b.effective) - Number(a.effective),
+  );
   const steps = (reach?.escalationSteps ?? []) as unknown as Step[];
   const bindings = (reach?.bindings ?? []) as unknown as Binding[];
   const title = `${identity.namespace ? `${identity.namespace}/` : ''}${identity.name}`;
   return (
     <article className="identity">
-      <p className="muted"><Link href="/identities">Identities</Link> / {identity.cluster.name}</p>
+      <p className="muted">
+        <Link href="/identities">Identities</Link> / {identity.cluster.name}
+      </p>
       <h1>{title}</h1>
       <p>
         <span className="pill pill-muted">{identity.kind}</span>{' '}
         {identity.builtIn && <span className="pill pill-muted">built-in</span>}{' '}
-        {identity.deletedAt && <span className="pill pill-down">deleted {utc(identity.deletedAt)}</span>}{' '}
-        Owner: {identity.ownerships.length ? identity.ownerships.map((o) => `${o.team.name} (${o.origin}${o.source ? `, ${o.source}` : ''})`).join('; ') : <strong>unowned</strong>}
+        {identity.deletedAt && <span className="pill pill-down">deleted {utc(identity.deletedAt)}</span>} Owner:{' '}
+        {identity.ownerships.length ? (
+          identity.ownerships.map((o) => `${o.team.name} (${o.origin}${o.source ? `, ${o.source}` : ''})`).join('; ')
+        ) : (
+          <strong>unowned</strong>
+        )}
         {' · '}first seen {utc(identity.firstSeenAt)}
       </p>
 
@@ -39,13 +63,17 @@ export default async function IdentityPage({ params }: { params: Promise<{ id: s
         <p className="muted">No RBAC reach computed for this identity.</p>
       ) : reach.reachesClusterAdmin ? (
         reach.escalationDistance === 0 ? (
-          <p data-testid="escalation"><span className="pill sev-critical">is cluster-admin equivalent</span> through its own bindings.</p>
+          <p data-testid="escalation">
+            <span className="pill sev-critical">is cluster-admin equivalent</span> through its own bindings.
+          </p>
         ) : (
           <ol className="steps" data-testid="escalation">
             {steps.map((s, i) => (
               <li key={i}>
                 {s.text}
-                {s.grants.length > 0 && <span className="muted"> — granted by {s.grants.map((g) => `${g.binding} → ${g.role}`).join(', ')}</span>}
+                {s.grants.length > 0 && (
+                  <span className="muted"> — granted by {s.grants.map((g) => `${g.binding} → ${g.role}`).join(', ')}</span>
+                )}
               </li>
             ))}
           </ol>
@@ -59,12 +87,24 @@ export default async function IdentityPage({ params }: { params: Promise<{ id: s
         <p className="muted">None.</p>
       ) : (
         <table className="data" data-testid="capabilities">
-          <thead><tr><th>Capability</th><th>Severity</th><th>Scope</th><th>Granted by</th></tr></thead>
+          <thead>
+            <tr>
+              <th>Capability</th>
+              <th>Severity</th>
+              <th>Scope</th>
+              <th>Granted by</th>
+            </tr>
+          </thead>
           <tbody>
             {capabilities.map((c) => (
               <tr key={c.id} className={c.effective ? '' : 'muted'}>
-                <td>{c.title}{!c.effective && ' (declared, but Kubernetes does not honour it)'}</td>
-                <td><SeverityPill severity={c.severity} /></td>
+                <td>
+                  {c.title}
+                  {!c.effective && ' (declared, but Kubernetes does not honour it)'}
+                </td>
+                <td>
+                  <SeverityPill severity={c.severity} />
+                </td>
                 <td>{c.scope}</td>
                 <td>{c.grants.map((g) => `${g.binding} → ${g.role}`).join('; ')}</td>
               </tr>
@@ -74,35 +114,96 @@ export default async function IdentityPage({ params }: { params: Promise<{ id: s
       )}
       {reach && (
         <p className="muted">
-          Reach: {reach.allNamespaces ? 'every namespace (cluster-wide binding)' : reach.namespaces.length ? `namespaces ${reach.namespaces.join(', ')}` : 'no namespace'} ·
-          bindings: {bindings.map((b) => `${b.kind} ${b.namespace ? `${b.namespace}/` : ''}${b.name} → ${b.role}${b.roleMissing ? ' (role missing)' : ''}`).join('; ') || 'none'}
+          Reach:{' '}
+          {reach.allNamespaces
+            ? 'every namespace (cluster-wide binding)'
+            : reach.namespaces.length
+              ? `namespaces ${reach.namespaces.join(', ')}`
+              : 'no namespace'}{' '}
+          · bindings:{' '}
+          {bindings
+            .map(
+              (b) =>
+                `${b.kind} ${b.namespace ? `${b.namespace}/` : ''}${b.name} → ${b.role}${b.roleMissing ? ' (role missing)' : ''}`,
+            )
+            .join('; ') || 'none'}
         </p>
       )}
 
       <h2>Workloads running as it ({identity.workloads.length})</h2>
-      {identity.workloads.length === 0 ? <p className="muted">None.</p> : (
-        <ul>{identity.workloads.map(({ workload: w }) => <li key={w.id}>{w.kind} {w.namespace}/{w.name} · {w.podCount} pod(s) · {(w.images as string[]).join(', ')}</li>)}</ul>
+      {identity.workloads.length === 0 ? (
+        <p className="muted">None.</p>
+      ) : (
+        <ul>
+          {identity.workloads.map(({ workload: w }) => (
+            <li key={w.id}>
+              {w.kind} {w.namespace}/{w.name} · {w.podCount} pod(s) · {(w.images as string[]).join(', ')}
+            </li>
+          ))}
+        </ul>
       )}
 
       <h2>Credentials ({identity.credentials.length})</h2>
-      {identity.credentials.length === 0 ? <p className="muted">None owned directly.</p> : (
+      {identity.credentials.length === 0 ? (
+        <p className="muted">None owned directly.</p>
+      ) : (
         <table className="data" data-testid="credentials">
-          <thead><tr><th>Credential</th><th>Kind</th><th>Created</th><th>Expires</th></tr></thead>
-          <tbody>{identity.credentials.map((c) => <tr key={c.id}><td>{c.namespace}/{c.name}</td><td>{c.kind}</td><td>{utc(c.createdInClusterAt)}</td><td>{utc(c.expiresAt)}</td></tr>)}</tbody>
+          <thead>
+            <tr>
+              <th>Credential</th>
+              <th>Kind</th>
+              <th>Created</th>
+              <th>Expires</th>
+            </tr>
+          </thead>
+          <tbody>
+            {identity.credentials.map((c) => (
+              <tr key={c.id}>
+                <td>
+                  {c.namespace}/{c.name}
+                </td>
+                <td>{c.kind}</td>
+                <td>{utc(c.createdInClusterAt)}</td>
+                <td>{utc(c.expiresAt)}</td>
+              </tr>
+            ))}
+          </tbody>
         </table>
       )}
 
       <h2>Linked identities</h2>
-      {identity.linksFrom.length + identity.linksTo.length === 0 ? <p className="muted">None.</p> : (
+      {identity.linksFrom.length + identity.linksTo.length === 0 ? (
+        <p className="muted">None.</p>
+      ) : (
         <ul data-testid="links">
-          {identity.linksFrom.map((l) => <li key={l.id}>{l.kind}: <Link href={`/identities/${l.to.id}`}>{l.to.name}</Link>{l.inferred ? ' (inferred)' : ''} <span className="muted">— {l.source}</span></li>)}
-          {identity.linksTo.map((l) => <li key={l.id}>{l.kind} of <Link href={`/identities/${l.from.id}`}>{l.from.namespace}/{l.from.name}</Link></li>)}
+          {identity.linksFrom.map((l) => (
+            <li key={l.id}>
+              {l.kind}: <Link href={`/identities/${l.to.id}`}>{l.to.name}</Link>
+              {l.inferred ? ' (inferred)' : ''} <span className="muted">— {l.source}</span>
+            </li>
+          ))}
+          {identity.linksTo.map((l) => (
+            <li key={l.id}>
+              {l.kind} of{' '}
+              <Link href={`/identities/${l.from.id}`}>
+                {l.from.namespace}/{l.from.name}
+              </Link>
+            </li>
+          ))}
         </ul>
       )}
 
       <h2>Timeline</h2>
-      {identity.timeline.length === 0 ? <p className="muted">No changes recorded since the first collection.</p> : (
-        <ul>{identity.timeline.map((e) => <li key={e.id}>{utc(e.at)} — {e.summary}</li>)}</ul>
+      {identity.timeline.length === 0 ? (
+        <p className="muted">No changes recorded since the first collection.</p>
+      ) : (
+        <ul>
+          {identity.timeline.map((e) => (
+            <li key={e.id}>
+              {utc(e.at)} — {e.summary}
+            </li>
+          ))}
+        </ul>
       )}
     </article>
   );

@@ -18,7 +18,11 @@ interface CollectOptions {
 
 function progressBar(enabled: boolean) {
   if (!enabled) return { update: (_p: Progress) => {}, stop: () => {} };
-  const bar = new SingleBar({ format: '{cluster} [{bar}] {value}/{total} resources | {resource} | {objects} objects', hideCursor: true, clearOnComplete: true });
+  const bar = new SingleBar({
+    format: '{cluster} [{bar}] {value}/{total} resources | {resource} | {objects} objects',
+    hideCursor: true,
+    clearOnComplete: true,
+  });
   let started = false;
   return {
     update: (p: Progress) => {
@@ -44,7 +48,12 @@ export function registerCollectCommands(program: Command): void {
     .option('--json', 'print the outcome as JSON')
     .action(async (opts: CollectOptions) => {
       if (opts.once && opts.watch) throw new Error('choose one of --once and --watch');
-      const targets = resolveTargets({ kubeconfig: opts.kubeconfig, context: opts.context, all: opts.allContexts, inCluster: opts.inCluster });
+      const targets = resolveTargets({
+        kubeconfig: opts.kubeconfig,
+        context: opts.context,
+        all: opts.allContexts,
+        inCluster: opts.inCluster,
+      });
       const database = await resolveDatabase();
       const pool = openStore(database.url);
       try {
@@ -64,7 +73,9 @@ export function registerCollectCommands(program: Command): void {
             outcomes.push({ cluster: target.name, ...summary });
             if (!opts.json) {
               const total = Object.values(outcome.counts).reduce((a, b) => a + b, 0);
-              console.log(`${target.name}: ${outcome.phase}, ${total} objects in ${outcome.seconds.toFixed(1)} s, ${outcome.changes} change(s) recorded`);
+              console.log(
+                `${target.name}: ${outcome.phase}, ${total} objects in ${outcome.seconds.toFixed(1)} s, ${outcome.changes} change(s) recorded`,
+              );
               for (const n of outcome.notes.filter((n) => n.level !== 'info')) console.log(`  ${n.level}: ${n.message}`);
             }
           } catch (e) {
@@ -84,7 +95,9 @@ export function registerCollectCommands(program: Command): void {
 export function registerImportCommand(program: Command): void {
   program
     .command('import')
-    .description('Import `kubectl get … -o json|yaml` dumps (files, folders, .gz; "-" for stdin) as one cluster. Secret values in dumps are dropped before anything is stored.')
+    .description(
+      'Import `kubectl get … -o json|yaml` dumps (files, folders, .gz; "-" for stdin) as one cluster. Secret values in dumps are dropped before anything is stored.',
+    )
     .argument('<paths...>', 'files or folders')
     .option('--cluster <name>', 'the cluster name to file the dump under (default: the folder or file name)')
     .option('--json', 'print the outcome as JSON')
@@ -98,14 +111,19 @@ export function registerImportCommand(program: Command): void {
         await preflight(database.url);
         const outcome = await importDumps(pool, paths, {
           clusterName: opts.cluster,
-          onFile: opts.json ? undefined : (p) => process.stderr.isTTY && process.stderr.write(`\rreading ${p.index}/${p.total} files`),
+          onFile: opts.json
+            ? undefined
+            : (p) => process.stderr.isTTY && process.stderr.write(`\rreading ${p.index}/${p.total} files`),
         });
         if (process.stderr.isTTY && !opts.json) process.stderr.write('\n');
         if (opts.json) console.log(JSON.stringify(outcome, null, 2));
         else {
           const total = Object.values(outcome.counts).reduce((a, b) => a + b, 0);
-          console.log(`${outcome.cluster}: ${outcome.phase}, ${total} objects from ${outcome.files} file(s) in ${outcome.seconds.toFixed(1)} s, ${outcome.changes} change(s) recorded`);
-          for (const [kind, n] of Object.entries(outcome.skipped)) console.log(`  skipped ${n} ${kind} (not part of the inventory)`);
+          console.log(
+            `${outcome.cluster}: ${outcome.phase}, ${total} objects from ${outcome.files} file(s) in ${outcome.seconds.toFixed(1)} s, ${outcome.changes} change(s) recorded`,
+          );
+          for (const [kind, n] of Object.entries(outcome.skipped))
+            console.log(`  skipped ${n} ${kind} (not part of the inventory)`);
           for (const n of outcome.notes.filter((n) => n.level !== 'info')) console.log(`  ${n.level}: ${n.message}`);
         }
         if (outcome.phase !== 'succeeded') process.exitCode = 2;

@@ -35,7 +35,9 @@ export function registerDbCommands(program: Command): void {
         if (opts.json) console.log(JSON.stringify({ database: redactUrl(database.url), ...state }, null, 2));
         else {
           console.log(`database: ${redactUrl(database.url)}`);
-          console.log(`applied: ${state.applied.length}, pending: ${state.pending.length}, failed: ${state.failed.length}, edited: ${state.edited.length}`);
+          console.log(
+            `applied: ${state.applied.length}, pending: ${state.pending.length}, failed: ${state.failed.length}, edited: ${state.edited.length}`,
+          );
           for (const name of state.pending) console.log(`  pending ${name}`);
         }
         if (!state.ok) process.exitCode = 2;
@@ -45,14 +47,20 @@ export function registerDbCommands(program: Command): void {
     });
 
   db.command('create-migration')
-    .description('Write prisma/migrations/<timestamp>_<name>/migration.sql for the changes in prisma/schema.prisma. Works offline.')
+    .description(
+      'Write prisma/migrations/<timestamp>_<name>/migration.sql for the changes in prisma/schema.prisma. Works offline.',
+    )
     .argument('<name>', 'short name, e.g. add_reach')
     .action(async (name: string) => {
       const database = await resolveDatabase();
       try {
         await checkDatabaseReachable(database.url);
         const dir = await createMigration(database.url, name);
-        console.log(dir ? `Created ${path.relative(process.cwd(), dir)}/migration.sql` : 'The schema matches the migrations: nothing to create.');
+        console.log(
+          dir
+            ? `Created ${path.relative(process.cwd(), dir)}/migration.sql`
+            : 'The schema matches the migrations: nothing to create.',
+        );
       } finally {
         await database.stop();
       }

@@ -17,7 +17,11 @@ export function registerInventoryCommands(program: Command): void {
         const rows = await listClusterRows(pool);
         if (opts.json) console.log(JSON.stringify(rows, null, 2));
         else if (!rows.length) console.log('No cluster collected yet. Run `npx nhi collect --once` or `npx nhi import PATH`.');
-        else for (const r of rows) console.log(`${r.name}\t${r.source}\tlast sync ${r.lastSyncAt ?? 'never'}\t${r.lastRunPhase ?? '-'}\t${r.identities} identities\t${r.workloads} workloads`);
+        else
+          for (const r of rows)
+            console.log(
+              `${r.name}\t${r.source}\tlast sync ${r.lastSyncAt ?? 'never'}\t${r.lastRunPhase ?? '-'}\t${r.identities} identities\t${r.workloads} workloads`,
+            );
       } finally {
         await pool.end();
         await database.stop();
@@ -26,7 +30,9 @@ export function registerInventoryCommands(program: Command): void {
 
   program
     .command('identities')
-    .description('The identity inventory with its links: workloads, credentials (metadata only), linked cloud/SPIFFE identities, owners.')
+    .description(
+      'The identity inventory with its links: workloads, credentials (metadata only), linked cloud/SPIFFE identities, owners.',
+    )
     .option('--cluster <name>', 'only this cluster')
     .option('-n, --namespace <ns>', 'only this namespace')
     .option('--include-deleted', 'also identities deleted from the cluster')
@@ -38,7 +44,11 @@ export function registerInventoryCommands(program: Command): void {
         await preflight(database.url);
         const rows = await listIdentitiesWithLinks(pool, opts);
         if (opts.json) console.log(JSON.stringify(rows, null, 2));
-        else for (const r of rows) console.log(`${r.cluster}\t${r.kind}\t${r.namespace || '-'}\t${r.name}\t${r.workloads.length} workloads\t${r.credentials.length} credentials${r.owners.length ? `\towner ${r.owners.map((o) => o.team).join(',')}` : ''}`);
+        else
+          for (const r of rows)
+            console.log(
+              `${r.cluster}\t${r.kind}\t${r.namespace || '-'}\t${r.name}\t${r.workloads.length} workloads\t${r.credentials.length} credentials${r.owners.length ? `\towner ${r.owners.map((o) => o.team).join(',')}` : ''}`,
+            );
       } finally {
         await pool.end();
         await database.stop();

@@ -57,7 +57,8 @@ export interface WebOptions {
  */
 export async function startWeb(opts: WebOptions, before?: (db: EmbeddedDatabase) => Promise<void>): Promise<number> {
   const port = Number(opts.port);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`--port must be a TCP port number, got "${opts.port}"`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new Error(`--port must be a TCP port number, got "${opts.port}"`);
   const db = await resolveDatabase();
   try {
     await checkDatabaseReachable(db.url);
