@@ -97,9 +97,9 @@ export async function recordSnapshot(
   const runId = opts.run === 'on-failure' ? null : await startRun(pool, clusterId, mode);
   const counts = countSnapshot(snapshot);
   try {
-    const inventory = normalize(snapshot);
     const now = opts.now ?? new Date();
-    const saved = await saveInventory(pool, clusterId, inventory, now, notes);
+    // The normalised inventory is not kept in a variable: it can be collected before the reach step.
+    const saved = await saveInventory(pool, clusterId, normalize(snapshot), now, notes);
     const reach = await updateReach(pool, clusterId, snapshot, now);
     const phase = notes.some((n) => n.level === 'error') ? 'partial' : 'succeeded';
     if (runId) await updateRun(pool, runId, { progress: 1, counts, errors: notes, phase, finished: true });

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { buildIndex } from '@/lib/rbac/rbac-index';
 import { snapshotFromObjects } from '@/lib/rbac/load';
-import { escalationFingerprint, materializeEscalation, materializeReach } from '@/lib/rbac/materialize';
+import { escalationFingerprint, escalationRows, reachRows } from '@/lib/rbac/materialize';
 import type { ClusterSnapshot } from './types';
 
 export interface ReachUpdate {
@@ -45,13 +45,17 @@ export async function updateReach(pool: pg.Pool, clusterId: string, snapshot: Cl
      FROM "IdentityReach" r JOIN "Identity" i ON i.id = r."identityId" WHERE r."clusterId" = $1`,
     [clusterId],
   );
-  const { changed, unchanged } = materializeReach(index, new Map(previous.rows.map((r) => [r.key, r.fingerprint])));
+  const fingerprints = new Map(previous.rows.map((r) => [r.key, r.fingerprint]));
+  const unchanged: string[] = [];
+  const changedKeys: string[] = [];
 
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    for (let i = 0; i < changed.length; i += BATCH) {
-      const rows = changed.slice(i, i + BATCH).map((r) => ({
+    // Rows are computed as they are written, a batch at a time, so they are never all in memory.
+    for (const batch of inBatches(reachRows(index, fingerprints, unchanged), BATCH)) {
+      changedKeys.push(...batch.map((r) => r.identityKey));
+      const rows = batch.map((r) => ({
         key: r.identityKey,
         fingerprint: r.fingerprint,
         namespaces: r.namespaces,
@@ -72,7 +76,7 @@ export async function updateReach(pool: pg.Pool, clusterId: string, snapshot: Cl
       );
     }
     // Identities RBAC no longer knows (deleted, no bindings left as subjects) lose their reach row.
-    const live = [...unchanged, ...changed.map((r) => r.identityKey)];
+    const live = [...unchanged, ...changedKeys];
     await client.query(
       `DELETE FROM "IdentityReach" r USING "Identity" i WHERE i.id = r."identityId" AND r."clusterId" = $1
        AND NOT (i.kind::text || '/' || i.namespace || '/' || i.name = ANY($2::text[]))`,
@@ -86,15 +90,14 @@ export async function updateReach(pool: pg.Pool, clusterId: string, snapshot: Cl
     );
     const escalationRecomputed = stored.rows[0]?.f !== fingerprint;
     if (escalationRecomputed) {
-      const paths = materializeEscalation(index);
-      for (let i = 0; i < paths.length; i += BATCH) {
+      for (const batch of inBatches(escalationRows(index), BATCH)) {
         await client.query(
           `UPDATE "IdentityReach" r SET "reachesClusterAdmin" = x."reachesClusterAdmin", "escalationDistance" = x.distance, "escalationSteps" = x.steps, "escalationComputedAt" = $3
            FROM jsonb_to_recordset($1::jsonb) AS x(key text, "reachesClusterAdmin" boolean, distance int, steps jsonb), "Identity" i
            WHERE i.id = r."identityId" AND r."clusterId" = $2 AND i.kind::text || '/' || i.namespace || '/' || i.name = x.key`,
           [
             JSON.stringify(
-              paths.slice(i, i + BATCH).map((p) => ({
+              batch.map((p) => ({
                 key: p.identityKey,
                 reachesClusterAdmin: p.reachesClusterAdmin,
                 distance: p.distance,
@@ -112,11 +115,28 @@ export async function updateReach(pool: pg.Pool, clusterId: string, snapshot: Cl
       ]);
     }
     await client.query('COMMIT');
-    return { identities: live.length, recomputed: changed.length, escalationRecomputed, seconds: (Date.now() - started) / 1000 };
+    return {
+      identities: live.length,
+      recomputed: changedKeys.length,
+      escalationRecomputed,
+      seconds: (Date.now() - started) / 1000,
+    };
   } catch (e) {
     await client.query('ROLLBACK').catch(() => {});
     throw e;
   } finally {
     client.release();
   }
+}
+
+function* inBatches<T>(rows: Iterable<T>, size: number): Generator<T[]> {
+  let batch: T[] = [];
+  for (const row of rows) {
+    batch.push(row);
+    if (batch.length === size) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield batch;
 }

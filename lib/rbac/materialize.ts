@@ -61,15 +61,12 @@ const grantRef = (g: GrantReason) => ({
 });
 
 /**
- * Computes reach rows for the identities whose fingerprint differs from `previous` (all of them on a first
- * run) — only subjects affected by a change are recomputed — and returns the keys whose rows are unchanged.
+ * Yields reach rows for the identities whose fingerprint differs from `previous` (all of them on a first
+ * run) — only subjects affected by a change are recomputed — and pushes the keys whose rows are
+ * unchanged onto `unchanged`. Rows are made one at a time, so a caller that writes them in batches
+ * never holds them all.
  */
-export function materializeReach(
-  index: RbacIndex,
-  previous: ReadonlyMap<string, string>,
-): { changed: ReachRow[]; unchanged: string[] } {
-  const changed: ReachRow[] = [];
-  const unchanged: string[] = [];
+export function* reachRows(index: RbacIndex, previous: ReadonlyMap<string, string>, unchanged: string[]): Generator<ReachRow> {
   for (const id of listIdentities(index)) {
     const key = inventoryKey(id);
     const fingerprint = reachFingerprint(index, id);
@@ -83,7 +80,7 @@ export function materializeReach(
       (m, c) => (m === null || severityOrder.indexOf(c.severity) > severityOrder.indexOf(m) ? c.severity : m),
       null,
     );
-    changed.push({
+    yield {
       identityKey: key,
       fingerprint,
       namespaces: r.namespaces,
@@ -104,8 +101,17 @@ export function materializeReach(
         role: `${b.roleRef.kind} ${b.roleRef.name}`,
         roleMissing: b.roleMissing,
       })),
-    });
+    };
   }
+}
+
+/** All of `reachRows` at once (for tests and small inventories). */
+export function materializeReach(
+  index: RbacIndex,
+  previous: ReadonlyMap<string, string>,
+): { changed: ReachRow[]; unchanged: string[] } {
+  const unchanged: string[] = [];
+  const changed = [...reachRows(index, previous, unchanged)];
   return { changed, unchanged };
 }
 
@@ -127,17 +133,25 @@ export function escalationFingerprint(index: RbacIndex): string {
   ]);
 }
 
-/** Shortest path to cluster-admin-equivalent for every identity (the graph is global, so all at once). */
-export function materializeEscalation(index: RbacIndex): EscalationRow[] {
+/**
+ * Shortest path to cluster-admin-equivalent for every identity. The graph is global, so it is built
+ * once; the rows are made one at a time.
+ */
+export function* escalationRows(index: RbacIndex): Generator<EscalationRow> {
   const graph = buildEscalationGraph(index);
   const dist = distancesTo(graph);
-  return listIdentities(index).map((id) => {
+  for (const id of listIdentities(index)) {
     const e = escalationOf(graph, dist, id);
-    return {
+    yield {
       identityKey: inventoryKey(id),
       reachesClusterAdmin: e.reachesClusterAdmin,
       distance: e.reachesClusterAdmin ? (e.distance ?? 0) : null,
       steps: e.steps.map((s) => ({ text: s.text, grants: s.grants.slice(0, 5).map(grantRef) })),
     };
-  });
+  }
+}
+
+/** All of `escalationRows` at once (for tests and small inventories). */
+export function materializeEscalation(index: RbacIndex): EscalationRow[] {
+  return [...escalationRows(index)];
 }
