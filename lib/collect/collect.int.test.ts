@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
@@ -340,6 +340,53 @@ describe('live collection from the real test cluster', () => {
     } finally {
       controller.abort();
       await watching;
+      await api.delete({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }).catch(() => {});
+    }
+  });
+
+  it('`nhi collect --watch` keeps the database current and stops cleanly on SIGTERM, exit status 0', async () => {
+    const api = KubernetesObjectApi.makeApiClient(adminKubeConfig(cluster));
+    const ns = `cli-watch-${Date.now().toString(36)}`;
+    await api.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    const [target] = resolveTargets({ kubeconfig: cluster.kubeconfigPath });
+    const child = spawn(
+      process.execPath,
+      [path.join(repoRoot, 'bin', 'nhi.mjs'), 'collect', '--watch', '--kubeconfig', cluster.kubeconfigPath],
+      {
+        env: { ...process.env, DATABASE_URL: db.url },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.on('exit', (code, signal) => resolve({ code, signal })),
+    );
+    try {
+      await eventually('the first listing stored', () => output.includes(`${target!.name}: listed and stored`), 60_000);
+      await api.create({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'via-cli', namespace: ns } });
+      await eventually(
+        'the ServiceAccount in the database',
+        async () =>
+          (
+            await pool.query(
+              `SELECT 1 FROM "Identity" i JOIN "Cluster" c ON c.id = i."clusterId" WHERE c.name = $1 AND i.namespace = $2 AND i.name = 'via-cli' AND i."deletedAt" IS NULL`,
+              [target!.name, ns],
+            )
+          ).rowCount === 1,
+        5_000,
+      );
+      const t0 = Date.now();
+      child.kill('SIGTERM');
+      const { code } = await exited;
+      expect(code, output).toBe(0);
+      expect(Date.now() - t0).toBeLessThan(15_000);
+      expect(output).toContain('SIGTERM: stopping');
+      expect(output).toMatch(/stopped\n?$/);
+      expect(canaryNeedles(cluster).filter((n) => output.includes(n))).toEqual([]);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
       await api.delete({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }).catch(() => {});
     }
   });

