@@ -300,6 +300,53 @@ describe('live collection from the real test cluster', () => {
       await eventually('binding.added event', () => bindingEvent('binding.added'), 5_000);
       const bindLatency = Date.now() - t0;
 
+      // Changing an existing workload: its image and the ServiceAccount it runs as.
+      const deployment = {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'robot-app', namespace: ns },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: { app: 'robot-app' } },
+          template: {
+            metadata: { labels: { app: 'robot-app' } },
+            spec: { serviceAccountName: 'robot-runner', containers: [{ name: 'app', image: 'registry.example/robot-app:1.0' }] },
+          },
+        },
+      };
+      await api.create({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'robot-runner', namespace: ns } });
+      await api.create(deployment as KubernetesObject);
+      const workloadEvent = async (kind: string) =>
+        ((
+          await pool.query(
+            `SELECT 1 FROM "TimelineEvent" e JOIN "Cluster" c ON c.id = e."clusterId" WHERE c.name = 'watched' AND e.kind = $1 AND e.summary LIKE $2`,
+            [kind, `Deployment ${ns}/robot-app %`],
+          )
+        ).rowCount ?? 0) > 0;
+      await eventually(
+        'the Deployment stored',
+        async () =>
+          ((
+            await pool.query(
+              `SELECT 1 FROM "Workload" w JOIN "Cluster" c ON c.id = w."clusterId" WHERE c.name = 'watched' AND w.namespace = $1 AND w.name = 'robot-app'`,
+              [ns],
+            )
+          ).rowCount ?? 0) > 0,
+        5_000,
+      );
+      t0 = Date.now();
+      const current = (await api.read({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'robot-app', namespace: ns },
+      })) as typeof deployment;
+      current.spec.template.spec.serviceAccountName = 'default';
+      current.spec.template.spec.containers[0]!.image = 'registry.example/robot-app:2.0';
+      await api.replace(current as KubernetesObject);
+      await eventually('workload.image_changed event', () => workloadEvent('workload.image_changed'), 5_000);
+      await eventually('workload.sa_changed event', () => workloadEvent('workload.sa_changed'), 5_000);
+      const changeLatency = Date.now() - t0;
+
       // Removing the binding, then the ServiceAccount: the SA is no longer referenced, so its row is
       // marked deleted (kept for history), and both changes are on its timeline.
       await api.delete({
@@ -334,7 +381,9 @@ describe('live collection from the real test cluster', () => {
         `SELECT r.mode, r.phase::text AS phase FROM "CollectionRun" r JOIN "Cluster" c ON c.id = r."clusterId" WHERE c.name = 'watched'`,
       );
       expect(runs.rows).toEqual([{ mode: 'watch', phase: 'succeeded' }]);
-      console.log(`watch latency: add ${addLatency} ms, bind ${bindLatency} ms, delete ${deleteLatency} ms`);
+      console.log(
+        `watch latency: add ${addLatency} ms, bind ${bindLatency} ms, change ${changeLatency} ms, delete ${deleteLatency} ms`,
+      );
     } catch (e) {
       throw new Error(`${e instanceof Error ? e.message : e}\nwatcher log:\n${watchLog.join('\n')}`);
     } finally {
