@@ -557,8 +557,8 @@ export function normalize(snapshot: ClusterSnapshot, opts: NormalizeOptions = {}
     }
     if (missing.size) w.podSpecFacts.missingSecrets = [...missing].sort();
     const identity = identityKey('ServiceAccount', w.namespace, w.serviceAccountName);
-    for (const t of projectedTokensOf(spec)) {
-      const name = `${w.kind}/${w.name}/${t.volume}`;
+    /** A token the kubelet projects into the workload's pods: a credential of the SA, used by the workload. */
+    const projectedToken = (name: string, via: string, metadata: Record<string, unknown>) => {
       const key = credentialKey(w.namespace, 'ProjectedToken', name);
       credentials.set(key, {
         key,
@@ -571,29 +571,26 @@ export function normalize(snapshot: ClusterSnapshot, opts: NormalizeOptions = {}
         createdInClusterAt: null,
         expiresAt: null,
         rotatedAt: null,
-        metadata: { audience: t.audience, expirationSeconds: t.expirationSeconds, path: t.path, volume: t.volume },
+        metadata,
       });
-      addUse(key, w.key, 'projectedVolume');
+      addUse(key, w.key, via);
+    };
+    for (const t of projectedTokensOf(spec)) {
+      projectedToken(`${w.kind}/${w.name}/${t.volume}`, 'projectedVolume', {
+        audience: t.audience,
+        expirationSeconds: t.expirationSeconds,
+        path: t.path,
+        volume: t.volume,
+      });
     }
     // The API server's own token volume (kube-api-access-*), mounted unless automount is off on the pod or the SA.
     const automount = w.automountToken ?? bool(sa?.automountServiceAccountToken) ?? true;
     if (automount) {
-      const name = `${w.kind}/${w.name}/automount`;
-      const key = credentialKey(w.namespace, 'ProjectedToken', name);
-      credentials.set(key, {
-        key,
-        namespace: w.namespace,
-        name,
-        kind: 'ProjectedToken',
-        secretType: null,
-        uid: null,
-        identity,
-        createdInClusterAt: null,
-        expiresAt: null,
-        rotatedAt: null,
-        metadata: { audience: 'kubernetes API (default)', expirationSeconds: 3607, automount: true },
+      projectedToken(`${w.kind}/${w.name}/automount`, 'automount', {
+        audience: 'kubernetes API (default)',
+        expirationSeconds: 3607,
+        automount: true,
       });
-      addUse(key, w.key, 'automount');
     }
   }
 
