@@ -54,6 +54,8 @@ test.describe.serial('overview', () => {
     await expect(page.getByRole('heading', { name: 'flux-system/kustomize-controller' })).toBeVisible();
     await expect(page.getByTestId('escalation')).toContainText('is cluster-admin equivalent');
     await expect(page.getByTestId('capabilities')).toContainText('ClusterRoleBinding');
+    await expect(page.getByTestId('capabilities')).toContainText('cluster-wide');
+    await expect(page.locator('body')).not.toContainText('[object Object]');
     await page.screenshot({ path: 'e2e/screenshots/identities--kustomize-controller.png', fullPage: true });
   });
 

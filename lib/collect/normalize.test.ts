@@ -72,7 +72,22 @@ function shop(): ClusterSnapshot {
     {
       kind: 'Pod',
       metadata: meta('debug'),
-      spec: { containers: [{ name: 'd', image: 'busybox', securityContext: { privileged: true } }], hostPID: true },
+      spec: {
+        containers: [{ name: 'd', image: 'busybox', securityContext: { privileged: true } }],
+        hostPID: true,
+        // What the ServiceAccount admission plugin injects into a bare Pod: the automount token (counted once).
+        volumes: [
+          {
+            name: 'kube-api-access-x7k2p',
+            projected: {
+              sources: [
+                { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
+                { configMap: { name: 'kube-root-ca.crt' } },
+              ],
+            },
+          },
+        ],
+      },
     },
   );
   s.jobs.push({

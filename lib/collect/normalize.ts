@@ -575,7 +575,12 @@ export function normalize(snapshot: ClusterSnapshot, opts: NormalizeOptions = {}
       });
       addUse(key, w.key, via);
     };
-    for (const t of projectedTokensOf(spec)) {
+    // The API server's own token volume (kube-api-access-*), mounted unless automount is off on the pod or the SA.
+    const automount = w.automountToken ?? bool(sa?.automountServiceAccountToken) ?? true;
+    // On a bare Pod the admission plugin has already injected it as `kube-api-access-<random>`: that volume
+    // is the automount token, counted once under a name that survives the Pod being recreated.
+    const injected = (volume: string) => automount && /^kube-api-access-[a-z0-9]+$/.test(volume);
+    for (const t of projectedTokensOf(spec).filter((t) => !injected(t.volume))) {
       projectedToken(`${w.kind}/${w.name}/${t.volume}`, 'projectedVolume', {
         audience: t.audience,
         expirationSeconds: t.expirationSeconds,
@@ -583,8 +588,6 @@ export function normalize(snapshot: ClusterSnapshot, opts: NormalizeOptions = {}
         volume: t.volume,
       });
     }
-    // The API server's own token volume (kube-api-access-*), mounted unless automount is off on the pod or the SA.
-    const automount = w.automountToken ?? bool(sa?.automountServiceAccountToken) ?? true;
     if (automount) {
       projectedToken(`${w.kind}/${w.name}/automount`, 'automount', {
         audience: 'kubernetes API (default)',

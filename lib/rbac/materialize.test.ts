@@ -36,10 +36,18 @@ describe('materialised reach', () => {
     };
     const next = materializeReach(buildIndex(snapshotFromObjects([...objects, extra]).snapshot), previous);
     expect(next.changed.map((r) => r.identityKey)).toEqual(['ServiceAccount/payments/payments-api']);
-    expect(next.changed[0]!.capabilities.find((c) => c.id === 'secrets-read')?.grants).toContainEqual({
-      binding: 'RoleBinding payments/extra',
-      role: 'ClusterRole edit',
-    });
+    const secretsRead = next.changed[0]!.capabilities.find(
+      (c) => c.id === 'secrets-read' && c.grants.some((g) => g.binding === 'RoleBinding payments/extra'),
+    );
+    expect(secretsRead).toMatchObject({ scope: 'namespace payments', effective: true });
+    expect(secretsRead!.grants).toContainEqual({ binding: 'RoleBinding payments/extra', role: 'ClusterRole edit' });
+  });
+
+  it("states each capability's scope in words: cluster-wide, or the namespace", async () => {
+    const { changed } = materializeReach(buildIndex(snapshotFromObjects(await demoObjects()).snapshot), new Map());
+    const scopes = new Set(changed.flatMap((r) => r.capabilities.map((c) => c.scope)));
+    expect(scopes).toContain('cluster-wide');
+    for (const s of scopes) expect(s).toMatch(/^(cluster-wide|namespace [a-z0-9-]+)$/);
   });
 
   it('explains the shortest path to cluster-admin step by step', async () => {

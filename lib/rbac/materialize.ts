@@ -18,6 +18,7 @@ export interface ReachRow {
     id: string;
     title: string;
     severity: Severity;
+    /** `cluster-wide` or `namespace <name>`. */
     scope: string;
     effective: boolean;
     grants: { binding: string; role: string }[];
@@ -89,7 +90,7 @@ export function* reachRows(index: RbacIndex, previous: ReadonlyMap<string, strin
         id: c.id,
         title: c.title,
         severity: c.severity,
-        scope: String(c.scope),
+        scope: c.scope.kind === 'cluster' ? 'cluster-wide' : `namespace ${c.scope.namespace}`,
         effective: c.effective,
         grants: c.grants.slice(0, 10).map(grantRef),
       })),

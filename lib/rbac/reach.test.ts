@@ -147,8 +147,13 @@ describe('reach: hand-made', () => {
 });
 
 function loadCorpus(...dirs: string[]): RbacSnapshot {
+  return loadCorpusWith(dirs);
+}
+
+/** Corpus directories plus extra objects. */
+function loadCorpusWith(dirs: string[], ...extra: unknown[]): RbacSnapshot {
   const objects = dirs.flatMap((d) => listFiles(corpusPath(d)).flatMap((f) => loadManifestObjects(f)));
-  return snapshotFromObjects(objects).snapshot;
+  return snapshotFromObjects([...objects, ...extra]).snapshot;
 }
 
 describe('reach: Kubernetes bootstrap policy', () => {
@@ -182,6 +187,22 @@ describe('reach: Kubernetes bootstrap policy', () => {
   });
   it('an ordinary authenticated user holds no sensitive capability', () => {
     expect(reachOf(index, { kind: 'User', name: 'nobody' }).capabilities).toEqual([]);
+  });
+  it('the self-reviews every identity holds cluster-wide reach no namespace; a ClusterRoleBinding to view reaches all', () => {
+    const ordinary = reachOf(index, { kind: 'ServiceAccount', namespace: 'apps', name: 'robot' });
+    expect(ordinary.clusterRules.length).toBeGreaterThan(0); // system:basic-user, system:discovery… through groups
+    expect(ordinary.allNamespaces).toBe(false);
+    expect(ordinary.namespaces).toEqual([]);
+    const viewer = buildIndex(
+      loadCorpusWith(['rbac/kubernetes-bootstrap'], {
+        apiVersion: `${RBAC}/v1`,
+        kind: 'ClusterRoleBinding',
+        metadata: { name: 'robot-view' },
+        roleRef: { apiGroup: RBAC, kind: 'ClusterRole', name: 'view' },
+        subjects: [{ kind: 'ServiceAccount', name: 'robot', namespace: 'apps' }],
+      }),
+    );
+    expect(reachOf(viewer, { kind: 'ServiceAccount', namespace: 'apps', name: 'robot' }).allNamespaces).toBe(true);
   });
 });
 

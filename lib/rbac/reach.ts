@@ -32,6 +32,51 @@ export function identityKey(id: IdentityRef): string {
   return id.kind === 'ServiceAccount' ? `ServiceAccount/${id.namespace}/${id.name}` : `${id.kind}/${id.name}`;
 }
 
+/**
+ * Built-in resources that are not namespaced (`kubectl api-resources --namespaced=false`). A rule naming
+ * only these reaches no namespace; any other resource (custom resources included) is taken as namespaced.
+ */
+const CLUSTER_SCOPED_RESOURCES = new Set([
+  'apiservices',
+  'certificatesigningrequests',
+  'clusterrolebindings',
+  'clusterroles',
+  'clustertrustbundles',
+  'componentstatuses',
+  'csidrivers',
+  'csinodes',
+  'customresourcedefinitions',
+  'flowschemas',
+  'ingressclasses',
+  'ipaddresses',
+  'mutatingadmissionpolicies',
+  'mutatingadmissionpolicybindings',
+  'mutatingwebhookconfigurations',
+  'namespaces',
+  'nodes',
+  'persistentvolumes',
+  'priorityclasses',
+  'prioritylevelconfigurations',
+  'runtimeclasses',
+  'selfsubjectaccessreviews',
+  'selfsubjectreviews',
+  'selfsubjectrulesreviews',
+  'servicecidrs',
+  'storageclasses',
+  'subjectaccessreviews',
+  'tokenreviews',
+  'validatingadmissionpolicies',
+  'validatingadmissionpolicybindings',
+  'validatingwebhookconfigurations',
+  'volumeattachments',
+  'volumeattributesclasses',
+]);
+
+/** The rule grants something on a namespaced resource (or on every resource). */
+function grantsNamespacedResources(rule: PolicyRule): boolean {
+  return (rule.resources ?? []).some((r) => r === '*' || !CLUSTER_SCOPED_RESOURCES.has(r.split('/')[0]!));
+}
+
 export type NominalReason = 'cluster-scoped-resource-in-rolebinding' | 'resource-subresource-wildcard';
 
 export type CapabilityScope = { kind: 'cluster' } | { kind: 'namespace'; namespace: string };
@@ -66,7 +111,11 @@ export interface ReachSummary {
   clusterRules: GrantedRule[];
   /** Rules from RoleBindings, per namespace (sorted). */
   namespaceRules: { namespace: string; rules: GrantedRule[] }[];
-  /** A ClusterRoleBinding grants resource rules, so every namespace is reachable. */
+  /**
+   * A ClusterRoleBinding grants rules on namespaced resources (or `*`), so every namespace is reachable.
+   * Cluster-wide grants on cluster-scoped resources only (e.g. system:basic-user's self-reviews, which
+   * every authenticated identity holds) do not make a namespace reachable.
+   */
   allNamespaces: boolean;
   /** Namespaces where RoleBindings grant something (sorted). */
   namespaces: string[];
@@ -260,7 +309,7 @@ function buildPartial(cache: EngineCache, entries: { binding: IndexedBinding; su
     });
     if (!role) continue;
     const isCluster = binding.kind === 'ClusterRoleBinding';
-    if (isCluster && role.rules.some((r) => (r.resources ?? []).length > 0)) p.allNamespaces = true;
+    if (isCluster && role.rules.some(grantsNamespacedResources)) p.allNamespaces = true;
     if (role.rules.length > 0) {
       let target = p.clusterRules;
       if (!isCluster) {
