@@ -159,6 +159,8 @@ interface Src {
   subjectIndex: number;
   /** Reason template for roles not yet bound (role grants, namespace admin). */
   virtual?: GrantReason;
+  /** The reasons made so far, per rule index: edges share them instead of holding copies. */
+  reasons?: Map<number, GrantReason>;
 }
 
 /** One rule of one source allowing a request. Turned into a GrantReason only when an edge is kept. */
@@ -1058,7 +1060,15 @@ function dedupe(refs: GrantRef[]): GrantReason[] {
     const k = src.id * 65536 + rule;
     if (seen.has(k)) continue;
     seen.add(k);
-    out.push(src.binding ? reasonFor(src.binding, src.subjectIndex, rule) : { ...(src.virtual as GrantReason), ruleIndex: rule });
+    src.reasons ??= new Map();
+    let reason = src.reasons.get(rule);
+    if (!reason) {
+      reason = src.binding
+        ? reasonFor(src.binding, src.subjectIndex, rule)
+        : { ...(src.virtual as GrantReason), ruleIndex: rule };
+      src.reasons.set(rule, reason);
+    }
+    out.push(reason);
   }
   return out;
 }
