@@ -70,6 +70,11 @@ test.describe.serial('overview', () => {
     await expect(steps).toHaveCount(2);
     await expect(steps.first()).toContainText('creates a pod');
     await expect(steps.last()).toContainText('ClusterRoleBinding');
+    const bindings = list.getByTestId('bindings').locator('li');
+    await expect(bindings.first()).toContainText('directly: RoleBinding default/pod-create-pods → Role create-pods');
+    await expect(list.getByTestId('bindings')).toContainText(
+      'through group system:authenticated: ClusterRoleBinding system:basic-user',
+    );
     await list.screenshot({ path: 'e2e/screenshots/identities--escalation-steps.png', fullPage: true });
   });
 

@@ -24,7 +24,8 @@ export interface ReachRow {
     grants: { binding: string; role: string }[];
   }[];
   maxSeverity: Severity | null;
-  bindings: { kind: string; namespace: string; name: string; role: string; roleMissing: boolean }[];
+  /** `group`: the group through which the binding applies (null: it names the identity directly). */
+  bindings: { kind: string; namespace: string; name: string; role: string; roleMissing: boolean; group: string | null }[];
 }
 
 export interface EscalationRow {
@@ -40,6 +41,13 @@ export function inventoryKey(id: IdentityRef): string {
   return id.kind === 'ServiceAccount' ? `ServiceAccount/${id.namespace}/${id.name}` : `${id.kind}//${id.name}`;
 }
 
+/**
+ * Bumped whenever what a stored row holds (or how it is computed) changes, so that the next collection
+ * recomputes every row instead of keeping ones made by older code.
+ * 2: scope in words, namespaced reach, bindings through groups named.
+ */
+export const REACH_FORMAT = 2;
+
 const hash = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 32);
 
 /** The inputs an identity's reach depends on: its bindings and the effective rules of their roles. */
@@ -53,7 +61,7 @@ export function reachFingerprint(index: RbacIndex, id: IdentityRef): string {
     binding.role?.rules ?? null,
   ]);
   parts.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
-  return hash(parts);
+  return hash([REACH_FORMAT, parts]);
 }
 
 const grantRef = (g: GrantReason) => ({
@@ -101,6 +109,7 @@ export function* reachRows(index: RbacIndex, previous: ReadonlyMap<string, strin
         name: b.name,
         role: `${b.roleRef.kind} ${b.roleRef.name}`,
         roleMissing: b.roleMissing,
+        group: b.group ?? null,
       })),
     };
   }
@@ -126,6 +135,7 @@ export function escalationFingerprint(index: RbacIndex): string {
       .sort()
       .join('');
   return hash([
+    REACH_FORMAT,
     sorted(index.bindings.map((b) => [b.kind, b.namespace, b.name, b.roleRef, b.subjects, b.role?.rules ?? null])),
     sorted(s.serviceAccounts ?? []),
     sorted(s.secrets ?? []),

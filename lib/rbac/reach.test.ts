@@ -192,6 +192,8 @@ describe('reach: Kubernetes bootstrap policy', () => {
     const ordinary = reachOf(index, { kind: 'ServiceAccount', namespace: 'apps', name: 'robot' });
     expect(ordinary.clusterRules.length).toBeGreaterThan(0); // system:basic-user, system:discovery… through groups
     expect(ordinary.allNamespaces).toBe(false);
+    expect(ordinary.bindings.find((b) => b.name === 'system:basic-user')?.group).toBe('system:authenticated');
+    expect(ordinary.bindings.every((b) => b.group !== undefined)).toBe(true);
     expect(ordinary.namespaces).toEqual([]);
     const viewer = buildIndex(
       loadCorpusWith(['rbac/kubernetes-bootstrap'], {
@@ -202,7 +204,9 @@ describe('reach: Kubernetes bootstrap policy', () => {
         subjects: [{ kind: 'ServiceAccount', name: 'robot', namespace: 'apps' }],
       }),
     );
-    expect(reachOf(viewer, { kind: 'ServiceAccount', namespace: 'apps', name: 'robot' }).allNamespaces).toBe(true);
+    const viewing = reachOf(viewer, { kind: 'ServiceAccount', namespace: 'apps', name: 'robot' });
+    expect(viewing.allNamespaces).toBe(true);
+    expect(viewing.bindings.find((b) => b.name === 'robot-view')).not.toHaveProperty('group');
   });
 });
 

@@ -100,6 +100,8 @@ export interface BindingRef {
   roleMissing: boolean;
   subjectIndex: number;
   labels: Record<string, string>;
+  /** The group through which the binding designates the identity (absent when it names it directly). */
+  group?: string;
 }
 
 export interface ReachSummary {
@@ -306,6 +308,7 @@ function buildPartial(cache: EngineCache, entries: { binding: IndexedBinding; su
       roleMissing: !role,
       subjectIndex,
       labels: binding.labels,
+      ...(binding.subjects[subjectIndex]?.kind === 'Group' ? { group: binding.subjects[subjectIndex].name } : {}),
     });
     if (!role) continue;
     const isCluster = binding.kind === 'ClusterRoleBinding';

@@ -3,29 +3,14 @@ import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { SeverityPill } from '@/components/severity';
 import { getIdentity } from '@/lib/data/identities';
+import { bindingGroups, bindingText, type Binding } from '@/lib/data/bindings';
+import type { EscalationRow, ReachRow } from '@/lib/rbac/materialize';
 
 export const dynamic = 'force-dynamic';
 export const metadata: Metadata = { title: 'Identity' };
 
-interface Capability {
-  id: string;
-  title: string;
-  severity: string;
-  scope: string;
-  effective: boolean;
-  grants: { binding: string; role: string }[];
-}
-interface Step {
-  text: string;
-  grants: { binding: string; role: string }[];
-}
-interface Binding {
-  kind: string;
-  namespace: string;
-  name: string;
-  role: string;
-  roleMissing: boolean;
-}
+type Capability = ReachRow['capabilities'][number];
+type Step = EscalationRow['steps'][number];
 
 const utc = (d: Date | null) => (d ? d.toISOString().replace('T', ' ').slice(0, 16) + ' UTC' : '—');
 
@@ -113,21 +98,28 @@ export default async function IdentityPage({ params }: { params: Promise<{ id: s
         </table>
       )}
       {reach && (
-        <p className="muted">
-          Reach:{' '}
-          {reach.allNamespaces
-            ? 'every namespace (cluster-wide binding)'
-            : reach.namespaces.length
-              ? `namespaces ${reach.namespaces.join(', ')}`
-              : 'no namespace'}{' '}
-          · bindings:{' '}
-          {bindings
-            .map(
-              (b) =>
-                `${b.kind} ${b.namespace ? `${b.namespace}/` : ''}${b.name} → ${b.role}${b.roleMissing ? ' (role missing)' : ''}`,
-            )
-            .join('; ') || 'none'}
-        </p>
+        <>
+          <p className="muted">
+            Reach:{' '}
+            {reach.allNamespaces
+              ? 'every namespace (a cluster-wide binding grants namespaced resources)'
+              : reach.namespaces.length
+                ? `namespaces ${reach.namespaces.join(', ')}`
+                : 'no namespace'}
+          </p>
+          <h3>Bindings ({bindings.length})</h3>
+          {bindings.length === 0 ? (
+            <p className="muted">None.</p>
+          ) : (
+            <ul className="bindings" data-testid="bindings">
+              {bindingGroups(bindings).map((g) => (
+                <li key={g.label}>
+                  <strong>{g.label}</strong>: {g.bindings.map(bindingText).join('; ')}
+                </li>
+              ))}
+            </ul>
+          )}
+        </>
       )}
 
       <h2>Workloads running as it ({identity.workloads.length})</h2>
