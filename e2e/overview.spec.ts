@@ -55,6 +55,13 @@ test.describe.serial('overview', () => {
     await expect(page.getByTestId('escalation')).toContainText('is cluster-admin equivalent');
     await expect(page.getByTestId('capabilities')).toContainText('ClusterRoleBinding');
     await expect(page.getByTestId('capabilities')).toContainText('cluster-wide');
+    // Worst first: the severity column never goes up.
+    const rank: Record<string, number> = { critical: 4, high: 3, medium: 2, low: 1 };
+    const ranks = (await page.getByTestId('capabilities').locator('tbody tr td:nth-child(2)').allTextContents()).map(
+      (s) => rank[s.trim()] ?? 0,
+    );
+    expect(ranks.length).toBeGreaterThan(10);
+    expect(ranks).toEqual([...ranks].sort((a, b) => b - a));
     await expect(page.locator('body')).not.toContainText('[object Object]');
     await page.screenshot({ path: 'e2e/screenshots/identities--kustomize-controller.png', fullPage: true });
   });

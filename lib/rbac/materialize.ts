@@ -3,7 +3,7 @@ import { buildEscalationGraph, distancesTo, escalationOf } from './escalation';
 import { bindingsFor } from './evaluator';
 import type { RbacIndex } from './rbac-index';
 import { listIdentities, reachOf, type IdentityRef } from './reach';
-import type { Severity } from './capabilities';
+import { severityRank, type Severity } from './capabilities';
 import type { GrantReason } from './types';
 
 /** What is stored per identity after a collection: its reach and its shortest path to cluster-admin. */
@@ -34,8 +34,6 @@ export interface EscalationRow {
   distance: number | null;
   steps: { text: string; grants: { binding: string; role: string }[] }[];
 }
-
-const severityOrder: Severity[] = ['low', 'medium', 'high', 'critical'];
 
 export function inventoryKey(id: IdentityRef): string {
   return id.kind === 'ServiceAccount' ? `ServiceAccount/${id.namespace}/${id.name}` : `${id.kind}//${id.name}`;
@@ -86,7 +84,7 @@ export function* reachRows(index: RbacIndex, previous: ReadonlyMap<string, strin
     const r = reachOf(index, id, { includeRules: false });
     const effective = r.capabilities.filter((c) => c.effective);
     const max = effective.reduce<Severity | null>(
-      (m, c) => (m === null || severityOrder.indexOf(c.severity) > severityOrder.indexOf(m) ? c.severity : m),
+      (m, c) => (m === null || severityRank(c.severity) > severityRank(m) ? c.severity : m),
       null,
     );
     yield {

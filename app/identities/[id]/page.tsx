@@ -4,6 +4,7 @@ import { notFound } from 'next/navigation';
 import { SeverityPill } from '@/components/severity';
 import { getIdentity } from '@/lib/data/identities';
 import { bindingGroups, bindingText, type Binding } from '@/lib/data/bindings';
+import { severityRank } from '@/lib/rbac/capabilities';
 import type { EscalationRow, ReachRow } from '@/lib/rbac/materialize';
 
 export const dynamic = 'force-dynamic';
@@ -19,8 +20,9 @@ export default async function IdentityPage({ params }: { params: Promise<{ id: s
   const identity = await getIdentity(id);
   if (!identity) notFound();
   const reach = identity.reach;
+  // Effective before declared-only, then worst first.
   const capabilities = ((reach?.capabilities ?? []) as unknown as Capability[]).sort(
-    (a, b) => Number(b.effective) - Number(a.effective),
+    (a, b) => Number(b.effective) - Number(a.effective) || severityRank(b.severity) - severityRank(a.severity),
   );
   const steps = (reach?.escalationSteps ?? []) as unknown as Step[];
   const bindings = (reach?.bindings ?? []) as unknown as Binding[];
