@@ -61,6 +61,7 @@ export async function watchCluster(pool: pg.Pool, target: ClusterTarget, opts: W
   // The first save records the watch session's CollectionRun; later saves record one only when they
   // fail, and the first save after a failure records one again, so the sync status shows the recovery.
   let recorded = false;
+  let saves = 0;
   const persist = async () => {
     const snapshot = emptySnapshot();
     for (const [key, items] of state) (snapshot[key] as Item[]) = [...items.values()];
@@ -69,8 +70,9 @@ export async function watchCluster(pool: pg.Pool, target: ClusterTarget, opts: W
     recorded = false;
     const outcome = await recordSnapshot(pool, cluster, 'watch', snapshot, notes, Date.now(), { run });
     recorded = true;
+    saves += 1;
     log(
-      `${target.name}: ${outcome.runId ? 'listed and stored' : 'changes stored'} (${Object.values(countSnapshot(snapshot)).reduce((a, b) => a + b, 0)} objects, ${outcome.changes} change(s)) in ${Math.round(outcome.seconds * 1000)} ms`,
+      `${target.name}: ${saves === 1 ? 'listed and stored' : 'changes stored'} (${Object.values(countSnapshot(snapshot)).reduce((a, b) => a + b, 0)} objects, ${outcome.changes} change(s)) in ${Math.round(outcome.seconds * 1000)} ms`,
     );
   };
 
