@@ -40,7 +40,6 @@ import { can, whoCan, whoCanAdmits, type WhoCanEntry } from './evaluator';
 import { explainReason, bindingOf, formatRequest, formatUser } from './explain';
 import {
   API_GROUPS,
-  createRng,
   generateCluster,
   balancedTuples,
   generatedObjects,
@@ -52,8 +51,8 @@ import {
   type AccessTuple,
   type GenerateOptions,
   type GeneratedCluster,
-  type Rng,
 } from './generate';
+import { createRng, type Rng } from '@/lib/rng';
 import { snapshotFromObjects, type LoadIssue } from './load';
 import { buildIndex, type RbacIndex } from './rbac-index';
 import {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { can } from './evaluator';
-import { createRng, generateCluster, generatedObjects, generatedSnapshot, sampleTuples, toSubjectAccessReview } from './generate';
+import { generateCluster, generatedObjects, generatedSnapshot, sampleTuples, toSubjectAccessReview } from './generate';
 import { snapshotFromObjects } from './load';
 import { buildIndex } from './rbac-index';
 import { oracleAllows } from './testing/oracle';
@@ -164,17 +164,5 @@ describe('sampleTuples', () => {
       kind: 'SubjectAccessReview',
       spec: { user: 'u', groups: [], nonResourceAttributes: { path: '/healthz', verb: 'get' } },
     });
-  });
-});
-
-describe('createRng', () => {
-  it('is reproducible and roughly uniform', () => {
-    const a = createRng(1);
-    const b = createRng(1);
-    const xs = Array.from({ length: 1000 }, () => a.next());
-    expect(Array.from({ length: 1000 }, () => b.next())).toEqual(xs);
-    const mean = xs.reduce((s, x) => s + x, 0) / xs.length;
-    expect(Math.abs(mean - 0.5)).toBeLessThan(0.05);
-    expect(xs.every((x) => x >= 0 && x < 1)).toBe(true);
   });
 });

@@ -39,64 +39,7 @@ import {
 } from './subjects';
 import type { RbacIndex } from './rbac-index';
 import { can } from './evaluator';
-
-// ---- PRNG ---------------------------------------------------------------------------------------
-
-export interface Rng {
-  /** [0, 1) */
-  next(): number;
-  int(n: number): number;
-  pick<T>(arr: readonly T[]): T;
-  chance(p: number): boolean;
-  /** k distinct items (k ≤ arr.length). */
-  sample<T>(arr: readonly T[], k: number): T[];
-}
-
-/** sfc32 seeded through splitmix32: small, fast, good enough for test data. */
-export function createRng(seed: number): Rng {
-  let s = seed >>> 0;
-  const split = () => {
-    s = (s + 0x9e3779b9) >>> 0;
-    let z = s;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    return (z ^ (z >>> 16)) >>> 0;
-  };
-  let a = split();
-  let b = split();
-  let c = split();
-  let d = split();
-  const next = () => {
-    a >>>= 0;
-    b >>>= 0;
-    c >>>= 0;
-    d >>>= 0;
-    const t = (((a + b) >>> 0) + d) >>> 0;
-    d = (d + 1) >>> 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) >>> 0;
-    c = (c << 21) | (c >>> 11);
-    c = (c + t) >>> 0;
-    return t / 4294967296;
-  };
-  for (let i = 0; i < 12; i++) next();
-  const rng: Rng = {
-    next,
-    int: (n) => Math.floor(next() * n),
-    pick: (arr) => {
-      if (arr.length === 0) throw new Error('pick from an empty list');
-      return arr[Math.floor(next() * arr.length)] as never;
-    },
-    chance: (p) => next() < p,
-    sample: (arr, k) => {
-      const copy = [...arr];
-      const out: (typeof arr)[number][] = [];
-      for (let i = 0; i < k && copy.length; i++) out.push(copy.splice(Math.floor(next() * copy.length), 1)[0] as never);
-      return out;
-    },
-  };
-  return rng;
-}
+import { createRng, type Rng } from '@/lib/rng';
 
 // ---- vocabularies -------------------------------------------------------------------------------
 

@@ -96,7 +96,6 @@ export {
   type Distances,
 } from './escalation';
 export {
-  createRng,
   generateCluster,
   generatedSnapshot,
   generatedObjects,
@@ -105,5 +104,4 @@ export {
   type GenerateOptions,
   type GeneratedCluster,
   type AccessTuple,
-  type Rng,
 } from './generate';

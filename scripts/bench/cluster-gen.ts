@@ -20,6 +20,7 @@
  *
  * Values in the generated Secrets are random filler, never real credentials.
  */
+import { createRng, type Rng } from '@/lib/rng';
 
 export const BENCH_LABEL = 'nhi.dev/bench';
 export const BENCH_LABEL_VALUE = 'load';
@@ -154,57 +155,6 @@ export function benchObjectCount(c: BenchCluster): number {
   return Object.values(benchCounts(c)).reduce((a, b) => a + b, 0);
 }
 
-// ---- PRNG ---------------------------------------------------------------------------------------
-
-export interface Rng {
-  next(): number;
-  int(n: number): number;
-  pick<T>(items: readonly T[]): T;
-  chance(p: number): boolean;
-  /** n characters from [a-z0-9] (or another alphabet). */
-  chars(n: number, alphabet?: string): string;
-}
-
-/** sfc32 seeded through splitmix32. */
-export function createRng(seed: number): Rng {
-  let s = seed >>> 0;
-  const split = () => {
-    s = (s + 0x9e3779b9) >>> 0;
-    let z = s;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    return (z ^ (z >>> 16)) >>> 0;
-  };
-  let a = split();
-  let b = split();
-  let c = split();
-  let d = split();
-  const next = () => {
-    const t = (((a + b) >>> 0) + d) >>> 0;
-    d = (d + 1) >>> 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) >>> 0;
-    c = ((c << 21) | (c >>> 11)) >>> 0;
-    c = (c + t) >>> 0;
-    return t / 4294967296;
-  };
-  const rng: Rng = {
-    next,
-    int: (n) => Math.floor(next() * n),
-    pick: (items) => {
-      if (items.length === 0) throw new Error('pick from an empty list');
-      return items[Math.floor(next() * items.length)]!;
-    },
-    chance: (p) => next() < p,
-    chars: (n, alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789') => {
-      let out = '';
-      for (let i = 0; i < n; i++) out += alphabet[Math.floor(next() * alphabet.length)];
-      return out;
-    },
-  };
-  return rng;
-}
-
 /** Splits `total` over weights (largest remainder), deterministic; every share ≥ `min` when possible. */
 export function allocate(total: number, weights: readonly number[], min = 0): number[] {
   const n = weights.length;
@@ -269,7 +219,7 @@ const pad = (n: number, width: number) => String(n).padStart(width, '0');
 // ---- the generator ------------------------------------------------------------------------------
 
 export function generateBenchCluster(scale: BenchScale = FULL_SCALE): BenchCluster {
-  const rng = createRng(scale.seed);
+  const rng = createRng(scale.seed, { discard: 0 });
   const common = { [BENCH_LABEL]: BENCH_LABEL_VALUE };
   const nsWidth = Math.max(3, String(scale.namespaces).length);
 
@@ -716,7 +666,7 @@ export function benchAdmissionPolicy(): Manifest[] {
  * without a cluster.
  */
 export function benchClusterAsList(c: BenchCluster): { apiVersion: 'v1'; kind: 'List'; items: Manifest[] } {
-  const rng = createRng(c.scale.seed ^ 0x5eed);
+  const rng = createRng(c.scale.seed ^ 0x5eed, { discard: 0 });
   const uid = () =>
     `${rng.chars(8, '0123456789abcdef')}-${rng.chars(4, '0123456789abcdef')}-4${rng.chars(3, '0123456789abcdef')}-8${rng.chars(3, '0123456789abcdef')}-${rng.chars(12, '0123456789abcdef')}`;
   const withUid = (m: Manifest): Manifest => ({ ...m, metadata: { ...m.metadata, uid: uid() } });
