@@ -35,18 +35,19 @@ export function firstApplyingSubject(user: UserInfo, binding: IndexedBinding): n
   return -1;
 }
 
-/**
- * Every binding (any namespace) whose subjects designate the user, in index order
- * (ClusterRoleBindings first). Includes bindings whose role is missing.
- */
-export function bindingsFor(index: RbacIndex, subject: SubjectQuery): { binding: IndexedBinding; subjectIndex: number }[] {
-  const user = toUserInfo(subject);
+/** Bindings whose subjects designate the user and that `keep` accepts, in index order (ClusterRoleBindings first). */
+function designatingBindings(
+  index: RbacIndex,
+  user: UserInfo,
+  keep: (b: IndexedBinding) => boolean = () => true,
+): { binding: IndexedBinding; subjectIndex: number }[] {
   const seen = new Set<number>();
   const out: { binding: IndexedBinding; subjectIndex: number }[] = [];
   const consider = (list: IndexedBinding[] | undefined) => {
     for (const b of list ?? []) {
       if (seen.has(b.id)) continue;
       seen.add(b.id);
+      if (!keep(b)) continue;
       const i = firstApplyingSubject(user, b);
       if (i >= 0) out.push({ binding: b, subjectIndex: i });
     }
@@ -57,28 +58,25 @@ export function bindingsFor(index: RbacIndex, subject: SubjectQuery): { binding:
   return out;
 }
 
+/**
+ * Every binding (any namespace) whose subjects designate the user, in index order
+ * (ClusterRoleBindings first). Includes bindings whose role is missing.
+ */
+export function bindingsFor(index: RbacIndex, subject: SubjectQuery): { binding: IndexedBinding; subjectIndex: number }[] {
+  return designatingBindings(index, toUserInfo(subject));
+}
+
 /** Bindings that take part in a decision for this namespace ("" = cluster-wide request). */
 function applicableBindings(
   index: RbacIndex,
   user: UserInfo,
   namespace: string,
 ): { binding: IndexedBinding; subjectIndex: number }[] {
-  const seen = new Set<number>();
-  const out: { binding: IndexedBinding; subjectIndex: number }[] = [];
-  const consider = (list: IndexedBinding[] | undefined) => {
-    if (!list) return;
-    for (const b of list) {
-      if (seen.has(b.id)) continue;
-      seen.add(b.id);
-      if (b.kind === 'RoleBinding' && (namespace === '' || b.namespace !== namespace)) continue;
-      const i = firstApplyingSubject(user, b);
-      if (i >= 0) out.push({ binding: b, subjectIndex: i });
-    }
-  };
-  consider(index.bindingsByUser.get(user.name));
-  for (const g of user.groups) consider(index.bindingsByGroup.get(g));
-  out.sort((a, b) => a.binding.id - b.binding.id);
-  return out;
+  return designatingBindings(
+    index,
+    user,
+    (b) => b.kind === 'ClusterRoleBinding' || (namespace !== '' && b.namespace === namespace),
+  );
 }
 
 export function reasonFor(binding: IndexedBinding, subjectIndex: number, ruleIndex: number): GrantReason {
