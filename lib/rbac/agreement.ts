@@ -79,6 +79,7 @@ import type {
   ClusterRole,
   Decision,
   PolicyRule,
+  RbacObjectCounts,
   RbacSnapshot,
   RequestAttributes,
   ResourceAttributes,
@@ -287,14 +288,7 @@ export interface LiveRbac {
   issues: LoadIssue[];
   /** Hash of every RBAC object's kind, namespace, name and resourceVersion: changes with any RBAC write. */
   fingerprint: string;
-  counts: {
-    roles: number;
-    clusterRoles: number;
-    roleBindings: number;
-    clusterRoleBindings: number;
-    serviceAccounts: number;
-    namespaces: number;
-  };
+  counts: RbacObjectCounts;
 }
 
 async function listAll<T extends { metadata?: { resourceVersion?: string; name?: string; namespace?: string } }>(

@@ -12,7 +12,7 @@
  * authorizer reads (and fills in aggregation for imported manifests whose rules are empty).
  */
 import { snapshotFromObjects, type LoadIssue } from './load';
-import type { RbacSnapshot } from './types';
+import type { RbacObjectCounts, RbacSnapshot } from './types';
 
 /** Anything that runs a parameterised query (pg.Pool, pg.Client, pg.PoolClient). */
 export interface Queryable {
@@ -91,14 +91,7 @@ export async function resolveRbacCluster(db: Queryable, requested?: string): Pro
 export interface DbRbacSnapshot {
   snapshot: RbacSnapshot;
   issues: LoadIssue[];
-  counts: {
-    roles: number;
-    clusterRoles: number;
-    roleBindings: number;
-    clusterRoleBindings: number;
-    serviceAccounts: number;
-    namespaces: number;
-  };
+  counts: RbacObjectCounts;
 }
 
 interface RoleRow {

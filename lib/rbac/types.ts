@@ -183,3 +183,13 @@ export type SubjectQuery =
   | { kind: 'ServiceAccount'; namespace: string; name: string }
   | { kind: 'User'; name: string; groups?: string[] }
   | { kind: 'Group'; name: string };
+
+/** How many RBAC objects (and the ServiceAccounts and namespaces around them) a snapshot was built from. */
+export interface RbacObjectCounts {
+  roles: number;
+  clusterRoles: number;
+  roleBindings: number;
+  clusterRoleBindings: number;
+  serviceAccounts: number;
+  namespaces: number;
+}
