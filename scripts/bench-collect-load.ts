@@ -35,7 +35,7 @@ import {
   generateBenchCluster,
   scaledDown,
 } from './bench/cluster-gen';
-import { BenchLoadError, deleteBenchCluster, describeApiError, kubeConfigFromFile, loadBenchCluster } from './bench/load-cluster';
+import { BenchLoadError, deleteBenchCluster, describeFailure, kubeConfigFromFile, loadBenchCluster } from './bench/load-cluster';
 import { verifyBenchCluster } from './bench/verify-cluster';
 
 const USAGE =
@@ -161,14 +161,7 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
     // ApiException messages embed response bodies: describe those without them.
-    const text =
-      err instanceof BenchLoadError
-        ? err.message
-        : typeof (err as { code?: unknown })?.code === 'number'
-          ? describeApiError(err)
-          : err instanceof Error
-            ? (err.stack ?? err.message)
-            : String(err);
+    const text = describeFailure(err);
     process.stderr.write(`bench-collect-load: ${text}\n`);
     process.exit(1);
   },

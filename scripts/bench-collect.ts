@@ -34,7 +34,7 @@ import type { EmbeddedDatabase } from '@/lib/db/embedded';
 
 import { benchCounts, benchObjectCount, generateBenchCluster, scaledDown } from './bench/cluster-gen';
 import type { CollectOnceReport } from './bench/collect-once';
-import { BenchLoadError, describeApiError, kubeConfigFromFile, loadBenchCluster } from './bench/load-cluster';
+import { BenchLoadError, describeFailure, kubeConfigFromFile, loadBenchCluster } from './bench/load-cluster';
 import { verifyBenchCluster } from './bench/verify-cluster';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -275,14 +275,7 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    const text =
-      err instanceof BenchError || err instanceof BenchLoadError
-        ? err.message
-        : typeof (err as { code?: unknown })?.code === 'number'
-          ? describeApiError(err)
-          : err instanceof Error
-            ? (err.stack ?? err.message)
-            : String(err);
+    const text = describeFailure(err, (e) => e instanceof BenchError || e instanceof BenchLoadError);
     const hint = /different bench load/.test(text)
       ? '\n(remove it with: NHI_CLUSTER_DIR=… node --import tsx scripts/bench-collect-load.ts --kubeconfig <bench kubeconfig> --delete --wait)'
       : '';

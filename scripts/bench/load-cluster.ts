@@ -146,6 +146,16 @@ interface ApiErrorShape {
   cause?: { code?: string };
 }
 
+/**
+ * One line for a bench script's failure: the message of an error it raised on purpose (`expected`),
+ * an API error without its response body, else the stack.
+ */
+export function describeFailure(err: unknown, expected: (e: unknown) => boolean = (e) => e instanceof BenchLoadError): string {
+  if (expected(err)) return (err as Error).message;
+  if (typeof (err as { code?: unknown })?.code === 'number') return describeApiError(err);
+  return err instanceof Error ? (err.stack ?? err.message) : String(err);
+}
+
 /** What went wrong, without echoing request/response bodies (they may hold Secret data). */
 export function describeApiError(err: unknown, m?: Pick<Manifest, 'kind' | 'metadata'>): string {
   const e = err as ApiErrorShape;
