@@ -18,7 +18,7 @@ describe('assertMigrationsCurrent', () => {
     }
     expect(caught).toBeInstanceOf(AppError);
     expect((caught as AppError).code).toBe('DB_MIGRATIONS');
-    expect((caught as AppError).userMessage).toBe(
+    expect((caught as AppError).message).toBe(
       'Database migrations are not current — 1 pending (2_more): run `npm run db:migrate`.',
     );
   });

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { AppError } from '@/lib/errors';
+import { unavailable } from '@/lib/errors';
 import type { MigrationState } from './migrations';
 import { readMigrationState } from './migration-state';
 import { poolConfigFromUrl, redactUrl } from './url';
@@ -22,12 +22,10 @@ export async function checkDatabaseReachable(url: string, timeoutMs = 5000): Pro
   } catch (e) {
     const code = (e as { code?: string }).code ?? '';
     const hint = connectionHints[code] ?? (e instanceof Error ? e.message : String(e));
-    throw new AppError(
-      'DB_UNREACHABLE',
-      `Cannot reach the database at ${redactUrl(url)}: ${hint}`,
+    // The message reaches /api/health, which is public: it names no host, user or database.
+    throw unavailable(
       `The database is unreachable: ${hint}. Set DATABASE_URL to a reachable PostgreSQL, or unset it to use the embedded one.`,
-      503,
-      { cause: e },
+      { code: 'DB_UNREACHABLE', cause: e, details: { database: redactUrl(url) } },
     );
   } finally {
     await client.end().catch(() => {});
@@ -46,7 +44,7 @@ export function assertMigrationsCurrent(state: MigrationState): void {
   if (state.unknown.length)
     parts.push(`applied here but unknown to this version: ${state.unknown.join(', ')}; run the matching app version`);
   const text = `Database migrations are not current — ${parts.join('; ')}.`;
-  throw new AppError('DB_MIGRATIONS', text, text, 503);
+  throw unavailable(text, { code: 'DB_MIGRATIONS' });
 }
 
 export async function preflight(url: string): Promise<MigrationState> {
