@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { keySql } from '@/lib/keys';
 import { buildIndex } from '@/lib/rbac/rbac-index';
 import { snapshotFromObjects } from '@/lib/rbac/load';
 import { escalationFingerprint, escalationRows, reachRows } from '@/lib/rbac/materialize';
@@ -12,6 +13,8 @@ export interface ReachUpdate {
 }
 
 const BATCH = 2000;
+/** Rows are matched to Identity rows by the one key (lib/keys.ts), computed in SQL. */
+const identityKeySql = keySql('i');
 
 /**
  * Materialises RBAC reach for a cluster after its inventory was saved: builds the pure index from the
@@ -41,7 +44,7 @@ export async function updateReach(pool: pg.Pool, clusterId: string, snapshot: Cl
   const index = buildIndex(snapshotFromObjects(objects).snapshot);
 
   const previous = await pool.query<{ key: string; fingerprint: string }>(
-    `SELECT i.kind::text || '/' || i.namespace || '/' || i.name AS key, r.fingerprint
+    `SELECT ${identityKeySql} AS key, r.fingerprint
      FROM "IdentityReach" r JOIN "Identity" i ON i.id = r."identityId" WHERE r."clusterId" = $1`,
     [clusterId],
   );
@@ -69,7 +72,7 @@ export async function updateReach(pool: pg.Pool, clusterId: string, snapshot: Cl
         `INSERT INTO "IdentityReach" ("identityId", "clusterId", fingerprint, namespaces, "allNamespaces", capabilities, bindings, "capabilityCount", "maxSeverity", "computedAt")
          SELECT i.id, $2::uuid, x.fingerprint, ARRAY(SELECT jsonb_array_elements_text(x.namespaces)), x."allNamespaces", x.capabilities, x.bindings, x."capabilityCount", x."maxSeverity"::"Severity", $3
          FROM jsonb_to_recordset($1::jsonb) AS x(key text, fingerprint text, namespaces jsonb, "allNamespaces" boolean, capabilities jsonb, bindings jsonb, "capabilityCount" int, "maxSeverity" text)
-         JOIN "Identity" i ON i."clusterId" = $2::uuid AND i.kind::text || '/' || i.namespace || '/' || i.name = x.key
+         JOIN "Identity" i ON i."clusterId" = $2::uuid AND ${identityKeySql} = x.key
          ON CONFLICT ("identityId") DO UPDATE SET fingerprint = EXCLUDED.fingerprint, namespaces = EXCLUDED.namespaces, "allNamespaces" = EXCLUDED."allNamespaces",
            capabilities = EXCLUDED.capabilities, bindings = EXCLUDED.bindings, "capabilityCount" = EXCLUDED."capabilityCount", "maxSeverity" = EXCLUDED."maxSeverity", "computedAt" = EXCLUDED."computedAt"`,
         [JSON.stringify(rows), clusterId, now],
@@ -79,7 +82,7 @@ export async function updateReach(pool: pg.Pool, clusterId: string, snapshot: Cl
     const live = [...unchanged, ...changedKeys];
     await client.query(
       `DELETE FROM "IdentityReach" r USING "Identity" i WHERE i.id = r."identityId" AND r."clusterId" = $1
-       AND NOT (i.kind::text || '/' || i.namespace || '/' || i.name = ANY($2::text[]))`,
+       AND NOT (${identityKeySql} = ANY($2::text[]))`,
       [clusterId, live],
     );
 
@@ -94,7 +97,7 @@ export async function updateReach(pool: pg.Pool, clusterId: string, snapshot: Cl
         await client.query(
           `UPDATE "IdentityReach" r SET "reachesClusterAdmin" = x."reachesClusterAdmin", "escalationDistance" = x.distance, "escalationSteps" = x.steps, "escalationComputedAt" = $3
            FROM jsonb_to_recordset($1::jsonb) AS x(key text, "reachesClusterAdmin" boolean, distance int, steps jsonb), "Identity" i
-           WHERE i.id = r."identityId" AND r."clusterId" = $2 AND i.kind::text || '/' || i.namespace || '/' || i.name = x.key`,
+           WHERE i.id = r."identityId" AND r."clusterId" = $2 AND ${identityKeySql} = x.key`,
           [
             JSON.stringify(
               batch.map((p) => ({

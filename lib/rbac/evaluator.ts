@@ -8,6 +8,7 @@
  * binding whose role is missing, or a ClusterRoleBinding referring to a Role, contributes nothing;
  * there is no deny. The first subject of a binding that applies is the one reported.
  */
+import { identityKey } from '@/lib/keys';
 import { ruleAllows } from './match';
 import { buildIndex, type IndexedBinding, type RbacIndex } from './rbac-index';
 import { subjectAppliesTo, toUserInfo } from './subjects';
@@ -161,9 +162,6 @@ export function resolveSubject(subject: Subject, bindingNamespace: string): Reso
   }
 }
 
-export function resolvedSubjectKey(s: ResolvedSubject): string {
-  return s.kind === 'ServiceAccount' ? `ServiceAccount/${s.namespace}/${s.name}` : `${s.kind}/${s.name}`;
-}
 
 /**
  * Who can make this request: every binding subject through which it is allowed.
@@ -185,7 +183,7 @@ export function whoCan(input: RbacSnapshot | RbacIndex, attrs: RequestAttributes
     binding.subjects.forEach((s, subjectIndex) => {
       const rs = resolveSubject(s, binding.namespace);
       if (!rs) return;
-      const key = resolvedSubjectKey(rs);
+      const key = identityKey(rs);
       let entry = bySubject.get(key);
       if (!entry) {
         entry = { subject: rs, reasons: [] };

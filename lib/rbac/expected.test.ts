@@ -14,7 +14,8 @@ import { can, firstApplyingSubject } from './evaluator';
 import { buildEscalationGraph, distancesTo, identityNodeId, reachableFrom } from './escalation';
 import { snapshotFromObjects } from './load';
 import { buildIndex, type RbacIndex } from './rbac-index';
-import { identityKey, listIdentities, reachOf, type IdentityRef } from './reach';
+import { identityKey } from '@/lib/keys';
+import { listIdentities, reachOf, type IdentityRef } from './reach';
 import { CAPABILITIES } from './capabilities';
 import { nodeUser } from './subjects';
 
@@ -506,5 +507,6 @@ describe('KubeHound attack-graph system test', () => {
 
   it('identity keys are stable', () => {
     expect(identityKey(sa('x'))).toBe('ServiceAccount/default/x');
+    expect(identityKey({ kind: 'User', name: 'https://issuer/#sub' })).toBe('User//https://issuer/#sub');
   });
 });

@@ -43,6 +43,33 @@ describe('materialised reach', () => {
     expect(secretsRead!.grants).toContainEqual({ binding: 'RoleBinding payments/extra', role: 'ClusterRole edit' });
   });
 
+  it('names each granting binding once, even when several rules of its role grant the capability', () => {
+    const rbac = 'rbac.authorization.k8s.io/v1';
+    const index = buildIndex(
+      snapshotFromObjects([
+        {
+          apiVersion: rbac,
+          kind: 'Role',
+          metadata: { name: 'reader', namespace: 'apps' },
+          rules: [
+            { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list'] },
+            { apiGroups: [''], resources: ['secrets', 'configmaps'], verbs: ['get', 'list', 'watch'] },
+          ],
+        },
+        {
+          apiVersion: rbac,
+          kind: 'RoleBinding',
+          metadata: { name: 'read', namespace: 'apps' },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'reader' },
+          subjects: [{ kind: 'ServiceAccount', name: 'app', namespace: 'apps' }],
+        },
+      ]).snapshot,
+    );
+    const [row] = materializeReach(index, new Map()).changed.filter((r) => r.identityKey === 'ServiceAccount/apps/app');
+    const secrets = row!.capabilities.find((c) => c.id === 'secrets-read');
+    expect(secrets?.grants).toEqual([{ binding: 'RoleBinding apps/read', role: 'Role apps/reader' }]);
+  });
+
   it("states each capability's scope in words: cluster-wide, or the namespace", async () => {
     const { changed } = materializeReach(buildIndex(snapshotFromObjects(await demoObjects()).snapshot), new Map());
     const scopes = new Set(changed.flatMap((r) => r.capabilities.map((c) => c.scope)));

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { identityKey } from '@/lib/keys';
 import { buildEscalationGraph, distancesTo, escalationOf } from './escalation';
 import { bindingsFor } from './evaluator';
 import type { RbacIndex } from './rbac-index';
@@ -8,7 +9,7 @@ import type { GrantReason } from './types';
 
 /** What is stored per identity after a collection: its reach and its shortest path to cluster-admin. */
 export interface ReachRow {
-  /** The inventory's identity key: `ServiceAccount/<ns>/<name>`, `User//<name>`, `Group//<name>`. */
+  /** The identity's key (lib/keys.ts): `ServiceAccount/<ns>/<name>`, `User//<name>`, `Group//<name>`. */
   identityKey: string;
   /** Hash of the bindings designating the identity and their roles' rules: unchanged → reach unchanged. */
   fingerprint: string;
@@ -35,16 +36,13 @@ export interface EscalationRow {
   steps: { text: string; grants: { binding: string; role: string }[] }[];
 }
 
-export function inventoryKey(id: IdentityRef): string {
-  return id.kind === 'ServiceAccount' ? `ServiceAccount/${id.namespace}/${id.name}` : `${id.kind}//${id.name}`;
-}
-
 /**
  * Bumped whenever what a stored row holds (or how it is computed) changes, so that the next collection
  * recomputes every row instead of keeping ones made by older code.
  * 2: scope in words, namespaced reach, bindings through groups named.
+ * 3: each granting binding → role listed once (two rules of one role no longer repeat it).
  */
-export const REACH_FORMAT = 2;
+export const REACH_FORMAT = 3;
 
 const hash = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 32);
 
@@ -68,6 +66,21 @@ const grantRef = (g: GrantReason) => ({
 });
 
 /**
+ * The bindings → roles that grant something, each once and in order, at most `limit` of them. Reasons are
+ * per rule, so two rules of one role granting the same capability would otherwise name the binding twice.
+ */
+export function grantRefs(reasons: readonly GrantReason[], limit: number): { binding: string; role: string }[] {
+  const seen = new Map<string, { binding: string; role: string }>();
+  for (const reason of reasons) {
+    const ref = grantRef(reason);
+    const key = `${ref.binding}\u0000${ref.role}`;
+    if (!seen.has(key)) seen.set(key, ref);
+    if (seen.size === limit) break;
+  }
+  return [...seen.values()];
+}
+
+/**
  * Yields reach rows for the identities whose fingerprint differs from `previous` (all of them on a first
  * run) — only subjects affected by a change are recomputed — and pushes the keys whose rows are
  * unchanged onto `unchanged`. Rows are made one at a time, so a caller that writes them in batches
@@ -75,7 +88,7 @@ const grantRef = (g: GrantReason) => ({
  */
 export function* reachRows(index: RbacIndex, previous: ReadonlyMap<string, string>, unchanged: string[]): Generator<ReachRow> {
   for (const id of listIdentities(index)) {
-    const key = inventoryKey(id);
+    const key = identityKey(id);
     const fingerprint = reachFingerprint(index, id);
     if (previous.get(key) === fingerprint) {
       unchanged.push(key);
@@ -98,7 +111,7 @@ export function* reachRows(index: RbacIndex, previous: ReadonlyMap<string, strin
         severity: c.severity,
         scope: c.scope.kind === 'cluster' ? 'cluster-wide' : `namespace ${c.scope.namespace}`,
         effective: c.effective,
-        grants: c.grants.slice(0, 10).map(grantRef),
+        grants: grantRefs(c.grants, 10),
       })),
       maxSeverity: max,
       bindings: r.bindings.map((b) => ({
@@ -152,10 +165,10 @@ export function* escalationRows(index: RbacIndex): Generator<EscalationRow> {
   for (const id of listIdentities(index)) {
     const e = escalationOf(graph, dist, id);
     yield {
-      identityKey: inventoryKey(id),
+      identityKey: identityKey(id),
       reachesClusterAdmin: e.reachesClusterAdmin,
       distance: e.reachesClusterAdmin ? (e.distance ?? 0) : null,
-      steps: e.steps.map((s) => ({ text: s.text, grants: s.grants.slice(0, 5).map(grantRef) })),
+      steps: e.steps.map((s) => ({ text: s.text, grants: grantRefs(s.grants, 5) })),
     };
   }
 }

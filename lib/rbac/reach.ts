@@ -18,6 +18,7 @@
  * summaries as read-only. In reach grants `subjectIndex` names a binding subject that applies to
  * the identity; `can()` reports the first one, as the authorizer does.
  */
+import { identityKey } from '@/lib/keys';
 import { CAPABILITIES, checkKey, type Capability, type CapabilityCheck, type Severity } from './capabilities';
 import { firstApplyingSubject, reasonFor, type GrantedRule } from './evaluator';
 import { ruleAllows, ruleAllowsLenient } from './match';
@@ -27,10 +28,6 @@ import type { GrantReason, PolicyRule, ResourceAttributes, UserInfo } from './ty
 
 export type IdentityRef =
   { kind: 'ServiceAccount'; namespace: string; name: string } | { kind: 'User'; name: string } | { kind: 'Group'; name: string };
-
-export function identityKey(id: IdentityRef): string {
-  return id.kind === 'ServiceAccount' ? `ServiceAccount/${id.namespace}/${id.name}` : `${id.kind}/${id.name}`;
-}
 
 /**
  * Built-in resources that are not namespaced (`kubectl api-resources --namespaced=false`). A rule naming

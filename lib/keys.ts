@@ -1,0 +1,37 @@
+import { AppError } from '@/lib/errors';
+
+/**
+ * The one key format for objects of a cluster that are named by kind, namespace and name: identities
+ * (ServiceAccount, User, Group, CloudIdentity, SpiffeId) and RBAC roles and bindings.
+ *
+ *   ServiceAccount/payments/payments-api     User//alice     Group//system:authenticated
+ *   ClusterRole//cluster-admin               Role/payments/reader
+ *
+ * Cluster-scoped objects have an empty namespace, as the inventory stores them. Kinds and namespaces
+ * never contain "/", so a key is unambiguous even for user names that do (OIDC subjects, URLs).
+ * `keySql` is the same key computed by PostgreSQL from a row of a table with kind/namespace/name columns.
+ */
+export interface KeyParts {
+  kind: string;
+  namespace?: string | null;
+  name: string;
+}
+
+export function objectKey({ kind, namespace, name }: KeyParts): string {
+  return `${kind}/${namespace ?? ''}/${name}`;
+}
+
+/** The key of an identity (see objectKey). */
+export const identityKey = objectKey;
+
+/** The key of a Role, ClusterRole, RoleBinding or ClusterRoleBinding (see objectKey). */
+export const roleKey = objectKey;
+
+/**
+ * The same key as a SQL expression over `alias`'s kind/namespace/name columns (kind may be an enum).
+ * `alias` is a table alias written by our own code, never input.
+ */
+export function keySql(alias: string): string {
+  if (!/^[a-z_][a-z0-9_]*$/i.test(alias)) throw new AppError('internal', `not a table alias: ${alias}`);
+  return `(${alias}.kind::text || '/' || ${alias}.namespace || '/' || ${alias}.name)`;
+}
