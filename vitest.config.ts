@@ -24,7 +24,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
-          include: ['lib/**/*.int.test.ts', 'e2e/**/*.int.test.ts'],
+          include: ['lib/**/*.int.test.ts', 'e2e/**/*.int.test.ts', 'scripts/**/*.int.test.ts'],
           exclude: ['node_modules/**'],
           environment: 'node',
           globalSetup: ['e2e/setup/integration-global.ts'],

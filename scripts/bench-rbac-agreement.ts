@@ -17,7 +17,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { formatMismatch, formatWhoCanMismatch, runAgreement } from '../lib/rbac/agreement';
+import { formatMismatch, formatWhoCanMismatch, runAgreement } from './rbac-verify/agreement';
 import { formatRequest, formatUser } from '../lib/rbac/explain';
 
 function fail(message: string): never {

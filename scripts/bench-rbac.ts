@@ -8,7 +8,7 @@
  * Usage: node --import tsx scripts/bench-rbac.ts [--seed N] [--sas N] [--roles N] [--bindings N] [--namespaces N] [--no-escalation]
  */
 import { buildEscalationGraph, distancesTo } from '../lib/rbac/escalation';
-import { generateCluster, generatedSnapshot } from '../lib/rbac/generate';
+import { generateCluster, generatedSnapshot } from './rbac-verify/generate';
 import { buildIndex } from '../lib/rbac/rbac-index';
 import { reachOf } from '../lib/rbac/reach';
 

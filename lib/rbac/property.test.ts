@@ -1,6 +1,6 @@
 /**
  * Property tests: the evaluator against a brute-force oracle written separately
- * (testing/oracle.ts), on random snapshots over a small vocabulary so names collide often.
+ * (scripts/rbac-verify/oracle.ts), on random snapshots over a small vocabulary so names collide often.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -8,7 +8,7 @@ import { can, whoCan, whoCanAdmits } from './evaluator';
 import { ruleAllows } from './match';
 import { buildIndex } from './rbac-index';
 import { serviceAccountUser } from './subjects';
-import { oracleAllows } from './testing/oracle';
+import { oracleAllows } from '@/scripts/rbac-verify/oracle';
 import type {
   ClusterRole,
   ClusterRoleBinding,

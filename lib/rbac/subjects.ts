@@ -98,3 +98,24 @@ export function subjectUsername(subject: Subject, bindingNamespace: string): str
   }
   return undefined;
 }
+
+/**
+ * Why an answer for this identity may come from an authorizer other than RBAC, or undefined when
+ * only RBAC decides. The test API server runs `--authorization-mode=Node,RBAC`, and every
+ * kube-apiserver puts two authorizers first:
+ * - members of `system:masters` are always allowed (privileged-group authorizer);
+ * - `system:node:<name>` in group `system:nodes` is judged by the Node authorizer first (which allows
+ *   what its graph of pods, secrets and volumes permits);
+ * - `system:apiserver` is the API server's loopback identity.
+ * `nhi can` notes it next to an RBAC answer; the agreement suite (scripts/rbac-verify) leaves such
+ * identities out of its tuples (or only checks them where RBAC allows, since the chain is a union of
+ * allow decisions).
+ */
+export function nonRbacAuthorizerFor(user: UserInfo): string | undefined {
+  if (user.groups.includes(MASTERS_GROUP))
+    return `member of ${MASTERS_GROUP} (always allowed by the privileged-group authorizer)`;
+  if (user.name.startsWith(NODE_USER_PREFIX) && user.groups.includes(NODES_GROUP))
+    return 'a node identity (the Node authorizer decides first)';
+  if (user.name === 'system:apiserver') return "the API server's loopback identity";
+  return undefined;
+}

@@ -12,12 +12,12 @@ import { createTestDatabase, type TestDatabase } from '@/e2e/setup/test-database
 import { collectOnce } from '@/lib/collect/collect';
 import { resolveTargets } from '@/lib/collect/kube';
 import { ensureCluster as ensureClusterRow, openStore } from '@/lib/collect/store';
-import { GENERATED_PREFIX, kubeClients, listLiveRbac, sampleCorpusTuples } from '@/lib/rbac/agreement';
+import { GENERATED_PREFIX, kubeClients, listLiveRbac, sampleCorpusTuples } from '@/scripts/rbac-verify/agreement';
 import { can } from '@/lib/rbac/evaluator';
 import { formatRequest, formatUser } from '@/lib/rbac/explain';
 import { loadRbacSnapshot, resolveRbacCluster } from '@/lib/rbac/from-db';
 import { buildIndex, type RbacIndex } from '@/lib/rbac/rbac-index';
-import { createSarClient, type SarClient } from '@/lib/rbac/sar';
+import { createSarClient, type SarClient } from '@/scripts/rbac-verify/sar';
 import type { RbacSnapshot } from '@/lib/rbac/types';
 import { formatCanResult, formatWhoCanResult, registerRbacCommands, runCan, runWhoCan, UsageError } from './rbac';
 

@@ -19,7 +19,7 @@ import { can, whoCan, type ResolvedSubject } from '@/lib/rbac/evaluator';
 import { explainReason, formatRequest, formatUser, type ExplainedReason } from '@/lib/rbac/explain';
 import { ClusterSelectionError, loadRbacSnapshot, resolveRbacCluster, type Queryable } from '@/lib/rbac/from-db';
 import { buildIndex, type RbacIndex } from '@/lib/rbac/rbac-index';
-import { nonRbacAuthorizerFor } from '@/lib/rbac/sar';
+import { nonRbacAuthorizerFor } from '@/lib/rbac/subjects';
 import { toUserInfo } from '@/lib/rbac/subjects';
 import type { RequestAttributes, SubjectQuery, UserInfo } from '@/lib/rbac/types';
 import { isNonResource } from '@/lib/rbac/types';

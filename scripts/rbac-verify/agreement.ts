@@ -35,9 +35,9 @@ import {
   RbacAuthorizationV1Api,
   type KubernetesObject,
 } from '@kubernetes/client-node';
-import { effectiveClusterRoleRules, ruleKey } from './aggregation';
-import { can, whoCan, whoCanAdmits, type WhoCanEntry } from './evaluator';
-import { explainReason, bindingOf, formatRequest, formatUser } from './explain';
+import { effectiveClusterRoleRules, ruleKey } from '@/lib/rbac/aggregation';
+import { can, whoCan, whoCanAdmits, type WhoCanEntry } from '@/lib/rbac/evaluator';
+import { explainReason, bindingOf, formatRequest, formatUser } from '@/lib/rbac/explain';
 import {
   API_GROUPS,
   generateCluster,
@@ -53,28 +53,21 @@ import {
   type GeneratedCluster,
 } from './generate';
 import { createRng, type Rng } from '@/lib/rng';
-import { snapshotFromObjects, type LoadIssue } from './load';
-import { buildIndex, type RbacIndex } from './rbac-index';
-import {
-  createSarClient,
-  mapPool,
-  nonRbacAuthorizerFor,
-  pooledConfiguration,
-  sarErrorMessage,
-  type SarAnswer,
-  type SarClient,
-} from './sar';
+import { snapshotFromObjects, type LoadIssue } from '@/lib/rbac/load';
+import { buildIndex, type RbacIndex } from '@/lib/rbac/rbac-index';
+import { createSarClient, mapPool, pooledConfiguration, sarErrorMessage, type SarAnswer, type SarClient } from './sar';
 import {
   ALL_SERVICE_ACCOUNTS_GROUP,
   ANONYMOUS_USER,
   AUTHENTICATED_GROUP,
   MASTERS_GROUP,
   NODES_GROUP,
+  nonRbacAuthorizerFor,
   SA_NAMESPACE_GROUP_PREFIX,
   serviceAccountUser,
   splitServiceAccountUsername,
   UNAUTHENTICATED_GROUP,
-} from './subjects';
+} from '@/lib/rbac/subjects';
 import type {
   ClusterRole,
   Decision,
@@ -85,8 +78,8 @@ import type {
   ResourceAttributes,
   Subject,
   UserInfo,
-} from './types';
-import { isNonResource } from './types';
+} from '@/lib/rbac/types';
+import { isNonResource } from '@/lib/rbac/types';
 
 /** Every generated name starts with this; per-run prefixes add a random suffix. */
 export const GENERATED_PREFIX = 'nhi-gen';

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { can } from './evaluator';
+import { can } from '@/lib/rbac/evaluator';
 import { generateCluster, generatedObjects, generatedSnapshot, sampleTuples, toSubjectAccessReview } from './generate';
-import { snapshotFromObjects } from './load';
-import { buildIndex } from './rbac-index';
-import { oracleAllows } from './testing/oracle';
-import type { PolicyRule, Subject } from './types';
+import { snapshotFromObjects } from '@/lib/rbac/load';
+import { buildIndex } from '@/lib/rbac/rbac-index';
+import { oracleAllows } from './oracle';
+import type { PolicyRule, Subject } from '@/lib/rbac/types';
 
 const PATH_SEGMENT_BAD = /[/%]|^\.\.?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;

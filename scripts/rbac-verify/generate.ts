@@ -28,17 +28,17 @@ import type {
   ServiceAccountInfo,
   Subject,
   UserInfo,
-} from './types';
-import { isNonResource } from './types';
+} from '@/lib/rbac/types';
+import { isNonResource } from '@/lib/rbac/types';
 import {
   AUTHENTICATED_GROUP,
   ALL_SERVICE_ACCOUNTS_GROUP,
   SA_NAMESPACE_GROUP_PREFIX,
   serviceAccountUser,
   serviceAccountUsername,
-} from './subjects';
-import type { RbacIndex } from './rbac-index';
-import { can } from './evaluator';
+} from '@/lib/rbac/subjects';
+import type { RbacIndex } from '@/lib/rbac/rbac-index';
+import { can } from '@/lib/rbac/evaluator';
 import { createRng, type Rng } from '@/lib/rng';
 
 // ---- vocabularies -------------------------------------------------------------------------------

@@ -8,11 +8,11 @@ import {
   sampleCorpusTuples,
   sarGrantingBinding,
 } from './agreement';
-import { can } from './evaluator';
+import { can } from '@/lib/rbac/evaluator';
 import { generateCluster, generatedSnapshot } from './generate';
-import { snapshotFromObjects } from './load';
-import { buildIndex } from './rbac-index';
-import { nonRbacAuthorizerFor } from './sar';
+import { snapshotFromObjects } from '@/lib/rbac/load';
+import { buildIndex } from '@/lib/rbac/rbac-index';
+import { nonRbacAuthorizerFor } from '@/lib/rbac/subjects';
 
 describe('run prefixes', () => {
   it('are fresh nhi-gen-<5 chars> names and match only their own objects', () => {
@@ -60,16 +60,6 @@ describe('sarGrantingBinding', () => {
       name: 'pod-exec',
     });
     expect(sarGrantingBinding('')).toBeUndefined();
-  });
-});
-
-describe('nonRbacAuthorizerFor', () => {
-  it('names identities other authorizers decide', () => {
-    expect(nonRbacAuthorizerFor({ name: 'x', groups: ['system:masters'] })).toMatch(/system:masters/);
-    expect(nonRbacAuthorizerFor({ name: 'system:node:n1', groups: ['system:nodes'] })).toMatch(/Node authorizer/);
-    expect(nonRbacAuthorizerFor({ name: 'system:node:n1', groups: ['system:authenticated'] })).toBeUndefined();
-    expect(nonRbacAuthorizerFor({ name: 'kubelet-ish', groups: ['system:nodes'] })).toBeUndefined();
-    expect(nonRbacAuthorizerFor({ name: 'system:apiserver', groups: [] })).toBeDefined();
   });
 });
 

@@ -9,8 +9,8 @@
  *
  * A SubjectAccessReview judges exactly the user name and groups it is sent (tuples from
  * `sampleTuples` / `serviceAccountUser` carry the ServiceAccount groups) and goes through the whole
- * authorizer chain of the server, not only RBAC: see `nonRbacAuthorizerFor` for the identities whose
- * answer other authorizers decide.
+ * authorizer chain of the server, not only RBAC: see `nonRbacAuthorizerFor` (lib/rbac/subjects.ts) for
+ * the identities whose answer other authorizers decide.
  *
  * Connections: @kubernetes/client-node 2.0.1 builds a new undici Agent (new TCP connection and TLS
  * handshake) on every request, which limits a review run to a few dozen per second. The client here
@@ -30,8 +30,6 @@ import {
 } from '@kubernetes/client-node';
 import type { AccessTuple } from './generate';
 import { toSubjectAccessReview } from './generate';
-import { MASTERS_GROUP, NODE_USER_PREFIX, NODES_GROUP } from './subjects';
-import type { UserInfo } from './types';
 
 /** The API server's answer to one SubjectAccessReview. */
 export interface SarAnswer {
@@ -206,24 +204,4 @@ function describeTupleShort(t: AccessTuple): string {
   if ('nonResourceURL' in a) return `${t.user.name || '(no user)'} ${a.verb} ${a.nonResourceURL}`;
   const res = `${a.resource}${a.subresource ? `/${a.subresource}` : ''}${a.apiGroup ? `.${a.apiGroup}` : ''}`;
   return `${t.user.name || '(no user)'} ${a.verb} ${res}${a.name ? ` ${a.name}` : ''}${a.namespace ? ` -n ${a.namespace}` : ''}`;
-}
-
-/**
- * Why an answer for this identity may come from an authorizer other than RBAC, or undefined when
- * only RBAC decides. The test API server runs `--authorization-mode=Node,RBAC`, and every
- * kube-apiserver puts two authorizers first:
- * - members of `system:masters` are always allowed (privileged-group authorizer);
- * - `system:node:<name>` in group `system:nodes` is judged by the Node authorizer first (which allows
- *   what its graph of pods, secrets and volumes permits);
- * - `system:apiserver` is the API server's loopback identity.
- * Such identities are left out of the agreement tuples (or only checked where RBAC allows, since the
- * chain is a union of allow decisions).
- */
-export function nonRbacAuthorizerFor(user: UserInfo): string | undefined {
-  if (user.groups.includes(MASTERS_GROUP))
-    return `member of ${MASTERS_GROUP} (always allowed by the privileged-group authorizer)`;
-  if (user.name.startsWith(NODE_USER_PREFIX) && user.groups.includes(NODES_GROUP))
-    return 'a node identity (the Node authorizer decides first)';
-  if (user.name === 'system:apiserver') return "the API server's loopback identity";
-  return undefined;
 }

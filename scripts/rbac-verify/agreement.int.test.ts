@@ -30,10 +30,11 @@ import {
   type SettleResult,
   type TupleSource,
 } from './agreement';
-import { formatRequest, formatUser } from './explain';
+import { formatRequest, formatUser } from '@/lib/rbac/explain';
 import { generateCluster, generatedObjects, type AccessTuple, type GeneratedCluster } from './generate';
-import { buildIndex, type RbacIndex } from './rbac-index';
-import { createSarClient, nonRbacAuthorizerFor, type SarClient } from './sar';
+import { buildIndex, type RbacIndex } from '@/lib/rbac/rbac-index';
+import { createSarClient, type SarClient } from './sar';
+import { nonRbacAuthorizerFor } from '@/lib/rbac/subjects';
 
 const SEED = 20_251;
 const TUPLES = 2_400;

@@ -3,7 +3,7 @@
  * Kubernetes rules (no index, no caching, no shared helpers): scan every binding, resolve its role by
  * scanning the role lists, test every rule. Test-only.
  */
-import type { ClusterRole, LabelSelector, PolicyRule, RbacSnapshot, RequestAttributes, UserInfo } from '../types';
+import type { ClusterRole, LabelSelector, PolicyRule, RbacSnapshot, RequestAttributes, UserInfo } from '@/lib/rbac/types';
 
 function ruleKeyOf(r: PolicyRule): string {
   return JSON.stringify([r.verbs ?? [], r.apiGroups ?? [], r.resources ?? [], r.resourceNames ?? [], r.nonResourceURLs ?? []]);
