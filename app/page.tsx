@@ -1,10 +1,11 @@
 import { ClusterTable } from '@/components/cluster-table';
-import { listClusters } from '@/lib/data/list-clusters';
+import { listClusters } from '@/lib/data/clusters';
+import { prisma } from '@/lib/db/client';
 
 export const dynamic = 'force-dynamic';
 
 export default async function OverviewPage() {
-  const clusters = await listClusters();
+  const clusters = await listClusters(prisma());
   if (clusters.length === 0) {
     return (
       <section className="panel empty-state" data-testid="empty-state">

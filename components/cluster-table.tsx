@@ -1,11 +1,16 @@
 'use client';
 
 import { useQuery } from '@tanstack/react-query';
-import type { ClusterSummary } from '@/lib/data/list-clusters';
+import type { ClusterSummary } from '@/lib/data/clusters';
+import { AppError } from '@/lib/errors';
+import type { ErrorBody } from '@/lib/http/route';
 
 async function fetchClusters(): Promise<ClusterSummary[]> {
   const res = await fetch('/api/clusters', { cache: 'no-store' });
-  if (!res.ok) throw new Error(`clusters: HTTP ${res.status}`);
+  if (!res.ok) {
+    const body = (await res.json().catch(() => null)) as ErrorBody | null;
+    throw new AppError('unavailable', body?.error ?? `the server answered HTTP ${res.status}`);
+  }
   return (await res.json()) as ClusterSummary[];
 }
 
@@ -16,7 +21,11 @@ const utc = (iso: string) => new Date(iso).toISOString().replace('T', ' ').slice
  * Rendered on the server with `initial`, then refreshed every 5 s so a running collector shows live.
  */
 export function ClusterTable({ initial }: { initial: ClusterSummary[] }) {
-  const { data: clusters = initial, isError } = useQuery({
+  const {
+    data: clusters = initial,
+    isError,
+    error,
+  } = useQuery({
     queryKey: ['clusters'],
     queryFn: fetchClusters,
     initialData: initial,
@@ -27,7 +36,7 @@ export function ClusterTable({ initial }: { initial: ClusterSummary[] }) {
     <>
       {isError && (
         <p className="muted" role="status">
-          The sync status could not be refreshed; showing the last one received.
+          The sync status could not be refreshed ({error?.message}); showing the last one received.
         </p>
       )}
       <table className="data" data-testid="cluster-table">

@@ -1,3 +1,4 @@
+import { AppError } from '@/lib/errors';
 /** A seeded random generator for generated test and benchmark data (never for anything secret). */
 export interface Rng {
   /** [0, 1) */
@@ -43,7 +44,7 @@ export function createRng(seed: number, { discard = 12 }: { discard?: number } =
     next,
     int: (n) => Math.floor(next() * n),
     pick: (items) => {
-      if (items.length === 0) throw new Error('pick from an empty list');
+      if (items.length === 0) throw new AppError('internal', 'pick from an empty list');
       return items[Math.floor(next() * items.length)]!;
     },
     chance: (p) => next() < p,

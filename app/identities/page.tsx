@@ -2,6 +2,7 @@ import type { Metadata } from 'next';
 import Link from 'next/link';
 import { SeverityPill } from '@/components/severity';
 import { identityKinds, listIdentities, PAGE_SIZE, parseIdentityFilter, type IdentityFilter } from '@/lib/data/identities';
+import { prisma } from '@/lib/db/client';
 
 export const dynamic = 'force-dynamic';
 export const metadata: Metadata = { title: 'Identities' };
@@ -9,7 +10,8 @@ export const metadata: Metadata = { title: 'Identities' };
 function pageHref(f: IdentityFilter, page: number): string {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries({ ...f, page }))
-    if (v !== undefined && v !== '' && !(k === 'builtIn' && v === 'hide') && !(k === 'page' && v === 1)) q.set(k, String(v));
+    if (v !== undefined && v !== '' && !((k === 'builtIn' || k === 'deleted') && v === 'hide') && !(k === 'page' && v === 1))
+      q.set(k, String(v));
   const s = q.toString();
   return s ? `/identities?${s}` : '/identities';
 }
@@ -20,7 +22,7 @@ export default async function IdentitiesPage({
   searchParams: Promise<Record<string, string | string[] | undefined>>;
 }) {
   const { filter, error } = parseIdentityFilter(await searchParams);
-  const { rows, total } = await listIdentities(filter);
+  const { rows, total } = await listIdentities(prisma(), filter);
   const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
   return (
     <section>

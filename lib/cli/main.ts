@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { describeError } from '@/lib/errors';
+import { describeError, isAppError } from '@/lib/errors';
 import { version } from '@/lib/version';
 import { registerCollectCommands, registerImportCommand } from './commands/collect';
 import { registerDbCommands } from './commands/db';
@@ -25,7 +25,10 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** Runs the CLI; returns the process exit code. Errors print one clear line, not a stack. */
+/**
+ * Runs the CLI; returns the process exit code. Errors print one clear line, not a stack (NHI_DEBUG=1 adds
+ * it): input a person can correct exits 2, anything else 1.
+ */
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
@@ -35,6 +38,6 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof CommanderError) return e.exitCode;
     process.stderr.write(`nhi: ${describeError(e)}\n`);
     if (process.env.NHI_DEBUG) console.error(e);
-    return 1;
+    return isAppError(e) ? e.exitCode : 1;
   }
 }

@@ -23,7 +23,8 @@ import { readDumps } from './import';
 import { normalize } from './normalize';
 import { collectionPath, resources } from './resources';
 import { kubeGet, resolveTargets } from './kube';
-import { listIdentitiesWithLinks } from './queries';
+import { identityFilterSchema, identityInventory } from '@/lib/data/identities';
+import { createPrisma } from '@/lib/db/client';
 import { watchCluster } from './watch';
 
 let cluster: TestCluster;
@@ -31,6 +32,16 @@ let db: TestDatabase;
 let pool: pg.Pool;
 
 withClusterAndStore('collect', { seed: true }, (s) => ({ cluster, db, pool } = s));
+
+/** The inventory with links, as `nhi identities --json` prints it. */
+async function inventory(filter: { cluster?: string; namespace?: string }) {
+  const prisma = createPrisma(db.url);
+  try {
+    return await identityInventory(prisma, identityFilterSchema.parse({ ...filter, builtIn: 'show' }));
+  } finally {
+    await prisma.$disconnect();
+  }
+}
 
 /** Every text value in every table of the database, to search for leaks. */
 async function databaseText(): Promise<string> {
@@ -51,7 +62,7 @@ describe('live collection from the real test cluster', () => {
     expect(outcome.counts.serviceAccounts).toBeGreaterThan(50);
     expect(outcome.notes.filter((n) => n.level === 'error')).toEqual([]);
 
-    const payments = await listIdentitiesWithLinks(pool, { cluster: 'test-cluster', namespace: 'payments' });
+    const payments = await inventory({ cluster: 'test-cluster', namespace: 'payments' });
     const api = payments.find((i) => i.kind === 'ServiceAccount' && i.name === 'payments-api');
     expect(api).toBeDefined();
     expect(api!.workloads.map((w) => `${w.kind}/${w.name}`)).toContain('Deployment/payments-api');
@@ -88,7 +99,7 @@ describe('live collection from the real test cluster', () => {
   });
 
   it('prints no canary value in what the CLI answers (identities with links as JSON)', async () => {
-    const out = JSON.stringify(await listIdentitiesWithLinks(pool, {}));
+    const out = JSON.stringify(await inventory({}));
     expect(out.length).toBeGreaterThan(10_000);
     expect(canaryNeedles(cluster).filter((n) => out.includes(n)).length).toBe(0);
   });
@@ -130,18 +141,20 @@ describe('live collection from the real test cluster', () => {
     process.env.DATABASE_URL = db.url;
     try {
       const { GET: clustersRoute } = await import('@/app/api/clusters/route');
-      said.push(await (await clustersRoute()).text());
-      const { getIdentity, identityFilterSchema, listIdentities, PAGE_SIZE } = await import('@/lib/data/identities');
+      said.push(await (await clustersRoute(new Request('http://127.0.0.1/api/clusters'))).text());
+      const { getIdentity, listIdentities, PAGE_SIZE } = await import('@/lib/data/identities');
+      const { prisma } = await import('@/lib/db/client');
       let pages = 0;
       let details = 0;
       for (let page = 1; ; page++) {
         const { rows, total } = await listIdentities(
+          prisma(),
           identityFilterSchema.parse({ cluster: target!.name, builtIn: 'show', page: String(page) }),
         );
         said.push(JSON.stringify(rows));
         pages++;
         for (const row of rows) {
-          said.push(JSON.stringify(await getIdentity(row.id)));
+          said.push(JSON.stringify(await getIdentity(prisma(), row.id)));
           details++;
         }
         if (page * PAGE_SIZE >= total) break;

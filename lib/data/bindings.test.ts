@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bindingGroups, bindingText, type Binding } from './bindings';
+import { reachBindingSchema } from './json';
 
 const b = (name: string, group: string | null, extra: Partial<Binding> = {}): Binding => ({
   kind: 'ClusterRoleBinding',
@@ -26,8 +27,10 @@ describe('bindingGroups', () => {
     ]);
   });
 
-  it('counts rows stored without the group field as direct', () => {
-    const legacy = { ...b('old', null), group: undefined } as unknown as Binding;
+  it('counts rows stored without the group field as direct (parsed at the read edge)', () => {
+    const { group: _, ...stored } = b('old', null);
+    const legacy = reachBindingSchema.parse(stored);
+    expect(legacy.group).toBeNull();
     expect(bindingGroups([legacy]).map((g) => g.label)).toEqual(['directly']);
     expect(bindingGroups([])).toEqual([]);
   });

@@ -1,6 +1,6 @@
-import type { ReachRow } from '@/lib/rbac/materialize';
+import type { ReachBinding as Binding } from './json';
 
-export type Binding = ReachRow['bindings'][number];
+export type { Binding };
 
 /** `RoleBinding ns/name → ClusterRole edit`, as the identity page lists it. */
 export const bindingText = (b: Binding) =>
@@ -8,8 +8,7 @@ export const bindingText = (b: Binding) =>
 
 /**
  * An identity's bindings, split by how they reach it: those that name it directly first, then one group
- * per Kubernetes group (system:authenticated, system:serviceaccounts…), alphabetically. Rows stored
- * before bindings recorded their group count as direct.
+ * per Kubernetes group (system:authenticated, system:serviceaccounts…), alphabetically.
  */
 export function bindingGroups(bindings: Binding[]): { label: string; bindings: Binding[] }[] {
   const byLabel = new Map<string, Binding[]>();

@@ -1,6 +1,19 @@
+/**
+ * Identities, as every reader sees them: the filtered, paged list (identities page), the full inventory
+ * with links (`nhi identities`, exports) and one identity's detail (identity page). One filter, parsed
+ * with zod, serves all of them; stored JSON is parsed here, so callers get typed values.
+ */
 import { z } from 'zod';
-import { prisma } from '@/lib/db/client';
+import type { PrismaClient } from '@/lib/db/client';
 import type { Prisma } from '@/lib/db/generated/client';
+import {
+  credentialMetadataSchema,
+  escalationStepSchema,
+  parseStored,
+  reachBindingSchema,
+  reachCapabilitySchema,
+  stringListSchema,
+} from './json';
 
 export const identityKinds = ['ServiceAccount', 'CloudIdentity', 'SpiffeId', 'User', 'Group'] as const;
 
@@ -12,12 +25,17 @@ export const identityFilterSchema = z.object({
   q: z.string().max(200).optional(),
   risk: z.enum(['cluster-admin', 'critical', 'high', 'any']).optional(),
   builtIn: z.enum(['hide', 'show']).default('hide'),
+  deleted: z.enum(['hide', 'show']).default('hide'),
   page: z.coerce.number().int().min(1).max(10_000).default(1),
 });
 export type IdentityFilter = z.infer<typeof identityFilterSchema>;
 
 export function parseIdentityFilter(params: Record<string, string | string[] | undefined>): { filter: IdentityFilter; error?: string } {
-  const flat = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v]).filter(([, v]) => v !== undefined && v !== ''));
+  const flat = Object.fromEntries(
+    Object.entries(params)
+      .map(([k, v]) => [k, Array.isArray(v) ? v[0] : v])
+      .filter(([, v]) => v !== undefined && v !== ''),
+  );
   const parsed = identityFilterSchema.safeParse(flat);
   if (parsed.success) return { filter: parsed.data };
   const issue = parsed.error.issues[0]!;
@@ -25,6 +43,24 @@ export function parseIdentityFilter(params: Record<string, string | string[] | u
 }
 
 export const PAGE_SIZE = 50;
+
+function where(f: IdentityFilter): Prisma.IdentityWhereInput {
+  const and: Prisma.IdentityWhereInput[] = [];
+  if (f.deleted === 'hide') and.push({ deletedAt: null });
+  if (f.cluster) and.push({ cluster: { name: f.cluster } });
+  if (f.namespace) and.push({ namespace: f.namespace });
+  if (f.kind) and.push({ kind: f.kind });
+  if (f.builtIn === 'hide') and.push({ builtIn: false });
+  if (f.q)
+    and.push({ OR: [{ name: { contains: f.q, mode: 'insensitive' } }, { namespace: { contains: f.q, mode: 'insensitive' } }] });
+  if (f.risk === 'cluster-admin') and.push({ reach: { reachesClusterAdmin: true } });
+  if (f.risk === 'critical') and.push({ reach: { maxSeverity: 'critical' } });
+  if (f.risk === 'high') and.push({ reach: { maxSeverity: { in: ['high', 'critical'] } } });
+  if (f.risk === 'any') and.push({ reach: { capabilityCount: { gt: 0 } } });
+  return { AND: and };
+}
+
+// ---- the list page ------------------------------------------------------------------------------
 
 export interface IdentityListRow {
   id: string;
@@ -42,23 +78,8 @@ export interface IdentityListRow {
   owners: string[];
 }
 
-function where(f: IdentityFilter): Prisma.IdentityWhereInput {
-  const and: Prisma.IdentityWhereInput[] = [{ deletedAt: null }];
-  if (f.cluster) and.push({ cluster: { name: f.cluster } });
-  if (f.namespace) and.push({ namespace: f.namespace });
-  if (f.kind) and.push({ kind: f.kind });
-  if (f.builtIn === 'hide') and.push({ builtIn: false });
-  if (f.q) and.push({ OR: [{ name: { contains: f.q, mode: 'insensitive' } }, { namespace: { contains: f.q, mode: 'insensitive' } }] });
-  if (f.risk === 'cluster-admin') and.push({ reach: { reachesClusterAdmin: true } });
-  if (f.risk === 'critical') and.push({ reach: { maxSeverity: 'critical' } });
-  if (f.risk === 'high') and.push({ reach: { maxSeverity: { in: ['high', 'critical'] } } });
-  if (f.risk === 'any') and.push({ reach: { capabilityCount: { gt: 0 } } });
-  return { AND: and };
-}
-
 /** One page of identities, riskiest first: fewest steps to cluster-admin, then severity, then number of capabilities. */
-export async function listIdentities(f: IdentityFilter): Promise<{ rows: IdentityListRow[]; total: number }> {
-  const db = prisma();
+export async function listIdentities(db: PrismaClient, f: IdentityFilter): Promise<{ rows: IdentityListRow[]; total: number }> {
   const w = where(f);
   const [total, rows] = await Promise.all([
     db.identity.count({ where: w }),
@@ -102,10 +123,130 @@ export async function listIdentities(f: IdentityFilter): Promise<{ rows: Identit
   };
 }
 
-/** Everything the identity page shows. Credentials are metadata only (no column holds a value). */
-export async function getIdentity(id: string) {
+// ---- the inventory with links (CLI, exports) ------------------------------------------------------
+
+export interface IdentityInventoryRow {
+  cluster: string;
+  kind: string;
+  namespace: string;
+  name: string;
+  uid: string | null;
+  provider: string | null;
+  builtIn: boolean;
+  automountToken: boolean | null;
+  deletedAt: string | null;
+  workloads: { kind: string; namespace: string; name: string; podCount: number; automountToken: boolean | null }[];
+  /** Owned by the identity or used by its workloads; `via`: how its workloads get it (env, volume, …). Metadata only. */
+  credentials: {
+    kind: string;
+    namespace: string;
+    name: string;
+    secretType: string | null;
+    via: string[];
+    createdInClusterAt: string | null;
+    metadata: Record<string, unknown>;
+  }[];
+  linkedIdentities: { kind: string; name: string; provider: string | null; link: string; inferred: boolean; source: string }[];
+  owners: { team: string; origin: string; source: string | null }[];
+}
+
+const byText =
+  <T>(...keys: ((x: T) => string)[]) =>
+  (a: T, b: T) => {
+    for (const k of keys) {
+      const d = k(a) < k(b) ? -1 : k(a) > k(b) ? 1 : 0;
+      if (d) return d;
+    }
+    return 0;
+  };
+
+/**
+ * Every identity matching the filter (all pages), with the workloads running as it, the credentials it
+ * owns or its workloads use, its linked cloud/SPIFFE identities and its owners.
+ */
+export async function identityInventory(db: PrismaClient, f: IdentityFilter): Promise<IdentityInventoryRow[]> {
+  const live = { deletedAt: null };
+  const rows = await db.identity.findMany({
+    where: where(f),
+    orderBy: [{ cluster: { name: 'asc' } }, { kind: 'asc' }, { namespace: 'asc' }, { name: 'asc' }],
+    include: {
+      cluster: { select: { name: true } },
+      workloads: {
+        where: { ...live, workload: live },
+        include: {
+          workload: {
+            select: {
+              kind: true,
+              namespace: true,
+              name: true,
+              podCount: true,
+              automountToken: true,
+              credentialUses: { where: { ...live, credential: live }, select: { via: true, credential: true } },
+            },
+          },
+        },
+      },
+      credentials: { where: live },
+      linksFrom: { where: live, include: { to: true } },
+      ownerships: { include: { team: { select: { name: true } } } },
+    },
+  });
+  return rows.map((i) => {
+    type Cred = (typeof i.credentials)[number];
+    const creds = new Map<string, { credential: Cred; via: Set<string> }>();
+    for (const c of i.credentials) creds.set(c.id, { credential: c, via: new Set() });
+    for (const { workload } of i.workloads)
+      for (const use of workload.credentialUses) {
+        const entry = creds.get(use.credential.id) ?? { credential: use.credential, via: new Set<string>() };
+        entry.via.add(use.via);
+        creds.set(use.credential.id, entry);
+      }
+    return {
+      cluster: i.cluster.name,
+      kind: i.kind,
+      namespace: i.namespace,
+      name: i.name,
+      uid: i.uid,
+      provider: i.provider,
+      builtIn: i.builtIn,
+      automountToken: i.automountToken,
+      deletedAt: i.deletedAt?.toISOString() ?? null,
+      workloads: i.workloads
+        .map(({ workload: w }) => ({
+          kind: w.kind,
+          namespace: w.namespace,
+          name: w.name,
+          podCount: w.podCount,
+          automountToken: w.automountToken,
+        }))
+        .sort(byText((w) => w.namespace, (w) => w.kind, (w) => w.name)),
+      credentials: [...creds.values()]
+        .map(({ credential: c, via }) => ({
+          kind: c.kind,
+          namespace: c.namespace,
+          name: c.name,
+          secretType: c.secretType,
+          via: [...via].sort(),
+          createdInClusterAt: c.createdInClusterAt?.toISOString() ?? null,
+          metadata: parseStored(credentialMetadataSchema, c.metadata, `Credential.metadata of ${c.namespace}/${c.name}`),
+        }))
+        .sort(byText((c) => c.kind, (c) => c.name)),
+      linkedIdentities: i.linksFrom
+        .map((l) => ({ kind: l.to.kind, name: l.to.name, provider: l.to.provider, link: l.kind, inferred: l.inferred, source: l.source }))
+        .sort(byText((l) => l.link, (l) => l.name)),
+      owners: i.ownerships
+        .map((o) => ({ team: o.team.name, origin: o.origin, source: o.source }))
+        .sort(byText((o) => o.team)),
+    };
+  });
+}
+
+// ---- one identity ---------------------------------------------------------------------------------
+
+/** Everything the identity page shows, stored JSON parsed. Credentials are metadata only (no column holds a value). */
+export async function getIdentity(db: PrismaClient, id: string) {
   if (!z.uuid().safeParse(id).success) return null;
-  return prisma().identity.findUnique({
+  const identity = await db.identity.findUnique({
     where: { id },
     include: {
       cluster: { select: { name: true } },
@@ -118,5 +259,21 @@ export async function getIdentity(id: string) {
       timeline: { orderBy: { at: 'desc' }, take: 50 },
     },
   });
+  if (!identity) return null;
+  const { reach, workloads, ...rest } = identity;
+  const of = `of identity ${id}`;
+  return {
+    ...rest,
+    reach: reach && {
+      ...reach,
+      capabilities: parseStored(z.array(reachCapabilitySchema), reach.capabilities, `IdentityReach.capabilities ${of}`),
+      bindings: parseStored(z.array(reachBindingSchema), reach.bindings, `IdentityReach.bindings ${of}`),
+      escalationSteps: parseStored(z.array(escalationStepSchema), reach.escalationSteps, `IdentityReach.escalationSteps ${of}`),
+    },
+    workloads: workloads.map(({ workload: w }) => ({
+      ...w,
+      images: parseStored(stringListSchema, w.images, `Workload.images of ${w.namespace}/${w.name}`),
+    })),
+  };
 }
 export type IdentityDetail = NonNullable<Awaited<ReturnType<typeof getIdentity>>>;

@@ -1,5 +1,6 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from './generated/client';
+import { unavailable } from '@/lib/errors';
 import { poolConfigFromUrl } from './url';
 
 export type { PrismaClient };
@@ -17,7 +18,7 @@ const globalForPrisma = globalThis as unknown as { nhiPrisma?: PrismaClient };
  */
 export function prisma(): PrismaClient {
   const url = process.env.DATABASE_URL;
-  if (!url) throw new Error('DATABASE_URL is not set; start the web app with `npm run demo` or `npx nhi web`.');
+  if (!url) throw unavailable('DATABASE_URL is not set; start the web app with `npm run demo` or `npx nhi web`.');
   globalForPrisma.nhiPrisma ??= createPrisma(url);
   return globalForPrisma.nhiPrisma;
 }

@@ -20,7 +20,9 @@
  * evaluator.
  */
 
-export type Severity = 'critical' | 'high' | 'medium' | 'low';
+/** Severities, mildest first. */
+export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
+export type Severity = (typeof SEVERITIES)[number];
 
 export const ANY_VERB = 'nhi.probe:any-verb';
 export const ANY_GROUP = 'nhi.probe.any-group';

@@ -1,9 +1,8 @@
-import { NextResponse } from 'next/server';
-import { listClusters } from '@/lib/data/list-clusters';
+import { listClusters } from '@/lib/data/clusters';
+import { prisma } from '@/lib/db/client';
+import { route } from '@/lib/http/route';
 
 export const dynamic = 'force-dynamic';
 
 /** Every cluster's inventory size and sync status; the overview polls it to stay current. */
-export async function GET() {
-  return NextResponse.json(await listClusters(), { headers: { 'cache-control': 'no-store' } });
-}
+export const GET = route({}, () => listClusters(prisma()));

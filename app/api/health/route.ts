@@ -1,5 +1,5 @@
-import { NextResponse } from 'next/server';
 import { checkHealth } from '@/lib/health';
+import { json, route } from '@/lib/http/route';
 
 export const dynamic = 'force-dynamic';
 
@@ -7,10 +7,7 @@ export const dynamic = 'force-dynamic';
  * Liveness and readiness for probes and operators. Public on purpose (probes carry no session); it
  * reveals only the version and whether the database and its migrations are in order, never the URL.
  */
-export async function GET() {
+export const GET = route({}, async () => {
   const report = await checkHealth(process.env.DATABASE_URL);
-  return NextResponse.json(report, {
-    status: report.status === 'down' ? 503 : 200,
-    headers: { 'cache-control': 'no-store' },
-  });
-}
+  return json(report, report.status === 'down' ? 503 : 200);
+});

@@ -2,30 +2,27 @@ import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { SeverityPill } from '@/components/severity';
+import { bindingGroups, bindingText } from '@/lib/data/bindings';
 import { getIdentity } from '@/lib/data/identities';
-import { bindingGroups, bindingText, type Binding } from '@/lib/data/bindings';
+import { prisma } from '@/lib/db/client';
 import { severityRank } from '@/lib/rbac/capabilities';
-import type { EscalationRow, ReachRow } from '@/lib/rbac/materialize';
 
 export const dynamic = 'force-dynamic';
 export const metadata: Metadata = { title: 'Identity' };
-
-type Capability = ReachRow['capabilities'][number];
-type Step = EscalationRow['steps'][number];
 
 const utc = (d: Date | null) => (d ? d.toISOString().replace('T', ' ').slice(0, 16) + ' UTC' : '—');
 
 export default async function IdentityPage({ params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
-  const identity = await getIdentity(id);
+  const identity = await getIdentity(prisma(), id);
   if (!identity) notFound();
   const reach = identity.reach;
   // Effective before declared-only, then worst first.
-  const capabilities = ((reach?.capabilities ?? []) as unknown as Capability[]).sort(
+  const capabilities = [...(reach?.capabilities ?? [])].sort(
     (a, b) => Number(b.effective) - Number(a.effective) || severityRank(b.severity) - severityRank(a.severity),
   );
-  const steps = (reach?.escalationSteps ?? []) as unknown as Step[];
-  const bindings = (reach?.bindings ?? []) as unknown as Binding[];
+  const steps = reach?.escalationSteps ?? [];
+  const bindings = reach?.bindings ?? [];
   const title = `${identity.namespace ? `${identity.namespace}/` : ''}${identity.name}`;
   return (
     <article className="identity">
@@ -129,9 +126,9 @@ export default async function IdentityPage({ params }: { params: Promise<{ id: s
         <p className="muted">None.</p>
       ) : (
         <ul>
-          {identity.workloads.map(({ workload: w }) => (
+          {identity.workloads.map((w) => (
             <li key={w.id}>
-              {w.kind} {w.namespace}/{w.name} · {w.podCount} pod(s) · {(w.images as string[]).join(', ')}
+              {w.kind} {w.namespace}/{w.name} · {w.podCount} pod(s) · {w.images.join(', ')}
             </li>
           ))}
         </ul>

@@ -2,9 +2,8 @@ import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { collectOnce, importDumps, type Progress } from '@/lib/collect/collect';
 import { resolveTargets } from '@/lib/collect/kube';
-import { openStore } from '@/lib/collect/store';
-import { resolveDatabase } from '@/lib/db/embedded';
-import { preflight } from '@/lib/db/preflight';
+import { withDatabase } from '@/lib/cli/database';
+import { invalidInput } from '@/lib/errors';
 
 interface CollectOptions {
   once?: boolean;
@@ -47,17 +46,14 @@ export function registerCollectCommands(program: Command): void {
     .option('--in-cluster', "use the pod's own service account (when running inside the cluster)")
     .option('--json', 'print the outcome as JSON')
     .action(async (opts: CollectOptions) => {
-      if (opts.once && opts.watch) throw new Error('choose one of --once and --watch');
+      if (opts.once && opts.watch) throw invalidInput('choose one of --once and --watch');
       const targets = resolveTargets({
         kubeconfig: opts.kubeconfig,
         context: opts.context,
         all: opts.allContexts,
         inCluster: opts.inCluster,
       });
-      const database = await resolveDatabase();
-      const pool = openStore(database.url);
-      try {
-        await preflight(database.url);
+      await withDatabase(async ({ pool }) => {
         if (opts.watch) {
           const { watchClusters } = await import('@/lib/collect/watch');
           // SIGINT (Ctrl-C) or SIGTERM (a Pod being stopped): close the watches, save what is pending, exit 0.
@@ -107,10 +103,7 @@ export function registerCollectCommands(program: Command): void {
         }
         if (opts.json) console.log(JSON.stringify(outcomes, null, 2));
         if (outcomes.some((o) => o.phase !== 'succeeded')) process.exitCode = 2;
-      } finally {
-        await pool.end();
-        await database.stop();
-      }
+      });
     });
 }
 
@@ -125,12 +118,9 @@ export function registerImportCommand(program: Command): void {
     .option('--json', 'print the outcome as JSON')
     .action(async (paths: string[], opts: { cluster?: string; json?: boolean }) => {
       if (opts.cluster !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._:@-]{0,252}$/.test(opts.cluster)) {
-        throw new Error(`--cluster must be a name of letters, digits and . _ : @ - (got "${opts.cluster}")`);
+        throw invalidInput(`--cluster must be a name of letters, digits and . _ : @ - (got "${opts.cluster}")`);
       }
-      const database = await resolveDatabase();
-      const pool = openStore(database.url);
-      try {
-        await preflight(database.url);
+      await withDatabase(async ({ pool }) => {
         const outcome = await importDumps(pool, paths, {
           clusterName: opts.cluster,
           onFile: opts.json
@@ -149,9 +139,6 @@ export function registerImportCommand(program: Command): void {
           for (const n of outcome.notes.filter((n) => n.level !== 'info')) console.log(`  ${n.level}: ${n.message}`);
         }
         if (outcome.phase !== 'succeeded') process.exitCode = 2;
-      } finally {
-        await pool.end();
-        await database.stop();
-      }
+      });
     });
 }

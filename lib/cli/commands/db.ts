@@ -1,10 +1,12 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { resolveDatabase } from '@/lib/db/embedded';
+import { withDatabase } from '@/lib/cli/database';
 import { applyMigrations, createMigration } from '@/lib/db/migrate';
 import { readMigrationState } from '@/lib/db/migration-state';
-import { checkDatabaseReachable } from '@/lib/db/preflight';
 import { redactUrl } from '@/lib/db/url';
+
+/** The db commands inspect or change the migrations themselves: the database need only be reachable. */
+const reachable = { check: 'reachable' } as const;
 
 export function registerDbCommands(program: Command): void {
   const db = program
@@ -14,36 +16,26 @@ export function registerDbCommands(program: Command): void {
   db.command('migrate')
     .description('Apply committed migrations (prisma/migrations) the database lacks, as `prisma migrate deploy` would.')
     .action(async () => {
-      const database = await resolveDatabase();
-      try {
-        await checkDatabaseReachable(database.url);
-        const applied = await applyMigrations(database.url);
-        console.log(applied.length ? `Applied ${applied.length} migration(s): ${applied.join(', ')}` : 'No pending migrations.');
-      } finally {
-        await database.stop();
-      }
+      const applied = await withDatabase(({ url }) => applyMigrations(url), reachable);
+      console.log(applied.length ? `Applied ${applied.length} migration(s): ${applied.join(', ')}` : 'No pending migrations.');
     });
 
   db.command('status')
     .description('Compare the database migration history with prisma/migrations.')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
-      const database = await resolveDatabase();
-      try {
-        await checkDatabaseReachable(database.url);
-        const state = await readMigrationState(database.url);
-        if (opts.json) console.log(JSON.stringify({ database: redactUrl(database.url), ...state }, null, 2));
+      await withDatabase(async ({ url }) => {
+        const state = await readMigrationState(url);
+        if (opts.json) console.log(JSON.stringify({ database: redactUrl(url), ...state }, null, 2));
         else {
-          console.log(`database: ${redactUrl(database.url)}`);
+          console.log(`database: ${redactUrl(url)}`);
           console.log(
             `applied: ${state.applied.length}, pending: ${state.pending.length}, failed: ${state.failed.length}, edited: ${state.edited.length}`,
           );
           for (const name of state.pending) console.log(`  pending ${name}`);
         }
         if (!state.ok) process.exitCode = 2;
-      } finally {
-        await database.stop();
-      }
+      }, reachable);
     });
 
   db.command('create-migration')
@@ -52,17 +44,11 @@ export function registerDbCommands(program: Command): void {
     )
     .argument('<name>', 'short name, e.g. add_reach')
     .action(async (name: string) => {
-      const database = await resolveDatabase();
-      try {
-        await checkDatabaseReachable(database.url);
-        const dir = await createMigration(database.url, name);
-        console.log(
-          dir
-            ? `Created ${path.relative(process.cwd(), dir)}/migration.sql`
-            : 'The schema matches the migrations: nothing to create.',
-        );
-      } finally {
-        await database.stop();
-      }
+      const dir = await withDatabase(({ url }) => createMigration(url, name), reachable);
+      console.log(
+        dir
+          ? `Created ${path.relative(process.cwd(), dir)}/migration.sql`
+          : 'The schema matches the migrations: nothing to create.',
+      );
     });
 }

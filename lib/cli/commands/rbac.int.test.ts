@@ -15,15 +15,28 @@ import { ensureCluster as ensureClusterRow, openStore } from '@/lib/collect/stor
 import { GENERATED_PREFIX, kubeClients, listLiveRbac, sampleCorpusTuples } from '@/scripts/rbac-verify/agreement';
 import { can } from '@/lib/rbac/evaluator';
 import { formatRequest, formatUser } from '@/lib/rbac/explain';
-import { loadRbacSnapshot, resolveRbacCluster } from '@/lib/rbac/from-db';
+import { resolveCluster } from '@/lib/data/clusters';
+import { loadRbacSnapshot } from '@/lib/data/rbac';
+import { createPrisma, type PrismaClient } from '@/lib/db/client';
+import { AppError } from '@/lib/errors';
 import { buildIndex, type RbacIndex } from '@/lib/rbac/rbac-index';
 import { createSarClient, type SarClient } from '@/scripts/rbac-verify/sar';
 import type { RbacSnapshot } from '@/lib/rbac/types';
-import { formatCanResult, formatWhoCanResult, registerRbacCommands, runCan, runWhoCan, UsageError } from './rbac';
+import {
+  formatCanResult,
+  formatWhoCanResult,
+  loadRbacView,
+  registerRbacCommands,
+  runCan,
+  runWhoCan,
+  type RbacView,
+} from './rbac';
 
 const CLUSTER = 'test-cluster';
 let db: TestDatabase;
 let pool: pg.Pool;
+let prisma: PrismaClient;
+let view: RbacView;
 let sar: SarClient;
 let dbIndex: RbacIndex;
 let liveSnapshot: RbacSnapshot;
@@ -44,14 +57,17 @@ beforeAll(async () => {
   } finally {
     await clients.close();
   }
-  const row = await resolveRbacCluster(pool, CLUSTER);
-  const loaded = await loadRbacSnapshot(pool, row.id);
+  prisma = createPrisma(db.url);
+  const row = await resolveCluster(prisma, CLUSTER);
+  const loaded = await loadRbacSnapshot(prisma, row.id);
   expect(loaded.issues).toEqual([]);
   dbIndex = buildIndex(loaded.snapshot);
+  view = await loadRbacView(prisma, undefined);
 });
 
 afterAll(async () => {
   await sar?.close();
+  await prisma?.$disconnect();
   await pool?.end();
   await db?.drop();
 });
@@ -97,7 +113,7 @@ describe('RBAC snapshot from the database', () => {
 
 describe('nhi can / who-can on the collected test cluster', () => {
   it('flux kustomize-controller can * * cluster-wide through cluster-admin', async () => {
-    const r = await runCan(pool, { subject: 'system:serviceaccount:flux-system:kustomize-controller', verb: '*', resource: '*' });
+    const r = runCan(view, { subject: 'system:serviceaccount:flux-system:kustomize-controller', verb: '*', resource: '*' });
     expect(r.cluster).toBe(CLUSTER);
     expect(r.allowed).toBe(true);
     expect(r.reasons.every((x) => x.role.name === 'cluster-admin' && x.binding.kind === 'ClusterRoleBinding')).toBe(true);
@@ -106,7 +122,7 @@ describe('nhi can / who-can on the collected test cluster', () => {
       'ClusterRoleBinding cluster-reconciler (subject ServiceAccount flux-system/kustomize-controller) → ClusterRole cluster-admin rule #0',
     );
     // Its sibling source-controller is not cluster-admin.
-    expect((await runCan(pool, { subject: 'sa:flux-system/source-controller', verb: '*', resource: '*' })).allowed).toBe(false);
+    expect(runCan(view, { subject: 'sa:flux-system/source-controller', verb: '*', resource: '*' }).allowed).toBe(false);
   });
 
   it('known answers from the insecure scenarios and the bootstrap policy, each confirmed by SubjectAccessReview', async () => {
@@ -154,7 +170,7 @@ describe('nhi can / who-can on the collected test cluster', () => {
       { subject: 'group:system:unauthenticated', verb: 'get', resource: '/metrics', allowed: false },
     ];
     for (const c of cases) {
-      const r = await runCan(pool, c);
+      const r = runCan(view, c);
       const label = `${c.subject} ${c.verb} ${c.resource} ${c.namespace ?? ''}`;
       expect(r.allowed, label).toBe(c.allowed);
       if (c.via) expect(formatCanResult(r), label).toContain(c.via);
@@ -164,7 +180,7 @@ describe('nhi can / who-can on the collected test cluster', () => {
   });
 
   it('who-can lists the identities that may exec into pods of namespace default', async () => {
-    const r = await runWhoCan(pool, { verb: 'create', resource: 'pods/exec', namespace: 'default' });
+    const r = runWhoCan(view, { verb: 'create', resource: 'pods/exec', namespace: 'default' });
     const names = r.subjects.map((s) =>
       s.subject.kind === 'ServiceAccount' ? `${s.subject.namespace}/${s.subject.name}` : `${s.subject.kind}:${s.subject.name}`,
     );
@@ -219,7 +235,8 @@ describe('nhi can / who-can on the collected test cluster', () => {
       const ambiguous = await run(['who-can', 'get', 'pods']);
       expect(ambiguous.code).toBe(2);
       expect(ambiguous.err).toContain('choose one with --cluster NAME: other-cluster, test-cluster');
-      await expect(runCan(pool, { subject: 'sa:a/b', verb: 'get', resource: 'pods' })).rejects.toBeInstanceOf(UsageError);
+      await expect(loadRbacView(prisma, undefined)).rejects.toBeInstanceOf(AppError);
+      await expect(loadRbacView(prisma, undefined)).rejects.toMatchObject({ kind: 'invalid_input', code: 'CLUSTER_AMBIGUOUS' });
       expect(
         (await run(['can', 'sa:default/pod-exec-sa', 'create', 'pods/exec', '-n', 'default', '--cluster', CLUSTER])).code,
       ).toBe(0);

@@ -1,6 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';
-import type { Queryable } from '@/lib/rbac/from-db';
+import { chooseCluster } from '@/lib/data/clusters';
+import { rbacSnapshotFromRows, type RbacRows } from '@/lib/data/rbac';
+import { AppError } from '@/lib/errors';
+import { buildIndex } from '@/lib/rbac/rbac-index';
 import {
   formatCanResult,
   formatWhoCanResult,
@@ -13,7 +16,6 @@ import {
   runCan,
   runWhoCan,
   toAttributes,
-  UsageError,
   type ParsedResource,
 } from './rbac';
 
@@ -58,7 +60,7 @@ describe('parseSubject', () => {
     ['user:', /expected user:NAME/],
     ['group:  ', /expected group:NAME/],
   ])('rejects %j', (input, message) => {
-    expect(() => parseSubject(input)).toThrow(UsageError);
+    expect(() => parseSubject(input)).toThrow(AppError);
     expect(() => parseSubject(input)).toThrow(message);
   });
 });
@@ -68,7 +70,7 @@ describe('parseVerb', () => {
     for (const v of ['get', 'deletecollection', 'impersonate', '*', 'impersonate-on:user-info']) expect(parseVerb(v)).toBe(v);
   });
   it.each(['', 'GET', 'get pods', 'g*', '-x'])('rejects %j', (v) => {
-    expect(() => parseVerb(v)).toThrow(UsageError);
+    expect(() => parseVerb(v)).toThrow(AppError);
   });
 });
 
@@ -114,7 +116,7 @@ describe('parseResource', () => {
   });
 
   it.each(['', 'Pods', 'pods/', 'pods/exec/x', 'pods/Exec', 'pods.Apps', '/a b', 'pod s'])('rejects %j', (input) => {
-    expect(() => parseResource(input)).toThrow(UsageError);
+    expect(() => parseResource(input)).toThrow(AppError);
   });
 
   it('infers a group from the rules when exactly one names the resource', () => {
@@ -156,26 +158,19 @@ describe('parseRequest / toAttributes', () => {
     );
     expect(() => parseRequest({ verb: 'get', resource: '/healthz', name: 'x' })).toThrow(/--name does not apply/);
     expect(() => parseRequest({ verb: 'get', resource: 'pods', namespace: 'Default' })).toThrow(/invalid namespace "Default"/);
-    expect(() => parseRequest({ verb: 'get', resource: 'pods', namespace: 'a'.repeat(64) })).toThrow(UsageError);
+    expect(() => parseRequest({ verb: 'get', resource: 'pods', namespace: 'a'.repeat(64) })).toThrow(AppError);
     expect(() => parseRequest({ verb: 'get', resource: 'pods', name: '' })).toThrow(/--name needs a non-empty value/);
   });
 });
 
-/** A stand-in for the database: answers the queries of from-db.ts from fixed rows. */
-function fakeDb(clusters: string[], rows: { roles: object[]; bindings: object[] }): Queryable {
-  return {
-    query: async <R extends object>(sql: string) => {
-      let out: object[] = [];
-      if (sql.includes('FROM "Cluster"'))
-        out = clusters.map((name, i) => ({ id: `id-${i}`, name, lastSyncAt: null, roles: 0, bindings: 0 }));
-      else if (sql.includes('FROM "RbacRole"')) out = rows.roles;
-      else if (sql.includes('FROM "RbacBinding"')) out = rows.bindings;
-      return { rows: out as R[] };
-    },
-  };
+/** A collected cluster's RBAC, as loadRbacView makes it from the inventory's rows. */
+function view(rows: Pick<RbacRows, 'roles' | 'bindings'>) {
+  const { snapshot, issues } = rbacSnapshotFromRows({ ...rows, serviceAccounts: [], namespaces: [] });
+  expect(issues).toEqual([]);
+  return { cluster: 'prod', index: buildIndex(snapshot) };
 }
 
-const rows = {
+const rows: Pick<RbacRows, 'roles' | 'bindings'> = {
   roles: [
     {
       kind: 'ClusterRole',
@@ -238,8 +233,8 @@ const rows = {
 
 describe('runCan / runWhoCan on inventory rows', () => {
   it('answers with the granting binding, role and rule', async () => {
-    const db = fakeDb(['prod'], rows);
-    const yes = await runCan(db, { subject: 'sa:flux/kc', verb: '*', resource: '*' });
+    const db = view(rows);
+    const yes = runCan(db, { subject: 'sa:flux/kc', verb: '*', resource: '*' });
     expect(yes.allowed).toBe(true);
     expect(yes.cluster).toBe('prod');
     expect(yes.reasons.map((r) => `${r.binding.name}/${r.role.name}#${r.ruleIndex}`)).toEqual(['reconciler/cluster-admin#0']);
@@ -248,29 +243,29 @@ describe('runCan / runWhoCan on inventory rows', () => {
       'ClusterRoleBinding reconciler (subject ServiceAccount flux/kc) → ClusterRole cluster-admin rule #0: verbs=[*] apiGroups=[*] resources=[*]',
     );
 
-    const viaGroup = await runCan(db, { subject: 'sa:shop/default', verb: 'create', resource: 'pods/exec', namespace: 'shop' });
+    const viaGroup = runCan(db, { subject: 'sa:shop/default', verb: 'create', resource: 'pods/exec', namespace: 'shop' });
     expect(viaGroup.allowed).toBe(true);
     expect(viaGroup.reasons[0]?.subject).toEqual({ kind: 'Group', name: 'system:serviceaccounts:shop' });
 
-    const no = await runCan(db, { subject: 'user:alice', verb: 'create', resource: 'pods/exec' });
+    const no = runCan(db, { subject: 'user:alice', verb: 'create', resource: 'pods/exec' });
     expect(no.allowed).toBe(false);
     expect(formatCanResult(no)).toMatch(/^no\n/);
     expect(formatCanResult(no)).toContain('no ClusterRoleBinding grants it');
 
     // Group inferred from the rules for a resource that is not built in.
-    expect((await runCan(db, { subject: 'group:devs', verb: 'get', resource: 'widgets' })).request).toEqual({
+    expect(runCan(db, { subject: 'group:devs', verb: 'get', resource: 'widgets' }).request).toEqual({
       verb: 'get',
       apiGroup: 'example.com',
       resource: 'widgets',
     });
-    await expect(runCan(db, { subject: 'group:devs', verb: 'get', resource: 'gadgets' })).rejects.toThrow(UsageError);
+    expect(() => runCan(db, { subject: 'group:devs', verb: 'get', resource: 'gadgets' })).toThrow(/unknown resource "gadgets"/);
 
-    const masters = await runCan(db, { subject: 'group:system:masters', verb: 'get', resource: 'pods' });
+    const masters = runCan(db, { subject: 'group:system:masters', verb: 'get', resource: 'pods' });
     expect(masters.note).toMatch(/system:masters/);
   });
 
   it('who-can lists subjects with their bindings', async () => {
-    const result = await runWhoCan(fakeDb(['prod'], rows), { verb: 'create', resource: 'pods/exec', namespace: 'shop' });
+    const result = runWhoCan(view(rows), { verb: 'create', resource: 'pods/exec', namespace: 'shop' });
     expect(result.subjects.map((s) => `${s.subject.kind}:${s.subject.name}`)).toEqual([
       'Group:system:serviceaccounts:shop',
       'ServiceAccount:kc',
@@ -282,21 +277,27 @@ describe('runCan / runWhoCan on inventory rows', () => {
     expect(text).toMatch(/3 subjects$/);
   });
 
-  it('needs --cluster when the inventory holds several clusters, and names them', async () => {
-    const db = fakeDb(['prod', 'staging'], rows);
-    await expect(runCan(db, { subject: 'sa:flux/kc', verb: 'get', resource: 'pods' })).rejects.toThrow(
-      /holds 2 clusters; choose one with --cluster NAME: prod, staging/,
+  it('needs --cluster when the inventory holds several clusters, and names them', () => {
+    const clusters = [{ name: 'prod' }, { name: 'staging' }];
+    const kindOf = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (e) {
+        return e instanceof AppError ? `${e.kind} ${e.message}` : String(e);
+      }
+      return 'no error';
+    };
+    expect(kindOf(() => chooseCluster(clusters))).toBe(
+      'invalid_input the inventory holds 2 clusters; choose one with --cluster NAME: prod, staging',
     );
-    await expect(runWhoCan(db, { verb: 'get', resource: 'pods', cluster: 'qa' })).rejects.toThrow(
-      /no cluster named "qa" in the inventory; clusters: prod, staging/,
+    expect(kindOf(() => chooseCluster(clusters, 'qa'))).toBe(
+      'invalid_input no cluster named "qa" in the inventory; clusters: prod, staging',
     );
-    expect((await runCan(db, { subject: 'sa:flux/kc', verb: 'get', resource: 'pods', cluster: 'staging' })).cluster).toBe(
-      'staging',
-    );
-    // An empty inventory is not an input error.
-    const empty = runCan(fakeDb([], rows), { subject: 'sa:flux/kc', verb: 'get', resource: 'pods' });
-    await expect(empty).rejects.toThrow(/holds no cluster yet/);
-    await expect(empty).rejects.not.toBeInstanceOf(UsageError);
+    expect(chooseCluster(clusters, 'staging').name).toBe('staging');
+    // An empty inventory is not an input error (exit 1, not 2).
+    expect(kindOf(() => chooseCluster([]))).toMatch(/^unavailable the inventory holds no cluster yet/);
+    expect(new AppError('unavailable', 'x').exitCode).toBe(1);
+    expect(new AppError('invalid_input', 'x').exitCode).toBe(2);
   });
 });
 

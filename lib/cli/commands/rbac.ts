@@ -8,29 +8,21 @@
  *   nhi can group:system:unauthenticated get /healthz
  *   nhi who-can create pods/exec -n default --json
  *
- * Input errors (bad subject, verb, resource, namespace; several clusters without --cluster) exit
- * with code 2; answers ("yes" and "no" alike) exit 0.
+ * Input errors (bad subject, verb, resource, namespace; several clusters without --cluster) are
+ * `invalid_input` AppErrors and exit with code 2; answers ("yes" and "no" alike) exit 0.
  */
 import { Command, CommanderError } from 'commander';
-import { openStore } from '@/lib/collect/store';
-import { resolveDatabase } from '@/lib/db/embedded';
-import { preflight } from '@/lib/db/preflight';
+import { withDatabase } from '@/lib/cli/database';
+import { resolveCluster } from '@/lib/data/clusters';
+import { loadRbacSnapshot } from '@/lib/data/rbac';
+import type { PrismaClient } from '@/lib/db/client';
+import { invalidInput, isAppError } from '@/lib/errors';
 import { can, whoCan, type ResolvedSubject } from '@/lib/rbac/evaluator';
 import { explainReason, formatRequest, formatUser, type ExplainedReason } from '@/lib/rbac/explain';
-import { ClusterSelectionError, loadRbacSnapshot, resolveRbacCluster, type Queryable } from '@/lib/rbac/from-db';
 import { buildIndex, type RbacIndex } from '@/lib/rbac/rbac-index';
-import { nonRbacAuthorizerFor } from '@/lib/rbac/subjects';
-import { toUserInfo } from '@/lib/rbac/subjects';
+import { nonRbacAuthorizerFor, toUserInfo } from '@/lib/rbac/subjects';
 import type { RequestAttributes, SubjectQuery, UserInfo } from '@/lib/rbac/types';
 import { isNonResource } from '@/lib/rbac/types';
-
-/** Bad command-line input: printed as one line, exit code 2. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
 
 // ---- parsing (pure) -----------------------------------------------------------------------------------
 
@@ -48,21 +40,21 @@ export interface ParsedSubject {
 
 function checkServiceAccount(namespace: string, name: string, input: string): void {
   if (!DNS_LABEL.test(namespace))
-    throw new UsageError(
+    throw invalidInput(
       `invalid namespace "${namespace}" in subject "${input}": a namespace is a DNS label (lower-case letters, digits, '-')`,
     );
   if (!DNS_SUBDOMAIN.test(name))
-    throw new UsageError(`invalid ServiceAccount name "${name}" in subject "${input}": lower-case letters, digits, '-' and '.'`);
+    throw invalidInput(`invalid ServiceAccount name "${name}" in subject "${input}": lower-case letters, digits, '-' and '.'`);
 }
 
 /** SUBJECT: `system:serviceaccount:ns:name`, `sa:ns/name` (or `serviceaccount:`), `user:alice`, `group:devs`. */
 export function parseSubject(input: string): ParsedSubject {
   const s = input.trim();
-  if (!s) throw new UsageError(`SUBJECT is empty; use ${SUBJECT_FORMS}`);
+  if (!s) throw invalidInput(`SUBJECT is empty; use ${SUBJECT_FORMS}`);
   if (s.startsWith('system:serviceaccount:')) {
     const parts = s.slice('system:serviceaccount:'.length).split(':');
     if (parts.length !== 2 || !parts[0] || !parts[1])
-      throw new UsageError(`invalid subject "${input}": expected system:serviceaccount:NAMESPACE:NAME`);
+      throw invalidInput(`invalid subject "${input}": expected system:serviceaccount:NAMESPACE:NAME`);
     const [namespace, name] = parts as [string, string];
     checkServiceAccount(namespace, name, input);
     const query: SubjectQuery = { kind: 'ServiceAccount', namespace, name };
@@ -76,7 +68,7 @@ export function parseSubject(input: string): ParsedSubject {
     case 'serviceaccount': {
       const slash = rest.indexOf('/');
       if (slash <= 0 || slash === rest.length - 1 || rest.indexOf('/', slash + 1) >= 0) {
-        throw new UsageError(`invalid subject "${input}": expected sa:NAMESPACE/NAME`);
+        throw invalidInput(`invalid subject "${input}": expected sa:NAMESPACE/NAME`);
       }
       const namespace = rest.slice(0, slash);
       const name = rest.slice(slash + 1);
@@ -85,19 +77,19 @@ export function parseSubject(input: string): ParsedSubject {
       return { query, user: toUserInfo(query), label: `system:serviceaccount:${namespace}:${name}` };
     }
     case 'user': {
-      if (!rest.trim()) throw new UsageError(`invalid subject "${input}": expected user:NAME`);
+      if (!rest.trim()) throw invalidInput(`invalid subject "${input}": expected user:NAME`);
       // A user name spelling a ServiceAccount is that ServiceAccount (with its groups), as a token would be.
       if (rest.startsWith('system:serviceaccount:')) return parseSubject(rest);
       const query: SubjectQuery = { kind: 'User', name: rest };
       return { query, user: toUserInfo(query), label: `user:${rest}` };
     }
     case 'group': {
-      if (!rest.trim()) throw new UsageError(`invalid subject "${input}": expected group:NAME`);
+      if (!rest.trim()) throw invalidInput(`invalid subject "${input}": expected group:NAME`);
       const query: SubjectQuery = { kind: 'Group', name: rest };
       return { query, user: toUserInfo(query), label: `group:${rest}` };
     }
     default:
-      throw new UsageError(`unrecognised subject "${input}": use ${SUBJECT_FORMS}`);
+      throw invalidInput(`unrecognised subject "${input}": use ${SUBJECT_FORMS}`);
   }
 }
 
@@ -105,7 +97,7 @@ export function parseSubject(input: string): ParsedSubject {
 export function parseVerb(input: string): string {
   const v = input.trim();
   if (v === '*' || /^[a-z][a-z0-9-]*(:[a-z0-9-]+)*$/.test(v)) return v;
-  throw new UsageError(
+  throw invalidInput(
     `invalid verb "${input}": use a lower-case Kubernetes verb such as get, list, watch, create, update, patch, delete, impersonate, bind, escalate, or *`,
   );
 }
@@ -114,7 +106,7 @@ export function parseVerb(input: string): string {
 export function parseNamespace(input: string | undefined): string | undefined {
   if (input === undefined) return undefined;
   if (!DNS_LABEL.test(input))
-    throw new UsageError(
+    throw invalidInput(
       `invalid namespace "${input}": a namespace is a DNS label (lower-case letters, digits, '-', at most 63 characters)`,
     );
   return input;
@@ -227,9 +219,9 @@ const RESOURCE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
  */
 export function parseResource(input: string): ParsedResource | ParsedNonResource {
   const s = input.trim();
-  if (!s) throw new UsageError('RESOURCE is empty: use e.g. pods, pods/exec, deployments.apps, or a URL such as /healthz');
+  if (!s) throw invalidInput('RESOURCE is empty: use e.g. pods, pods/exec, deployments.apps, or a URL such as /healthz');
   if (s.startsWith('/')) {
-    if (/\s/.test(s)) throw new UsageError(`invalid non-resource URL "${input}": no spaces allowed`);
+    if (/\s/.test(s)) throw invalidInput(`invalid non-resource URL "${input}": no spaces allowed`);
     return { kind: 'nonResource', url: s };
   }
   const slash = s.indexOf('/');
@@ -239,7 +231,7 @@ export function parseResource(input: string): ParsedResource | ParsedNonResource
     subresource !== undefined &&
     (!subresource || subresource.includes('/') || !(subresource === '*' || RESOURCE_NAME.test(subresource)))
   ) {
-    throw new UsageError(
+    throw invalidInput(
       `invalid subresource in "${input}": expected RESOURCE/SUBRESOURCE such as pods/exec or deployments.apps/scale`,
     );
   }
@@ -247,12 +239,10 @@ export function parseResource(input: string): ParsedResource | ParsedNonResource
   const resource = dot >= 0 ? left.slice(0, dot) : left;
   const group = dot >= 0 ? left.slice(dot + 1) : undefined;
   if (resource !== '*' && !RESOURCE_NAME.test(resource)) {
-    throw new UsageError(
-      `invalid resource "${input}": use the plural, lower-case resource name (pods, secrets, deployments.apps)`,
-    );
+    throw invalidInput(`invalid resource "${input}": use the plural, lower-case resource name (pods, secrets, deployments.apps)`);
   }
   if (group !== undefined && group !== '*' && !DNS_SUBDOMAIN.test(group))
-    throw new UsageError(`invalid API group "${group}" in "${input}"`);
+    throw invalidInput(`invalid API group "${group}" in "${input}"`);
   const base = { kind: 'resource' as const, resource, ...(subresource ? { subresource } : {}) };
   if (group !== undefined) return { ...base, apiGroup: group, groupFrom: 'given' };
   if (resource === '*') return { ...base, apiGroup: '*', groupFrom: 'wildcard' };
@@ -273,19 +263,19 @@ export function groupsNamingResource(index: RbacIndex, resource: string): string
   return [...groups].sort();
 }
 
-/** Fills in the group of a resource that is not built in, from the cluster's rules; UsageError when unknown or ambiguous. */
+/** Fills in the group of a resource that is not built in, from the cluster's rules; invalid input when unknown or ambiguous. */
 export function inferApiGroup(parsed: ParsedResource, candidates: string[]): string {
   if (parsed.apiGroup !== undefined) return parsed.apiGroup;
   const singular = Object.keys(KNOWN_RESOURCE_GROUPS).find((k) => k === `${parsed.resource}s` || k === `${parsed.resource}es`);
   if (candidates.length === 1) return candidates[0] as string;
   if (candidates.length === 0) {
-    throw new UsageError(
+    throw invalidInput(
       singular
         ? `unknown resource "${parsed.resource}": did you mean ${singular}?`
         : `unknown resource "${parsed.resource}": no rule of this cluster names it; write it as RESOURCE.GROUP (e.g. certificates.cert-manager.io)`,
     );
   }
-  throw new UsageError(
+  throw invalidInput(
     `resource "${parsed.resource}" exists in several API groups (${candidates.map((g) => (g === '' ? 'core' : g)).join(', ')}): write ${parsed.resource}.GROUP`,
   );
 }
@@ -307,10 +297,10 @@ export function parseRequest(input: RequestInput): {
   const verb = parseVerb(input.verb);
   const target = parseResource(input.resource);
   const namespace = parseNamespace(input.namespace);
-  if (input.name !== undefined && !input.name) throw new UsageError('--name needs a non-empty value');
+  if (input.name !== undefined && !input.name) throw invalidInput('--name needs a non-empty value');
   if (target.kind === 'nonResource') {
-    if (namespace !== undefined) throw new UsageError(`-n/--namespace does not apply to a non-resource URL (${target.url})`);
-    if (input.name !== undefined) throw new UsageError(`--name does not apply to a non-resource URL (${target.url})`);
+    if (namespace !== undefined) throw invalidInput(`-n/--namespace does not apply to a non-resource URL (${target.url})`);
+    if (input.name !== undefined) throw invalidInput(`--name does not apply to a non-resource URL (${target.url})`);
   }
   return {
     verb,
@@ -333,25 +323,19 @@ export function toAttributes(parsed: ReturnType<typeof parseRequest>, apiGroup: 
   };
 }
 
-// ---- answering (database) --------------------------------------------------------------------------
+// ---- answering ---------------------------------------------------------------------------------------
 
-export interface ClusterInput {
-  cluster?: string;
+/** A collected cluster's RBAC, ready to answer questions. */
+export interface RbacView {
+  cluster: string;
+  index: RbacIndex;
 }
 
-async function loadIndex(
-  db: Queryable,
-  clusterName: string | undefined,
-): Promise<{ cluster: string; index: RbacIndex; issues: number }> {
-  let cluster;
-  try {
-    cluster = await resolveRbacCluster(db, clusterName);
-  } catch (e) {
-    if (e instanceof ClusterSelectionError && e.reason !== 'none') throw new UsageError(e.message);
-    throw e;
-  }
-  const { snapshot, issues } = await loadRbacSnapshot(db, cluster.id);
-  return { cluster: cluster.name, index: buildIndex(snapshot), issues: issues.length };
+/** The RBAC of the chosen cluster (the only one, or `--cluster NAME`) from the inventory. */
+export async function loadRbacView(db: PrismaClient, clusterName: string | undefined): Promise<RbacView> {
+  const cluster = await resolveCluster(db, clusterName);
+  const { snapshot } = await loadRbacSnapshot(db, cluster.id);
+  return { cluster: cluster.name, index: buildIndex(snapshot) };
 }
 
 function resolveAttributes(index: RbacIndex, parsed: ReturnType<typeof parseRequest>): RequestAttributes {
@@ -374,10 +358,9 @@ export interface CanResult {
 }
 
 /** `nhi can`: would the RBAC authorizer allow SUBJECT to VERB RESOURCE (in NAMESPACE, on NAME)? */
-export async function runCan(db: Queryable, input: RequestInput & ClusterInput & { subject: string }): Promise<CanResult> {
+export function runCan({ cluster, index }: RbacView, input: RequestInput & { subject: string }): CanResult {
   const subject = parseSubject(input.subject);
   const parsed = parseRequest(input);
-  const { cluster, index } = await loadIndex(db, input.cluster);
   const request = resolveAttributes(index, parsed);
   const decision = can(index, subject.query, request);
   const note = nonRbacAuthorizerFor(subject.user);
@@ -398,9 +381,8 @@ export interface WhoCanResult {
 }
 
 /** `nhi who-can`: every binding subject through which the request is allowed. */
-export async function runWhoCan(db: Queryable, input: RequestInput & ClusterInput): Promise<WhoCanResult> {
+export function runWhoCan({ cluster, index }: RbacView, input: RequestInput): WhoCanResult {
   const parsed = parseRequest(input);
-  const { cluster, index } = await loadIndex(db, input.cluster);
   const request = resolveAttributes(index, parsed);
   return {
     cluster,
@@ -493,23 +475,11 @@ function usageExitCodes(cmd: Command): Command {
   });
 }
 
-async function withDatabase<T>(fn: (db: Queryable) => Promise<T>): Promise<T> {
-  const database = await resolveDatabase();
-  const pool = openStore(database.url);
-  try {
-    await preflight(database.url);
-    return await fn(pool);
-  } finally {
-    await pool.end();
-    await database.stop();
-  }
-}
-
 async function reportUsage<T>(cmd: Command, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (e) {
-    if (e instanceof UsageError) {
+    if (isAppError(e) && e.kind === 'invalid_input') {
       // One line and a pointer to the help, not the whole help text.
       cmd.showHelpAfterError(`(see \`nhi ${cmd.name()} --help\`)`);
       cmd.error(`nhi ${cmd.name()}: ${e.message}`, { exitCode: 2, code: 'nhi.usage' });
@@ -553,9 +523,8 @@ export function registerRbacCommands(program: Command): void {
       // Input is checked before the database is opened.
       parseSubject(subject);
       parseRequest({ verb, resource, namespace: opts.namespace, name: opts.name });
-      const result = await withDatabase((db) =>
-        runCan(db, { subject, verb, resource, namespace: opts.namespace, name: opts.name, cluster: opts.cluster }),
-      );
+      const view = await withDatabase(({ db }) => loadRbacView(db, opts.cluster));
+      const result = runCan(view, { subject, verb, resource, namespace: opts.namespace, name: opts.name });
       console.log(opts.json ? JSON.stringify(result, null, 2) : formatCanResult(result));
     });
   });
@@ -576,9 +545,8 @@ export function registerRbacCommands(program: Command): void {
   usageExitCodes(whoCanCmd).action(async (verb: string, resource: string, opts: RequestOptions, cmd: Command) => {
     await reportUsage(cmd, async () => {
       parseRequest({ verb, resource, namespace: opts.namespace, name: opts.name });
-      const result = await withDatabase((db) =>
-        runWhoCan(db, { verb, resource, namespace: opts.namespace, name: opts.name, cluster: opts.cluster }),
-      );
+      const view = await withDatabase(({ db }) => loadRbacView(db, opts.cluster));
+      const result = runWhoCan(view, { verb, resource, namespace: opts.namespace, name: opts.name });
       console.log(opts.json ? JSON.stringify(result, null, 2) : formatWhoCanResult(result));
     });
   });

@@ -4,9 +4,10 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { repoRoot } from '@/lib/paths';
-import { resolveDatabase, type EmbeddedDatabase } from '@/lib/db/embedded';
+import { withDatabase } from '@/lib/cli/database';
 import { applyMigrations } from '@/lib/db/migrate';
-import { checkDatabaseReachable, preflight } from '@/lib/db/preflight';
+import { preflight } from '@/lib/db/preflight';
+import { invalidInput } from '@/lib/errors';
 
 const require = createRequire(import.meta.url);
 const nextBin = () => require.resolve('next/dist/bin/next');
@@ -55,31 +56,30 @@ export interface WebOptions {
  * Starts the web app on a database that is ready: DATABASE_URL's, or the embedded server. With
  * `migrate`, pending migrations are applied first; otherwise the start refuses with an actionable message.
  */
-export async function startWeb(opts: WebOptions, before?: (db: EmbeddedDatabase) => Promise<void>): Promise<number> {
+export async function startWeb(opts: WebOptions, before?: (databaseUrl: string) => Promise<void>): Promise<number> {
   const port = Number(opts.port);
   if (!Number.isInteger(port) || port < 1 || port > 65535)
-    throw new Error(`--port must be a TCP port number, got "${opts.port}"`);
-  const db = await resolveDatabase();
-  try {
-    await checkDatabaseReachable(db.url);
-    if (opts.migrate) {
-      const applied = await applyMigrations(db.url);
-      if (applied.length) console.log(`Applied migrations: ${applied.join(', ')}`);
-    }
-    await preflight(db.url);
-    if (before) await before(db);
-    const env = { ...process.env, DATABASE_URL: db.url, NEXT_TELEMETRY_DISABLED: '1' };
-    if (opts.dev) return await run(['dev', '-p', String(port), '-H', opts.hostname], env);
-    if (buildIsStale()) {
-      console.log('Building the web app (next build)…');
-      const code = await run(['build'], env);
-      if (code !== 0) return code;
-    }
-    console.log(`NHI Dashboard on http://${opts.hostname === '0.0.0.0' ? 'localhost' : opts.hostname}:${port}`);
-    return await run(['start', '-p', String(port), '-H', opts.hostname], env);
-  } finally {
-    await db.stop();
-  }
+    throw invalidInput(`--port must be a TCP port number, got "${opts.port}"`);
+  return withDatabase(
+    async ({ url }) => {
+      if (opts.migrate) {
+        const applied = await applyMigrations(url);
+        if (applied.length) console.log(`Applied migrations: ${applied.join(', ')}`);
+      }
+      await preflight(url);
+      if (before) await before(url);
+      const env = { ...process.env, DATABASE_URL: url, NEXT_TELEMETRY_DISABLED: '1' };
+      if (opts.dev) return await run(['dev', '-p', String(port), '-H', opts.hostname], env);
+      if (buildIsStale()) {
+        console.log('Building the web app (next build)…');
+        const code = await run(['build'], env);
+        if (code !== 0) return code;
+      }
+      console.log(`NHI Dashboard on http://${opts.hostname === '0.0.0.0' ? 'localhost' : opts.hostname}:${port}`);
+      return await run(['start', '-p', String(port), '-H', opts.hostname], env);
+    },
+    { check: 'reachable' },
+  );
 }
 
 export function registerWebCommands(program: Command): void {
@@ -102,8 +102,8 @@ export function registerDemoCommand(program: Command, loadDemo: (databaseUrl: st
     .option('-p, --port <port>', 'TCP port', process.env.PORT ?? '3000')
     .option('-H, --hostname <host>', 'address to listen on', '127.0.0.1')
     .action(async (opts: WebOptions) => {
-      process.exitCode = await startWeb({ ...opts, migrate: true }, async (db) => {
-        await loadDemo(db.url);
+      process.exitCode = await startWeb({ ...opts, migrate: true }, async (url) => {
+        await loadDemo(url);
       });
     });
 }

@@ -1,0 +1,63 @@
+/**
+ * Schemas of the JSON columns the read layer returns, parsed where they are read (zod), so that pages,
+ * routes and the CLI receive typed values instead of `Prisma.JsonValue`. A stored value that does not
+ * match is an internal error naming the column and the row, never a silent cast.
+ */
+import { z } from 'zod';
+import { AppError } from '@/lib/errors';
+import type { EscalationRow, ReachRow } from '@/lib/rbac/materialize';
+import { SEVERITIES } from '@/lib/rbac/capabilities';
+
+const grantRef = z.object({ binding: z.string(), role: z.string() });
+
+export const reachCapabilitySchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  severity: z.enum(SEVERITIES),
+  scope: z.string(),
+  effective: z.boolean(),
+  grants: z.array(grantRef),
+}) satisfies z.ZodType<ReachRow['capabilities'][number]>;
+export type ReachCapability = z.infer<typeof reachCapabilitySchema>;
+
+export const reachBindingSchema = z.object({
+  kind: z.string(),
+  namespace: z.string(),
+  name: z.string(),
+  role: z.string(),
+  roleMissing: z.boolean(),
+  // Rows stored before bindings recorded their group have none: they name the identity directly.
+  group: z.string().nullish().transform((g) => g ?? null),
+}) satisfies z.ZodType<ReachRow['bindings'][number], unknown>;
+export type ReachBinding = z.infer<typeof reachBindingSchema>;
+
+export const escalationStepSchema = z.object({
+  text: z.string(),
+  grants: z.array(grantRef),
+}) satisfies z.ZodType<EscalationRow['steps'][number]>;
+export type EscalationStep = z.infer<typeof escalationStepSchema>;
+
+/** A collection run's notes (CollectionRun.errors): per-API problems and skipped APIs. */
+export const runNoteSchema = z.object({
+  level: z.enum(['info', 'warning', 'error']),
+  message: z.string(),
+});
+export type RunNote = z.infer<typeof runNoteSchema>;
+
+export const stringListSchema = z.array(z.string());
+export const stringMapSchema = z.record(z.string(), z.string());
+/** Allow-listed metadata of a credential (labels, selected annotations, data key names): never values. */
+export const credentialMetadataSchema = z.record(z.string(), z.unknown());
+
+/**
+ * Parses a stored JSON value; `where` names the column and row for the error (e.g.
+ * `IdentityReach.capabilities of identity <id>`).
+ */
+export function parseStored<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new AppError('internal', `Stored data is malformed: ${where} at ${issue?.path.join('.') || '(root)'}: ${issue?.message}`, {
+    code: 'STORED_JSON',
+  });
+}

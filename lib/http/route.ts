@@ -1,0 +1,83 @@
+/**
+ * The one wrapper for route handlers (app/api/**): it parses the query string with zod when the route
+ * declares a schema, runs the handler, turns its value into a JSON response that is never cached, and maps
+ * every thrown error to a response. Sign-in and role checks (issue 13) hang on this wrapper, so no route
+ * handler is written without it.
+ *
+ *   export const GET = route({ query: z.object({ cluster: z.string().optional() }) }, async ({ query }) =>
+ *     listSomething(prisma(), query));
+ *
+ * - An AppError answers with its status and `{ error, code }`; its message is user-safe by contract.
+ * - Anything else answers 500 with a generic message and a reference id; the detail goes to the server log
+ *   only (a driver's message can name hosts, users or SQL).
+ * - A handler may return a Response of its own (e.g. a health report with its own status).
+ */
+import { randomUUID } from 'node:crypto';
+import type { z } from 'zod';
+import { invalidInput, isAppError } from '@/lib/errors';
+
+export interface RouteInput<Q> {
+  request: Request;
+  query: Q;
+  params: Record<string, string | string[] | undefined>;
+}
+
+export interface RouteOptions<S extends z.ZodType | undefined> {
+  /** Schema of the query string (one value per key; repeated keys take the first). */
+  query?: S;
+}
+
+type QueryOf<S> = S extends z.ZodType ? z.output<S> : Record<string, never>;
+
+export interface ErrorBody {
+  error: string;
+  code: string;
+  /** For 500s: quote it to the operator, who finds the detail in the server log. */
+  reference?: string;
+}
+
+const NO_STORE = { 'cache-control': 'no-store' };
+
+export function json(body: unknown, status = 200): Response {
+  return Response.json(body, { status, headers: NO_STORE });
+}
+
+/** The response for a thrown value (exported for tests and for pages' server actions later). */
+export function errorResponse(e: unknown, log: (line: string, e: unknown) => void = defaultLog): Response {
+  if (isAppError(e) && e.kind !== 'internal') {
+    return json({ error: e.message, code: e.code } satisfies ErrorBody, e.status);
+  }
+  const reference = randomUUID();
+  log(`route error ${reference}`, e);
+  return json({ error: 'Internal error: the server could not answer.', code: 'INTERNAL', reference } satisfies ErrorBody, 500);
+}
+
+function defaultLog(line: string, e: unknown): void {
+  console.error(line, e);
+}
+
+function parseQuery<S extends z.ZodType>(schema: S, url: string): z.output<S> {
+  const params = new URL(url).searchParams;
+  const flat: Record<string, string> = {};
+  for (const key of new Set(params.keys())) flat[key] = params.get(key) ?? '';
+  const parsed = schema.safeParse(flat);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw invalidInput(`Invalid query parameter "${issue?.path.join('.') || '?'}": ${issue?.message ?? 'invalid'}`);
+}
+
+export function route<S extends z.ZodType | undefined = undefined>(
+  options: RouteOptions<S>,
+  handler: (input: RouteInput<QueryOf<S>>) => Promise<unknown>,
+): (request: Request, context?: { params?: Promise<Record<string, string | string[] | undefined>> }) => Promise<Response> {
+  return async (request, context) => {
+    try {
+      const query = (options.query ? parseQuery(options.query, request.url) : {}) as QueryOf<S>;
+      const params = (await context?.params) ?? {};
+      const result = await handler({ request, query, params });
+      return result instanceof Response ? result : json(result);
+    } catch (e) {
+      return errorResponse(e);
+    }
+  };
+}
