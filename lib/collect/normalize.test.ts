@@ -121,9 +121,9 @@ function shop(): ClusterSnapshot {
   return s;
 }
 
-describe('normalize', () => {
-  const inv = normalize(shop());
+const inv = normalize(shop());
 
+describe('normalize: workloads', () => {
   it('resolves pods to their top-level workload through ReplicaSets and Jobs', () => {
     expect(inv.workloads.map((w) => [w.key, w.serviceAccountName, w.podCount])).toEqual([
       ['shop/CronJob/report', 'batch', 1],
@@ -146,7 +146,9 @@ describe('normalize', () => {
       ),
     ).toEqual({ kind: 'ReplicaSet', name: 'rs-1' });
   });
+});
 
+describe('normalize: credentials', () => {
   it('classifies credentials by Secret type and links them to identities and the workloads that use them', () => {
     expect(inv.credentials.map((c) => [c.key, c.identity])).toEqual([
       ['shop/ImagePullSecret/registry', null],
@@ -172,6 +174,20 @@ describe('normalize', () => {
     expect(inv.credentialUses.some((u) => u.workload === 'shop/CronJob/report')).toBe(false);
   });
 
+  it('gives a legacy token Secret to its ServiceAccount, even one the snapshot lacks', () => {
+    const s = shop();
+    s.secrets.push({
+      kind: 'Secret',
+      type: 'kubernetes.io/service-account-token',
+      metadata: meta('old-token', 'shop', { annotations: { 'kubernetes.io/service-account.name': 'retired' } }),
+    });
+    const out = normalize(s);
+    expect(out.credentials.find((c) => c.name === 'old-token')!.identity).toBe('ServiceAccount/shop/retired');
+    expect(out.identities.find((i) => i.key === 'ServiceAccount/shop/retired')).toMatchObject({ uid: null, builtIn: false });
+  });
+});
+
+describe('normalize: identities and links', () => {
   it('records identities: ServiceAccounts, binding subjects, cloud and SPIFFE identities, built-ins', () => {
     expect(inv.identities.map((i) => [i.key, i.builtIn])).toEqual([
       ['CloudIdentity//arn:aws:iam::111122223333:role/api', false],
@@ -203,6 +219,19 @@ describe('normalize', () => {
     ]);
   });
 
+  it('keeps a ServiceAccount read from the cluster when bindings, pods and token Secrets also name it', () => {
+    const s = shop();
+    s.roleBindings.push({
+      kind: 'RoleBinding',
+      metadata: meta('names-api'),
+      roleRef: { kind: 'Role', name: 'r' },
+      subjects: [{ kind: 'ServiceAccount', name: 'api' }],
+    });
+    const api = normalize(s).identities.find((i) => i.key === 'ServiceAccount/shop/api')!;
+    expect(api.uid).toBe('uid-shop-api');
+    expect(api.annotations).toHaveProperty(['eks.amazonaws.com/role-arn']);
+  });
+
   it('takes SPIFFE IDs from ClusterSPIFFEID templates whose selectors match', () => {
     const s = shop();
     s.clusterSpiffeIds.push({
@@ -223,7 +252,9 @@ describe('normalize', () => {
     });
     expect(links.find((l) => l.from === 'ServiceAccount/shop/batch')!.inferred).toBe(true);
   });
+});
 
+describe('normalize: owners', () => {
   it('infers owners from labels, falling back to the namespace', () => {
     expect(inv.ownerHints.map((h) => [h.target.key, h.team, h.source])).toEqual([
       ['ServiceAccount/shop/api', 'payments', 'namespace shop label team'],
@@ -233,7 +264,9 @@ describe('normalize', () => {
       ['shop/Pod/debug', 'payments', 'namespace shop label team'],
     ]);
   });
+});
 
+describe('normalize: the whole inventory', () => {
   it('is deterministic', () => {
     const s = shop();
     s.pods.reverse();

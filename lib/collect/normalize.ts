@@ -262,27 +262,78 @@ const workloadResources = [
  */
 export function normalize(snapshot: ClusterSnapshot, opts: NormalizeOptions = {}): Inventory {
   const trustDomain = opts.trustDomain ?? 'cluster.local';
+  const index = indexWorkloadObjects(snapshot);
+  const namespaceMeta = new Map(snapshot.namespaces.map((n) => [n.metadata.name, n.metadata]));
+  const workloads = buildWorkloads(snapshot, index);
+  // ServiceAccount objects first: an identity only referenced elsewhere never replaces one read from the cluster.
+  const identities = new Identities();
+  const serviceAccounts = addServiceAccounts(snapshot, identities);
+  const { roles, bindings } = buildRbac(snapshot, identities);
+  const workloadIdentities = linkWorkloadsToServiceAccounts(workloads, identities);
+  const identityLinks = [
+    ...linkCloudIdentities(serviceAccounts, identities),
+    ...linkSpiffeIds(snapshot, workloads, index, namespaceMeta, trustDomain, identities),
+  ];
+  const { credentials, credentialUses } = buildCredentials(snapshot, workloads, serviceAccounts, identities);
+  const ownerHints = buildOwnerHints(workloads, serviceAccounts, index, namespaceMeta);
+
+  return {
+    namespaces: sortBy(buildNamespaces(snapshot), (n) => n.name),
+    workloads: sortBy([...workloads.records.values()], (w) => w.key),
+    identities: sortBy([...identities.values()], (i) => i.key),
+    identityLinks: sortBy(identityLinks, (l) => `${l.from}|${l.to}|${l.kind}`),
+    workloadIdentities: sortBy(workloadIdentities, (w) => `${w.workload}|${w.identity}`),
+    credentials: sortBy(credentials, (c) => c.key),
+    credentialUses: sortBy(credentialUses, (u) => `${u.credential}|${u.workload}|${u.via}`),
+    roles: sortBy(roles, (r) => r.key),
+    bindings: sortBy(bindings, (b) => b.key),
+    ownerHints: sortBy(ownerHints, (h) => `${h.target.type}|${h.target.key}`),
+    facts: clusterFacts(snapshot, trustDomain),
+  };
+}
+
+function kindOf(key: (typeof workloadResources)[number] | 'pods'): string {
+  return resourceSpec(key).kind;
+}
+
+/** Workload controllers and pods by `kind/namespace/name`, each with its kind set. */
+function indexWorkloadObjects(snapshot: ClusterSnapshot): Map<string, KubeObject> {
   const index = new Map<string, KubeObject>();
   for (const key of [...workloadResources, 'pods'] as const) {
     for (const o of snapshot[key])
       index.set(`${o.kind ?? kindOf(key)}/${ns(o)}/${o.metadata.name}`, { ...o, kind: o.kind ?? kindOf(key) });
   }
+  return index;
+}
 
-  const namespaces: NamespaceRec[] = snapshot.namespaces.map((n) => ({
+function buildNamespaces(snapshot: ClusterSnapshot): NamespaceRec[] {
+  return snapshot.namespaces.map((n) => ({
     name: n.metadata.name,
     uid: n.metadata.uid ?? null,
     labels: labelsOf(n.metadata),
     annotations: keptAnnotations(n.metadata),
   }));
-  const namespaceMeta = new Map(snapshot.namespaces.map((n) => [n.metadata.name, n.metadata]));
+}
 
-  // Workloads: every top-level controller, plus what pods resolve to.
-  const workloads = new Map<string, WorkloadRec>();
-  const workloadSpecs = new Map<string, Obj>();
+// ─────────────────────────────── workloads ───────────────────────────────
+
+interface Workloads {
+  records: Map<string, WorkloadRec>;
+  /** The pod spec each workload runs. */
+  specs: Map<string, Obj>;
+  /** The metadata of one real pod per workload (for SPIFFE selectors when the controller is missing). */
+  podTemplates: Map<string, ObjectMeta>;
+}
+
+/** Every top-level controller, plus what pods resolve to (with their pod count). */
+function buildWorkloads(snapshot: ClusterSnapshot, index: Map<string, KubeObject>): Workloads {
+  const records = new Map<string, WorkloadRec>();
+  const specs = new Map<string, Obj>();
+  const podTemplates = new Map<string, ObjectMeta>();
   const addWorkload = (o: KubeObject, kind: string) => {
     const spec = podSpecOf({ ...o, kind });
     const key = workloadKey(ns(o), kind, o.metadata.name);
-    if (workloads.has(key)) return key;
+    if (records.has(key)) return key;
     const images = [
       ...new Set(
         containersOf(spec)
@@ -290,7 +341,7 @@ export function normalize(snapshot: ClusterSnapshot, opts: NormalizeOptions = {}
           .filter(Boolean),
       ),
     ].sort();
-    workloads.set(key, {
+    records.set(key, {
       key,
       namespace: ns(o),
       kind,
@@ -304,7 +355,7 @@ export function normalize(snapshot: ClusterSnapshot, opts: NormalizeOptions = {}
       podSpecFacts: podSpecFacts(spec),
       podCount: 0,
     });
-    workloadSpecs.set(key, spec);
+    specs.set(key, spec);
     return key;
   };
   for (const key of workloadResources) {
@@ -315,21 +366,46 @@ export function normalize(snapshot: ClusterSnapshot, opts: NormalizeOptions = {}
       addWorkload(o, kind);
     }
   }
-  const podTemplates = new Map<string, ObjectMeta>();
   for (const pod of snapshot.pods) {
     if (pod.metadata.deletionTimestamp && obj(pod.status).phase === 'Succeeded') continue;
     const top = topOwner({ ...pod, kind: 'Pod' }, index);
     let key = workloadKey(ns(pod), top.kind, top.name);
-    if (!workloads.has(key)) {
+    if (!records.has(key)) {
       const owner = index.get(`${top.kind}/${ns(pod)}/${top.name}`);
       key = owner ? addWorkload(owner, top.kind) : addWorkload({ ...pod, kind: 'Pod' }, top.kind === 'Pod' ? 'Pod' : top.kind);
     }
-    workloads.get(key)!.podCount += 1;
+    records.get(key)!.podCount += 1;
     podTemplates.set(key, pod.metadata);
   }
+  return { records, specs, podTemplates };
+}
 
-  // ServiceAccounts.
-  const identities = new Map<string, IdentityRec>();
+// ─────────────────────────────── identities and RBAC ───────────────────────────────
+
+/** The identities by key; `ensure` adds one that is only referenced (by a binding, a pod or a token Secret). */
+class Identities extends Map<string, IdentityRec> {
+  ensure(kind: 'ServiceAccount' | 'User' | 'Group', namespace: string, name: string): string {
+    const key = identityKey(kind, namespace, name);
+    if (!this.has(key)) {
+      this.set(key, {
+        key,
+        kind,
+        namespace,
+        name,
+        uid: null,
+        provider: null,
+        builtIn: name.startsWith('system:') || systemNamespaces.has(namespace),
+        automountToken: null,
+        labels: {},
+        annotations: {},
+      });
+    }
+    return key;
+  }
+}
+
+/** The ServiceAccount objects as identities; returns them by identity key. */
+function addServiceAccounts(snapshot: ClusterSnapshot, identities: Identities): Map<string, KubeObject> {
   const controllerBindings = new Set(
     snapshot.clusterRoleBindings
       .filter((b) => b.metadata.name.startsWith('system:controller:'))
@@ -354,26 +430,11 @@ export function normalize(snapshot: ClusterSnapshot, opts: NormalizeOptions = {}
       annotations: keptAnnotations(sa.metadata),
     });
   }
-  const ensureIdentity = (kind: 'ServiceAccount' | 'User' | 'Group', namespace: string, name: string) => {
-    const key = identityKey(kind, namespace, name);
-    if (!identities.has(key)) {
-      identities.set(key, {
-        key,
-        kind,
-        namespace,
-        name,
-        uid: null,
-        provider: null,
-        builtIn: name.startsWith('system:') || systemNamespaces.has(namespace),
-        automountToken: null,
-        labels: {},
-        annotations: {},
-      });
-    }
-    return key;
-  };
+  return serviceAccounts;
+}
 
-  // RBAC.
+/** Roles and bindings; every subject a binding names becomes an identity. */
+function buildRbac(snapshot: ClusterSnapshot, identities: Identities): { roles: RoleRec[]; bindings: BindingRec[] } {
   const roles: RoleRec[] = [];
   for (const [list, kind] of [
     [snapshot.roles, 'Role'],
@@ -407,8 +468,8 @@ export function normalize(snapshot: ClusterSnapshot, opts: NormalizeOptions = {}
         return subject;
       });
       for (const s of subjects) {
-        if (s.kind === 'ServiceAccount') ensureIdentity('ServiceAccount', s.namespace ?? namespace, s.name);
-        else if (s.kind === 'User' || s.kind === 'Group') ensureIdentity(s.kind, '', s.name);
+        if (s.kind === 'ServiceAccount') identities.ensure('ServiceAccount', s.namespace ?? namespace, s.name);
+        else if (s.kind === 'User' || s.kind === 'Group') identities.ensure(s.kind, '', s.name);
       }
       bindings.push({
         key: roleKey(kind, namespace, b.metadata.name),
@@ -422,16 +483,20 @@ export function normalize(snapshot: ClusterSnapshot, opts: NormalizeOptions = {}
       });
     }
   }
+  return { roles, bindings };
+}
 
-  // Workload → ServiceAccount (a workload's SA exists in the inventory even if the SA object is missing).
-  const workloadIdentities: WorkloadIdentityRec[] = [];
-  for (const w of workloads.values()) {
-    const identity = ensureIdentity('ServiceAccount', w.namespace, w.serviceAccountName);
-    workloadIdentities.push({ workload: w.key, identity });
-  }
+/** Workload → ServiceAccount (a workload's SA exists in the inventory even if the SA object is missing). */
+function linkWorkloadsToServiceAccounts(workloads: Workloads, identities: Identities): WorkloadIdentityRec[] {
+  return [...workloads.records.values()].map((w) => ({
+    workload: w.key,
+    identity: identities.ensure('ServiceAccount', w.namespace, w.serviceAccountName),
+  }));
+}
 
-  // Cloud identities and SPIFFE IDs.
-  const identityLinks: IdentityLinkRec[] = [];
+/** Cloud identities named by ServiceAccount annotations (IRSA, GKE and Azure workload identity). */
+function linkCloudIdentities(serviceAccounts: Map<string, KubeObject>, identities: Identities): IdentityLinkRec[] {
+  const links: IdentityLinkRec[] = [];
   for (const [key, sa] of serviceAccounts) {
     for (const c of cloudAnnotations) {
       const external = sa.metadata.annotations?.[c.key];
@@ -454,19 +519,35 @@ export function normalize(snapshot: ClusterSnapshot, opts: NormalizeOptions = {}
               : {},
         });
       }
-      identityLinks.push({ from: key, to: cloudKey, kind: c.link, inferred: false, source: `annotation ${c.key}` });
+      links.push({ from: key, to: cloudKey, kind: c.link, inferred: false, source: `annotation ${c.key}` });
     }
   }
+  return links;
+}
+
+/**
+ * The SPIFFE ID of each workload's ServiceAccount: from the first ClusterSPIFFEID whose selectors match the
+ * workload's pod template, else inferred by SPIRE's convention.
+ */
+function linkSpiffeIds(
+  snapshot: ClusterSnapshot,
+  workloads: Workloads,
+  index: Map<string, KubeObject>,
+  namespaceMeta: Map<string, ObjectMeta>,
+  trustDomain: string,
+  identities: Identities,
+): IdentityLinkRec[] {
   const spiffeFor = new Map<string, { id: string; source: string; inferred: boolean }>();
   for (const csid of snapshot.clusterSpiffeIds) {
     const spec = obj(csid.spec);
     const template = str(spec.spiffeIDTemplate);
     if (!template) continue;
-    for (const w of workloads.values()) {
+    for (const w of workloads.records.values()) {
       const nsLabels = namespaceMeta.get(w.namespace)?.labels ?? {};
       const owner = index.get(`${w.kind}/${w.namespace}/${w.name}`);
       // The pod template's labels are what SPIRE matches; a bare pod (or a missing controller) uses a real pod's.
-      const podMeta = owner && owner.kind !== 'Pod' ? podTemplateMeta(owner) : (podTemplates.get(w.key) ?? { name: w.name });
+      const podMeta =
+        owner && owner.kind !== 'Pod' ? podTemplateMeta(owner) : (workloads.podTemplates.get(w.key) ?? { name: w.name });
       const podLabels = podMeta.labels ?? {};
       if (!selectorMatches(spec.namespaceSelector, { ...nsLabels, 'kubernetes.io/metadata.name': w.namespace })) continue;
       if (!selectorMatches(spec.podSelector, podLabels)) continue;
@@ -482,7 +563,7 @@ export function normalize(snapshot: ClusterSnapshot, opts: NormalizeOptions = {}
       if (!spiffeFor.has(saKey)) spiffeFor.set(saKey, { id, source: `ClusterSPIFFEID ${csid.metadata.name}`, inferred: false });
     }
   }
-  for (const w of workloads.values()) {
+  for (const w of workloads.records.values()) {
     const saKey = identityKey('ServiceAccount', w.namespace, w.serviceAccountName);
     if (!spiffeFor.has(saKey)) {
       spiffeFor.set(saKey, {
@@ -492,6 +573,7 @@ export function normalize(snapshot: ClusterSnapshot, opts: NormalizeOptions = {}
       });
     }
   }
+  const links: IdentityLinkRec[] = [];
   for (const [saKey, s] of spiffeFor) {
     const key = identityKey('SpiffeId', '', s.id);
     identities.set(key, {
@@ -506,10 +588,24 @@ export function normalize(snapshot: ClusterSnapshot, opts: NormalizeOptions = {}
       labels: {},
       annotations: {},
     });
-    identityLinks.push({ from: saKey, to: key, kind: 'spiffe', inferred: s.inferred, source: s.source });
+    links.push({ from: saKey, to: key, kind: 'spiffe', inferred: s.inferred, source: s.source });
   }
+  return links;
+}
 
-  // Credentials.
+// ─────────────────────────────── credentials ───────────────────────────────
+
+/**
+ * Secrets as credentials by type (a legacy token Secret belongs to its ServiceAccount), and per workload
+ * the Secrets it references and the tokens projected into its pods, with how each is used. Secrets a
+ * workload references but the snapshot lacks are noted in its podSpecFacts.missingSecrets.
+ */
+function buildCredentials(
+  snapshot: ClusterSnapshot,
+  workloads: Workloads,
+  serviceAccounts: Map<string, KubeObject>,
+  identities: Identities,
+): { credentials: CredentialRec[]; credentialUses: CredentialUseRec[] } {
   const credentials = new Map<string, CredentialRec>();
   const secretsByName = new Map<string, SecretMeta>();
   for (const s of snapshot.secrets) {
@@ -517,7 +613,7 @@ export function normalize(snapshot: ClusterSnapshot, opts: NormalizeOptions = {}
     const kind = credentialKindOfSecret(s.type);
     const key = credentialKey(ns(s), kind, s.metadata.name);
     const saName = s.metadata.annotations?.['kubernetes.io/service-account.name'];
-    const identity = kind === 'LegacyServiceAccountToken' && saName ? ensureIdentity('ServiceAccount', ns(s), saName) : null;
+    const identity = kind === 'LegacyServiceAccountToken' && saName ? identities.ensure('ServiceAccount', ns(s), saName) : null;
     const a = s.metadata.annotations ?? {};
     credentials.set(key, {
       key,
@@ -539,8 +635,8 @@ export function normalize(snapshot: ClusterSnapshot, opts: NormalizeOptions = {}
   const credentialUses = new Map<string, CredentialUseRec>();
   const addUse = (credential: string, workload: string, via: string) =>
     credentialUses.set(`${credential}|${workload}|${via}`, { credential, workload, via });
-  for (const w of workloads.values()) {
-    const spec = workloadSpecs.get(w.key) ?? {};
+  for (const w of workloads.records.values()) {
+    const spec = workloads.specs.get(w.key) ?? {};
     const missing = new Set<string>();
     const sa = serviceAccounts.get(identityKey('ServiceAccount', w.namespace, w.serviceAccountName));
     const refs = [
@@ -596,8 +692,18 @@ export function normalize(snapshot: ClusterSnapshot, opts: NormalizeOptions = {}
       });
     }
   }
+  return { credentials: [...credentials.values()], credentialUses: [...credentialUses.values()] };
+}
 
-  // Owner hints: the workload's own labels, else its namespace's; an SA takes its own or its namespace's.
+// ─────────────────────────────── owners ───────────────────────────────
+
+/** Owner hints: the workload's own labels, else its namespace's; an SA takes its own or its namespace's. */
+function buildOwnerHints(
+  workloads: Workloads,
+  serviceAccounts: Map<string, KubeObject>,
+  index: Map<string, KubeObject>,
+  namespaceMeta: Map<string, ObjectMeta>,
+): OwnerHintRec[] {
   const ownerHints: OwnerHintRec[] = [];
   const hintFor = (m: ObjectMeta | undefined, namespace: string) =>
     ownerHint(m, ownerKeys) ??
@@ -606,7 +712,7 @@ export function normalize(snapshot: ClusterSnapshot, opts: NormalizeOptions = {}
       return h ? { team: h.team, source: `namespace ${namespace} ${h.source}` } : undefined;
     })() ??
     ownerHint(m, weakOwnerKeys);
-  for (const w of workloads.values()) {
+  for (const w of workloads.records.values()) {
     const o = index.get(`${w.kind}/${w.namespace}/${w.name}`);
     const h = hintFor(o?.metadata ?? { name: w.name, labels: w.labels, annotations: w.annotations }, w.namespace);
     if (h) ownerHints.push({ target: { type: 'workload', key: w.key }, ...h });
@@ -615,26 +721,7 @@ export function normalize(snapshot: ClusterSnapshot, opts: NormalizeOptions = {}
     const h = hintFor(sa.metadata, ns(sa));
     if (h) ownerHints.push({ target: { type: 'identity', key }, ...h });
   }
-
-  const facts = clusterFacts(snapshot, trustDomain);
-
-  return {
-    namespaces: sortBy(namespaces, (n) => n.name),
-    workloads: sortBy([...workloads.values()], (w) => w.key),
-    identities: sortBy([...identities.values()], (i) => i.key),
-    identityLinks: sortBy(identityLinks, (l) => `${l.from}|${l.to}|${l.kind}`),
-    workloadIdentities: sortBy(workloadIdentities, (w) => `${w.workload}|${w.identity}`),
-    credentials: sortBy([...credentials.values()], (c) => c.key),
-    credentialUses: sortBy([...credentialUses.values()], (u) => `${u.credential}|${u.workload}|${u.via}`),
-    roles: sortBy(roles, (r) => r.key),
-    bindings: sortBy(bindings, (b) => b.key),
-    ownerHints: sortBy(ownerHints, (h) => `${h.target.type}|${h.target.key}`),
-    facts,
-  };
-}
-
-function kindOf(key: (typeof workloadResources)[number] | 'pods'): string {
-  return resourceSpec(key).kind;
+  return ownerHints;
 }
 
 function clusterFacts(snapshot: ClusterSnapshot, trustDomain: string): ClusterFacts {
