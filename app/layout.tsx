@@ -7,7 +7,7 @@ import './globals.css';
 
 export const metadata: Metadata = {
   title: { default: 'NHI Dashboard', template: '%s · NHI Dashboard' },
-  description: 'Machine identities of your Kubernetes clusters: inventory, reach, risk and runtime behaviour.',
+  description: 'Machine identities of your Kubernetes clusters: inventory, owners, RBAC reach and escalation paths.',
 };
 
 export default function RootLayout({ children }: { children: ReactNode }) {

@@ -12,7 +12,7 @@ export default async function OverviewPage() {
         <h1>No cluster has been collected yet</h1>
         <p>
           The dashboard shows the machine identities of the clusters you collect: their service accounts, tokens and secrets, what
-          their RBAC lets them reach, and what they do at runtime. Nothing is in the database yet.
+          their RBAC lets them reach and how far they could escalate, and who owns them. Nothing is in the database yet.
         </p>
         <h2>Add a cluster</h2>
         <p>

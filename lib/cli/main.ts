@@ -11,7 +11,7 @@ import { loadDemoData } from '@/lib/demo/load';
 /** Builds the `nhi` command tree. Later capabilities add their subcommands here. */
 export function buildProgram(): Command {
   const program = new Command('nhi')
-    .description('Inventory, risk and runtime view of the non-human identities of Kubernetes clusters.')
+    .description('Inventory, ownership and RBAC reach of the non-human identities of Kubernetes clusters.')
     .version(version, '-V, --version')
     .showHelpAfterError()
     .exitOverride();

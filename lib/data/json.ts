@@ -46,7 +46,7 @@ export type RunNote = z.infer<typeof runNoteSchema>;
 
 export const stringListSchema = z.array(z.string());
 export const stringMapSchema = z.record(z.string(), z.string());
-/** Allow-listed metadata of a credential (labels, selected annotations, data key names): never values. */
+/** Stored metadata of a credential (labels, allow-listed annotations; a projected token's audience and expiry): never values. */
 export const credentialMetadataSchema = z.record(z.string(), z.unknown());
 
 /**
