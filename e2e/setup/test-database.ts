@@ -1,20 +1,32 @@
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import pg from 'pg';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '@/lib/db/embedded';
 import { applyMigrations } from '@/lib/db/migrate';
 import { poolConfigFromUrl, withDatabase } from '@/lib/db/url';
+import { repoRoot } from '@/lib/paths';
 
 /**
  * The PostgreSQL server the tests use: NHI_TEST_SERVER_URL (set by the test runner for its children),
  * else DATABASE_URL's server (CI points it at the machine's PostgreSQL), else the embedded server, so the
- * tests also run where no PostgreSQL is installed. Tests never use DATABASE_URL's database itself:
+ * tests also run where no PostgreSQL is installed (port 54330 and <repo>/data/test, not the demo's). Tests never use DATABASE_URL's database itself:
  * each run creates databases of its own on that server and drops them.
  */
 export async function testServer(): Promise<EmbeddedDatabase> {
   const url = process.env.NHI_TEST_SERVER_URL ?? process.env.DATABASE_URL;
   if (url) return { url, stop: async () => {} };
-  return startEmbeddedPostgres({ port: Number(process.env.NHI_TEST_PG_PORT ?? 54330), dataDir: process.env.NHI_TEST_DATA_DIR });
+  return startEmbeddedPostgres(embeddedTestServer());
 }
+
+/** The tests' embedded server: never the demo's port or data folder (a demo may be serving them). */
+export function embeddedTestServer(): { port: number; dataDir: string } {
+  return {
+    port: Number(process.env.NHI_TEST_PG_PORT ?? testPort),
+    dataDir: process.env.NHI_TEST_DATA_DIR ?? path.join(repoRoot, 'data', 'test'),
+  };
+}
+
+export const testPort = 54330;
 
 export interface TestDatabase {
   name: string;

@@ -4,6 +4,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { describe, expect, inject, it } from 'vitest';
 import { createTestDatabase } from '@/e2e/setup/test-database';
+import { AppError } from '@/lib/errors';
 import { checkHealth } from '@/lib/health';
 import { applyMigrations, createMigration, withTemporaryDatabase } from './migrate';
 import { readMigrationState } from './migration-state';
@@ -104,8 +105,11 @@ describe('migrations through the WebAssembly Schema Engine', () => {
   });
 
   it('an unreachable database gives an actionable message without the password', async () => {
-    await expect(checkDatabaseReachable('postgresql://u:hunter2@127.0.0.1:1/x', 1000)).rejects.toThrow(
-      /Cannot reach the database at postgresql:\/\/u:\*\*\*@127\.0\.0\.1:1\/x: nothing listens there/,
+    const error = await checkDatabaseReachable('postgresql://u:hunter2@127.0.0.1:1/x', 1000).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AppError);
+    expect((error as AppError).message).toMatch(/The database is unreachable: nothing listens there.*Set DATABASE_URL/);
+    expect(JSON.stringify({ message: (error as AppError).message, details: (error as AppError).details })).not.toContain(
+      'hunter2',
     );
   });
 });

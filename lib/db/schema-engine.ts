@@ -44,7 +44,7 @@ function loadEngine(): Promise<Engine> {
     const pkg = JSON.parse(await readFile(path.join(path.dirname(wasmPath), 'package.json'), 'utf8')) as { version: string };
     const engine: Engine = { glue, version: pkg.version.replace(/-\d+\.([0-9a-f]{8})[0-9a-f]*$/, ' ($1)'), waiting: new Set() };
     const instance = await WebAssembly.instantiate(compiled, {
-      './schema_engine_bg.js': guardedImports(glue as unknown as Imports, engine),
+      './schema_engine_bg.js': guardedImports(glue as unknown as Imports, engine) as WebAssembly.ModuleImports,
     });
     const exports = instance.exports as unknown as { __wbindgen_start: () => void };
     (glue as unknown as { __wbg_set_wasm: (w: unknown) => void }).__wbg_set_wasm(exports);
