@@ -1,4 +1,6 @@
 import type pg from 'pg';
+import { systemClock, type Clock } from '@/lib/clock';
+import { invalidInput } from '@/lib/errors';
 import { resources } from './resources';
 import { readDumps } from './import';
 import { listResource, noteForListError, servedResources, type ClusterTarget } from './kube';
@@ -74,6 +76,14 @@ export function countSnapshot(snapshot: ClusterSnapshot): Record<string, number>
   return Object.fromEntries(Object.entries(snapshot).map(([k, v]) => [k, (v as unknown[]).length]));
 }
 
+export interface RecordOptions {
+  /** Where every stored time comes from: the run's start and end, the sync time, `seconds` (default: the system clock). */
+  now?: Clock;
+  /** When the collection began (listing or reading files), for `seconds`; default: now. */
+  started?: Date;
+  run?: 'record' | 'on-failure';
+}
+
 /**
  * Persists a snapshot for a cluster as one collection run (used by live collection and imports alike).
  * `run: 'on-failure'` is for a watcher's incremental saves: the watch session's run was recorded by its
@@ -90,19 +100,20 @@ export async function recordSnapshot(
   mode: string,
   snapshot: ClusterSnapshot,
   notes: CollectionNote[],
-  started: number,
-  opts: { now?: Date; run?: 'record' | 'on-failure' } = {},
+  opts: RecordOptions = {},
 ): Promise<Omit<CollectOutcome, 'snapshot' | 'resourceVersions'>> {
+  const clock = opts.now ?? systemClock;
+  const started = opts.started ?? clock();
   const clusterId = await ensureCluster(pool, cluster.name, cluster.source, cluster.server, cluster.context);
-  const runId = opts.run === 'on-failure' ? null : await startRun(pool, clusterId, mode);
+  const runId = opts.run === 'on-failure' ? null : await startRun(pool, clusterId, mode, clock());
   const counts = countSnapshot(snapshot);
   try {
-    const now = opts.now ?? new Date();
+    const now = clock();
     // The normalised inventory is not kept in a variable: it can be collected before the reach step.
     const saved = await saveInventory(pool, clusterId, normalize(snapshot), now, notes);
     const reach = await updateReach(pool, clusterId, snapshot, now);
     const phase = notes.some((n) => n.level === 'error') ? 'partial' : 'succeeded';
-    if (runId) await updateRun(pool, runId, { progress: 1, counts, errors: notes, phase, finished: true });
+    if (runId) await updateRun(pool, runId, { progress: 1, counts, errors: notes, phase, finishedAt: clock() });
     return {
       clusterId,
       runId,
@@ -111,18 +122,18 @@ export async function recordSnapshot(
       notes,
       changes: saved.changes.length,
       reach,
-      seconds: (Date.now() - started) / 1000,
+      seconds: (clock().getTime() - started.getTime()) / 1000,
     };
   } catch (e) {
     const failure: CollectionNote = {
       level: 'error',
       message: `saving the inventory failed: ${e instanceof Error ? e.message : String(e)}`,
     };
-    await updateRun(pool, runId ?? (await startRun(pool, clusterId, mode)), {
+    await updateRun(pool, runId ?? (await startRun(pool, clusterId, mode, clock())), {
       counts,
       errors: [...notes, failure],
       phase: 'failed',
-      finished: true,
+      finishedAt: clock(),
     });
     throw e;
   }
@@ -133,8 +144,10 @@ export async function collectOnce(
   pool: pg.Pool,
   target: ClusterTarget,
   onProgress?: (p: Progress) => void,
+  opts: { now?: Clock } = {},
 ): Promise<CollectOutcome> {
-  const started = Date.now();
+  const clock = opts.now ?? systemClock;
+  const started = clock();
   const { snapshot, notes, resourceVersions } = await listSnapshot(target, onProgress);
   const outcome = await recordSnapshot(
     pool,
@@ -142,7 +155,7 @@ export async function collectOnce(
     'once',
     snapshot,
     notes,
-    started,
+    { now: clock, started },
   );
   return { ...outcome, snapshot, resourceVersions };
 }
@@ -155,19 +168,21 @@ export async function importDumps(
     clusterName?: string;
     source?: 'import' | 'demo';
     onFile?: (p: { path: string; index: number; total: number }) => void;
-    now?: Date;
+    /** Where the stored times come from (default: the system clock). */
+    now?: Clock;
   } = {},
 ): Promise<
   Omit<CollectOutcome, 'snapshot' | 'resourceVersions'> & { files: number; skipped: Record<string, number>; cluster: string }
 > {
-  const started = Date.now();
+  const clock = opts.now ?? systemClock;
+  const started = clock();
   const dump = await readDumps(paths, { onFile: opts.onFile });
   if (dump.objects === 0) {
     const why = dump.notes
       .filter((n) => n.level === 'error')
       .map((n) => n.message)
       .join('; ');
-    throw new Error(`nothing to import from ${paths.join(', ')}${why ? `: ${why}` : ''}`);
+    throw invalidInput(`nothing to import from ${paths.join(', ')}${why ? `: ${why}` : ''}`);
   }
   const cluster = opts.clusterName ?? dump.clusterNameHint ?? 'imported';
   const outcome = await recordSnapshot(
@@ -176,8 +191,7 @@ export async function importDumps(
     'import',
     dump.snapshot,
     dump.notes,
-    started,
-    { now: opts.now },
+    { now: clock, started },
   );
   return { ...outcome, files: dump.files, skipped: dump.skipped, cluster };
 }

@@ -1,5 +1,6 @@
 import { HttpMethod, KubeConfig, RequestContext } from '@kubernetes/client-node';
-import { fetch, type Dispatcher } from 'undici';
+import { fetch, type Dispatcher, type RequestInit, type Response } from 'undici';
+import { AppError, invalidInput, unavailable } from '@/lib/errors';
 import { collectionPath } from './resources';
 import { sanitizeSecret, slimObject } from './sanitize';
 import type { CollectionNote, KubeObject, ResourceSpec, SecretMeta } from './types';
@@ -28,7 +29,9 @@ export function resolveTargets(opts: {
 }): ClusterTarget[] {
   if (opts.inCluster) {
     if (!process.env.KUBERNETES_SERVICE_HOST || !process.env.KUBERNETES_SERVICE_PORT) {
-      throw new Error('--in-cluster: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set; is this running in a Pod?');
+      throw invalidInput(
+        '--in-cluster: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set; is this running in a Pod?',
+      );
     }
     const kc = new KubeConfig();
     kc.loadFromCluster(opts.inClusterRoot);
@@ -50,7 +53,7 @@ export function resolveTargets(opts: {
   const contexts = opts.all ? base.getContexts().map((c) => c.name) : [opts.context ?? base.getCurrentContext()];
   return contexts.map((context) => {
     if (!base.getContextObject(context))
-      throw new Error(
+      throw invalidInput(
         `kubeconfig has no context "${context}" (have: ${
           base
             .getContexts()
@@ -65,13 +68,40 @@ export function resolveTargets(opts: {
   });
 }
 
-export class KubeHttpError extends Error {
+/**
+ * The API server answered with an error status. `httpStatus` is the API server's own status (callers
+ * branch on 403, 404 and 410); as an AppError it is `not_found` for a 404 and `unavailable` otherwise.
+ */
+export class KubeHttpError extends AppError {
   constructor(
-    readonly status: number,
+    readonly httpStatus: number,
     message: string,
     readonly reason?: string,
   ) {
-    super(message);
+    super(httpStatus === 404 ? 'not_found' : 'unavailable', message, {
+      code: 'KUBE_API',
+      details: reason ? { httpStatus, reason } : { httpStatus },
+    });
+    this.name = 'KubeHttpError';
+  }
+}
+
+/**
+ * fetch against the API server; a request that cannot reach it (refused, DNS, TLS) becomes an `unavailable`
+ * AppError naming the server and the cause. An aborted request rejects as it did.
+ */
+export async function fetchFromCluster(url: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch (e) {
+    if (init.signal?.aborted) throw e;
+    // undici rejects with "fetch failed" and the reason in `cause` (an AggregateError when several addresses failed).
+    const cause = (e as { cause?: { message?: unknown; code?: unknown } }).cause;
+    const why =
+      (typeof cause?.message === 'string' && cause.message) ||
+      (typeof cause?.code === 'string' && cause.code) ||
+      (e instanceof Error ? e.message : String(e));
+    throw unavailable(`cannot reach the API server at ${new URL(url).origin}: ${why}`, { cause: e, code: 'KUBE_UNREACHABLE' });
   }
 }
 
@@ -108,7 +138,7 @@ export async function kubeRequest(
 /** The API server URL of `path` on the current cluster of `kc`. */
 export function kubeUrl(kc: KubeConfig, path: string): string {
   const server = kc.getCurrentCluster()?.server;
-  if (!server) throw new Error('the kubeconfig context has no cluster server');
+  if (!server) throw invalidInput('the kubeconfig context has no cluster server');
   return server.replace(/\/$/, '') + path;
 }
 
@@ -116,7 +146,7 @@ export function kubeUrl(kc: KubeConfig, path: string): string {
 export async function kubeGet(kc: KubeConfig, path: string, accept = 'application/json', signal?: AbortSignal): Promise<unknown> {
   const url = kubeUrl(kc, path);
   const { headers, dispatcher } = await kubeRequest(kc, url);
-  const res = await fetch(url, { headers: { ...headers, Accept: accept }, dispatcher, signal });
+  const res = await fetchFromCluster(url, { headers: { ...headers, Accept: accept }, dispatcher, signal });
   const text = await res.text();
   if (!res.ok) {
     let reason: string | undefined;
@@ -141,7 +171,7 @@ export async function servedResources(kc: KubeConfig, group: string, version: st
     };
     return new Set((list.resources ?? []).map((r) => r.name));
   } catch (e) {
-    if (e instanceof KubeHttpError && e.status === 404) return null;
+    if (e instanceof KubeHttpError && e.httpStatus === 404) return null;
     throw e;
   }
 }
@@ -217,7 +247,7 @@ export async function listResource(
       } while (cont);
       return { items, resourceVersion };
     } catch (e) {
-      if (e instanceof KubeHttpError && e.status === 410 && attempt < 3) continue; // continue token expired: relist
+      if (e instanceof KubeHttpError && e.httpStatus === 410 && attempt < 3) continue; // continue token expired: relist
       throw e;
     }
   }
@@ -225,14 +255,14 @@ export async function listResource(
 
 /** A note for a resource that could not be listed, so one broken API never fails a whole collection. */
 export function noteForListError(spec: ResourceSpec, e: unknown): CollectionNote {
-  if (e instanceof KubeHttpError && e.status === 403) {
+  if (e instanceof KubeHttpError && e.httpStatus === 403) {
     return {
       resource: spec.key,
       level: 'error',
       message: `forbidden to list ${spec.plural}: grant the collector ClusterRole (public/collector-clusterrole.yaml)`,
     };
   }
-  if (e instanceof KubeHttpError && e.status === 404)
+  if (e instanceof KubeHttpError && e.httpStatus === 404)
     return { resource: spec.key, level: 'info', message: `${spec.plural} not served by this cluster; skipped` };
   return {
     resource: spec.key,

@@ -177,6 +177,7 @@ describe('normalize: credentials', () => {
   it('gives a legacy token Secret to its ServiceAccount, even one the snapshot lacks', () => {
     const s = shop();
     s.secrets.push({
+      apiVersion: 'v1',
       kind: 'Secret',
       type: 'kubernetes.io/service-account-token',
       metadata: meta('old-token', 'shop', { annotations: { 'kubernetes.io/service-account.name': 'retired' } }),

@@ -373,10 +373,11 @@ export async function ensureCluster(
   return res.rows[0]!.id;
 }
 
-export async function startRun(pool: pg.Pool, clusterId: string, mode: string): Promise<string> {
+/** Records the start of a collection run at `startedAt` (as UTC: the column has no time zone and Prisma reads it as UTC). */
+export async function startRun(pool: pg.Pool, clusterId: string, mode: string, startedAt: Date): Promise<string> {
   const res = await pool.query<{ id: string }>(
-    `INSERT INTO "CollectionRun" (id, "clusterId", mode) VALUES (gen_random_uuid(), $1, $2) RETURNING id`,
-    [clusterId, mode],
+    `INSERT INTO "CollectionRun" (id, "clusterId", mode, "startedAt") VALUES (gen_random_uuid(), $1, $2, $3) RETURNING id`,
+    [clusterId, mode, startedAt.toISOString()],
   );
   return res.rows[0]!.id;
 }
@@ -389,19 +390,20 @@ export async function updateRun(
     counts?: Record<string, number>;
     errors?: CollectionNote[];
     phase?: 'running' | 'succeeded' | 'partial' | 'failed';
-    finished?: boolean;
+    /** Ends the run at this time (as UTC: the column has no time zone and Prisma reads it as UTC). */
+    finishedAt?: Date;
   },
 ): Promise<void> {
   await pool.query(
     `UPDATE "CollectionRun" SET progress = COALESCE($2, progress), counts = COALESCE($3::jsonb, counts), errors = COALESCE($4::jsonb, errors),
-       phase = COALESCE($5::"RunPhase", phase), "finishedAt" = CASE WHEN $6 THEN now() ELSE "finishedAt" END WHERE id = $1`,
+       phase = COALESCE($5::"RunPhase", phase), "finishedAt" = COALESCE($6::timestamp(3), "finishedAt") WHERE id = $1`,
     [
       runId,
       patch.progress ?? null,
       patch.counts ? JSON.stringify(patch.counts) : null,
       patch.errors ? JSON.stringify(patch.errors) : null,
       patch.phase ?? null,
-      patch.finished ?? false,
+      patch.finishedAt?.toISOString() ?? null,
     ],
   );
 }

@@ -1,9 +1,11 @@
 import { setMaxListeners } from 'node:events';
 import type pg from 'pg';
-import { fetch } from 'undici';
+import { systemClock, type Clock } from '@/lib/clock';
 import { coalesce } from './coalesce';
 import { countSnapshot, listSnapshot, recordSnapshot } from './collect';
 import {
+  fetchFromCluster,
+  KubeHttpError,
   kubeRequest,
   kubeUrl,
   listResource,
@@ -36,8 +38,11 @@ export interface WatchOptions {
   resyncMs?: number;
   /** Server-side watch timeout; the stream is reopened after it (s). */
   watchTimeoutSeconds?: number;
+  /** The time of each save (stored as the sync's time) and its duration; timers stay real. */
+  now?: Clock;
 }
 
+/** 410 Gone: the watch's resourceVersion expired. Internal: the loop relists; never shown to a user. */
 class Gone extends Error {}
 
 /**
@@ -68,7 +73,7 @@ export async function watchCluster(pool: pg.Pool, target: ClusterTarget, opts: W
     const cluster = { name: target.name, source: target.source, server: target.server, context: target.context };
     const run = recorded ? 'on-failure' : 'record';
     recorded = false;
-    const outcome = await recordSnapshot(pool, cluster, 'watch', snapshot, notes, Date.now(), { run });
+    const outcome = await recordSnapshot(pool, cluster, 'watch', snapshot, notes, { now: opts.now ?? systemClock, run });
     recorded = true;
     saves += 1;
     log(
@@ -186,13 +191,13 @@ async function streamWatch(
   };
   feed();
   try {
-    const res = await fetch(url, {
+    const res = await fetchFromCluster(url, {
       headers: { ...headers, Accept: secrets ? tableAccept : 'application/json' },
       dispatcher,
       signal: controller.signal,
     });
     if (res.status === 410) throw new Gone();
-    if (!res.ok || !res.body) throw new Error(`watch ${spec.plural}: HTTP ${res.status}`);
+    if (!res.ok || !res.body) throw new KubeHttpError(res.status, `watch ${spec.plural}: HTTP ${res.status}`);
     let buffer = '';
     let last = rv;
     let typeColumn = -1;
@@ -206,8 +211,13 @@ async function streamWatch(
         if (!line) continue;
         const event = JSON.parse(line) as { type: string; object: Record<string, unknown> };
         if (event.type === 'ERROR') {
-          if ((event.object as { code?: number }).code === 410) throw new Gone();
-          throw new Error(`watch ${spec.plural}: ${String((event.object as { message?: string }).message)}`);
+          const status = event.object as { code?: number; message?: string; reason?: string };
+          if (status.code === 410) throw new Gone();
+          throw new KubeHttpError(
+            typeof status.code === 'number' ? status.code : 500,
+            `watch ${spec.plural}: ${String(status.message)}`,
+            status.reason,
+          );
         }
         const meta = event.object.metadata as { resourceVersion?: string } | undefined;
         if (event.type === 'BOOKMARK') {
