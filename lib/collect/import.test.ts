@@ -2,6 +2,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { corpusPath } from '@/lib/corpus';
+import { describeWithCorpus } from '@/lib/corpus/testing';
 
 import { readDumps } from './import';
 import { fixture, names, sa, tmpFolders } from './import/test-support';
@@ -91,7 +92,7 @@ describe('readDumps: bad input', () => {
   });
 });
 
-describe('readDumps: the public corpus', () => {
+describeWithCorpus('readDumps: the public corpus', () => {
   it('reads the cert-manager install manifest (counts checked by hand against its `kind:` lines)', async () => {
     const dir = corpusPath('rbac', 'charts', 'cert-manager');
     const r = await readDumps([dir]);

@@ -2,23 +2,36 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 
+import { unavailable } from '@/lib/errors';
 import { repoRoot } from '@/lib/paths';
 
 /**
  * Where the shared public test corpus lives: `NHI_CORPUS_DIR` when set, else `../shared/corpus`
- * beside the clone (CI lays a copy of shared/ there).
+ * beside the clone (CI lays a copy of shared/ there). Whether or not it is there.
  */
-export function corpusDir(): string {
-  const dir = process.env.NHI_CORPUS_DIR ?? path.resolve(repoRoot, '..', 'shared', 'corpus');
-  if (!existsSync(dir)) {
-    throw new Error(`The public test corpus is not at ${dir}; set NHI_CORPUS_DIR to its folder.`);
-  }
-  return dir;
+export function corpusLocation(): string {
+  return process.env.NHI_CORPUS_DIR ?? path.resolve(repoRoot, '..', 'shared', 'corpus');
 }
 
-/** An absolute path inside the corpus. */
+/** Why the corpus cannot be used (it is not there), or undefined when it is there. */
+export function corpusMissing(): string | undefined {
+  const dir = corpusLocation();
+  return existsSync(dir) ? undefined : `the public test corpus is not at ${dir}; set NHI_CORPUS_DIR to its folder`;
+}
+
+/** The corpus folder; an `unavailable` AppError when it is not there. */
+export function corpusDir(): string {
+  const missing = corpusMissing();
+  if (missing) throw unavailable(`${missing[0]!.toUpperCase()}${missing.slice(1)}.`, { code: 'CORPUS_MISSING' });
+  return corpusLocation();
+}
+
+/**
+ * An absolute path inside the corpus. It does not check that the corpus is there, so test files may
+ * name paths while their tests are declared (see lib/corpus/testing.ts); reading a missing file fails.
+ */
 export function corpusPath(...parts: string[]): string {
-  return path.join(corpusDir(), ...parts);
+  return path.join(corpusLocation(), ...parts);
 }
 
 /** A Kubernetes-shaped object as found in manifests: only kind/apiVersion/metadata are promised. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { corpusPath, loadManifestObjects } from '@/lib/corpus';
+import { describeWithCorpus } from '@/lib/corpus/testing';
 import { effectiveClusterRoleRules, ruleKey } from './aggregation';
 import { snapshotFromObjects } from './load';
 import type { ClusterRole, PolicyRule } from './types';
@@ -65,7 +66,7 @@ describe('effectiveClusterRoleRules', () => {
   });
 });
 
-describe('bootstrap roles from the corpus', () => {
+describeWithCorpus('bootstrap roles from the corpus', () => {
   const objects = loadManifestObjects(corpusPath('rbac/kubernetes-bootstrap/cluster-roles-featuregates.yaml'));
   const { snapshot, issues } = snapshotFromObjects(objects);
   const m = effectiveClusterRoleRules(snapshot.clusterRoles);

@@ -10,6 +10,7 @@ import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { corpusPath, listFiles, loadManifestObjects, type ManifestObject } from '@/lib/corpus';
+import { describeWithCorpus } from '@/lib/corpus/testing';
 import { can, firstApplyingSubject } from './evaluator';
 import { buildEscalationGraph, distancesTo, identityNodeId, reachableFrom } from './escalation';
 import { snapshotFromObjects } from './load';
@@ -28,7 +29,7 @@ function indexOf(objects: unknown[]): RbacIndex {
 
 // ---- KubiScan ---------------------------------------------------------------------------------
 
-describe('KubiScan unit test: risky subjects', () => {
+describeWithCorpus('KubiScan unit test: risky subjects', () => {
   const objects = ['kubiscan-sa.yaml', 'kubiscan-sa2.yaml'].flatMap((f) => loadManifestObjects(corpusPath(VULN, 'kubiscan', f)));
   const index = indexOf(objects);
   const risky = (name: string) =>
@@ -251,7 +252,7 @@ const NOMINAL: Record<string, string[]> = {
   'system-authenticated-allowed-to-take-over-cluster/fail': ['Group/system:authenticated'], // nodes/* and pods/* are not wildcards
 };
 
-describe('kubescape regolibrary RBAC rule cases', () => {
+describeWithCorpus('kubescape regolibrary RBAC rule cases', () => {
   const ruleDirs = readdirSync(REGO)
     .filter((d) => existsSync(path.join(REGO, d, 'test')))
     .sort();
@@ -308,7 +309,7 @@ function kubehoundSections(): KubeHoundSection[] {
   return sections;
 }
 
-describe('KubeHound attack-graph system test', () => {
+describeWithCorpus('KubeHound attack-graph system test', () => {
   const clusterObjects = listFiles(corpusPath(VULN, 'kubehound/test-cluster'))
     .filter((f) => !f.endsWith('cluster.yaml'))
     .flatMap((f) => loadManifestObjects(f));

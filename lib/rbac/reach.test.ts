@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { corpusPath, listFiles, loadManifestObjects } from '@/lib/corpus';
+import { describeWithCorpus } from '@/lib/corpus/testing';
 import { can } from './evaluator';
 import { snapshotFromObjects } from './load';
 import { buildIndex } from './rbac-index';
@@ -156,7 +157,7 @@ function loadCorpusWith(dirs: string[], ...extra: unknown[]): RbacSnapshot {
   return snapshotFromObjects([...objects, ...extra]).snapshot;
 }
 
-describe('reach: Kubernetes bootstrap policy', () => {
+describeWithCorpus('reach: Kubernetes bootstrap policy', () => {
   const snapshot = loadCorpus('rbac/kubernetes-bootstrap');
   const index = buildIndex(snapshot);
   const ids = (caps: HeldCapability[]) => caps.filter((c) => c.effective && c.scope.kind === 'cluster').map((c) => c.id);
@@ -210,7 +211,7 @@ describe('reach: Kubernetes bootstrap policy', () => {
   });
 });
 
-describe('reach: operators’ RBAC (rbac/charts)', () => {
+describeWithCorpus('reach: operators’ RBAC (rbac/charts)', () => {
   it('flux: kustomize-controller and helm-controller are bound to cluster-admin', () => {
     const index = buildIndex(loadCorpus('rbac/kubernetes-bootstrap', 'rbac/charts/flux'));
     for (const name of ['kustomize-controller', 'helm-controller']) {
