@@ -55,7 +55,7 @@ describe('the nhi command', () => {
     expect(badName.status).toBe(1);
     expect(badName.stderr).toContain('--cluster must be a name');
     const nothing = nhi('import', path.join(repoRoot, 'README.md'));
-    expect(nothing.status).toBe(1);
+    expect(nothing.status).toBe(2); // a file without Kubernetes objects is input to correct
     expect(nothing.stderr).toMatch(/nothing to import/);
   });
 });
