@@ -12,7 +12,8 @@ export function ErrorPanel({ title, digest, onRetry }: { title: string; digest?:
       <h1>{title}</h1>
       <p>
         The server could not build this page. If the database is down or its migrations are not current, the status badge in the
-        top bar says so; <Link href="/api/health">/api/health</Link> gives the detail.
+        top bar says so; {/* An API route, not a page: a plain link (next/link would prefetch it as a page). */}
+        <a href="/api/health">/api/health</a> gives the detail.
       </p>
       {digest && (
         <p className="muted">
