@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeWithCorpus } from '@/lib/corpus/testing';
 import {
   ApiException,
   AppsV1Api,
@@ -314,7 +315,7 @@ describe('the controller-manager', () => {
   });
 });
 
-describe('the seed', () => {
+describeWithCorpus('the seed', () => {
   beforeAll(async () => {
     await seedCluster(cluster);
   });

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
 import pg from 'pg';
 import { parseAllDocuments } from 'yaml';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { describeWithCorpus } from '@/lib/corpus/testing';
 import {
   adminKubeConfig,
   canaryNeedles,
@@ -54,7 +55,7 @@ async function databaseText(): Promise<string> {
   return parts.join('\n');
 }
 
-describe('live collection from the real test cluster', () => {
+describeWithCorpus('live collection from the real test cluster', () => {
   it('collects every seeded identity with links: pods → workloads → ServiceAccounts → credentials, cloud and SPIFFE identities, owners', async () => {
     const [target] = resolveTargets({ kubeconfig: cluster.kubeconfigPath });
     const outcome = await collectOnce(pool, { ...target!, name: 'test-cluster' });

@@ -1,6 +1,7 @@
 import { KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
 import type pg from 'pg';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { describeWithCorpus } from '@/lib/corpus/testing';
 import { adminKubeConfig, type TestCluster } from '@/e2e/cluster/harness';
 import { withClusterAndStore } from '@/e2e/setup/cluster-store';
 import { collectOnce } from './collect';
@@ -34,7 +35,7 @@ const reachOf = async (namespace: string, name: string) =>
     )
   ).rows[0];
 
-describe('RBAC reach materialised after each collection', () => {
+describeWithCorpus('RBAC reach materialised after each collection', () => {
   it('stores reach and the shortest path to cluster-admin, and recomputes only identities a change touches', async () => {
     const [target] = resolveTargets({ kubeconfig: cluster.kubeconfigPath });
     const first = await collectOnce(pool, { ...target!, name: 'reach' });

@@ -4,7 +4,8 @@
  * index is built from everything the server stores; `can()` must agree with SubjectAccessReview on
  * every sampled tuple and `whoCan()` lists must match it. Generated objects are deleted afterwards.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeWithCorpus } from '@/lib/corpus/testing';
 import { adminKubeConfig, ensureCluster, seedCluster } from '@/e2e/cluster/harness';
 import {
   applyObjects,
@@ -73,7 +74,7 @@ afterAll(async () => {
   await clients?.close();
 });
 
-describe('RBAC evaluator vs the real API server (SubjectAccessReview)', () => {
+describeWithCorpus('RBAC evaluator vs the real API server (SubjectAccessReview)', () => {
   it('the aggregation controller settled on exactly the aggregation we compute', () => {
     expect(settle.pending, 'aggregated ClusterRoles whose stored rules differ from the computed aggregation').toEqual([]);
     expect(settle.settled).toBe(true);

@@ -6,7 +6,8 @@
  */
 import { Command, CommanderError } from 'commander';
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { afterAll, beforeAll, expect, inject, it, vi } from 'vitest';
+import { describeWithCorpus } from '@/lib/corpus/testing';
 import { adminKubeConfig, ensureCluster, seedCluster } from '@/e2e/cluster/harness';
 import { createTestDatabase, type TestDatabase } from '@/e2e/setup/test-database';
 import { collectOnce } from '@/lib/collect/collect';
@@ -74,7 +75,7 @@ afterAll(async () => {
 
 const notGenerated = (name: string) => !name.startsWith(GENERATED_PREFIX);
 
-describe('RBAC snapshot from the database', () => {
+describeWithCorpus('RBAC snapshot from the database', () => {
   it('holds the same roles, rules and bindings as the API server (generated test objects aside)', () => {
     const db = dbIndex.snapshot;
     const key = (o: { metadata: { name: string; namespace?: string } }) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
@@ -111,7 +112,7 @@ describe('RBAC snapshot from the database', () => {
   }, 120_000);
 });
 
-describe('nhi can / who-can on the collected test cluster', () => {
+describeWithCorpus('nhi can / who-can on the collected test cluster', () => {
   it('flux kustomize-controller can * * cluster-wide through cluster-admin', async () => {
     const r = runCan(view, { subject: 'system:serviceaccount:flux-system:kustomize-controller', verb: '*', resource: '*' });
     expect(r.cluster).toBe(CLUSTER);
