@@ -606,10 +606,20 @@ function buildCredentials(
   serviceAccounts: Map<string, KubeObject>,
   identities: Identities,
 ): { credentials: CredentialRec[]; credentialUses: CredentialUseRec[] } {
+  const credentials = secretCredentials(snapshot, identities);
+  const secretsByName = new Map(snapshot.secrets.map((s) => [`${ns(s)}/${s.metadata.name}`, s]));
+  const credentialUses = new Map<string, CredentialUseRec>();
+  for (const w of workloads.records.values()) {
+    const spec = workloads.specs.get(w.key) ?? {};
+    addWorkloadCredentials(w, spec, serviceAccounts, secretsByName, credentials, credentialUses);
+  }
+  return { credentials: [...credentials.values()], credentialUses: [...credentialUses.values()] };
+}
+
+/** Every Secret as a credential, by type; a legacy token Secret belongs to the ServiceAccount it names. */
+function secretCredentials(snapshot: ClusterSnapshot, identities: Identities): Map<string, CredentialRec> {
   const credentials = new Map<string, CredentialRec>();
-  const secretsByName = new Map<string, SecretMeta>();
   for (const s of snapshot.secrets) {
-    secretsByName.set(`${ns(s)}/${s.metadata.name}`, s);
     const kind = credentialKindOfSecret(s.type);
     const key = credentialKey(ns(s), kind, s.metadata.name);
     const saName = s.metadata.annotations?.['kubernetes.io/service-account.name'];
@@ -632,67 +642,77 @@ function buildCredentials(
       },
     });
   }
-  const credentialUses = new Map<string, CredentialUseRec>();
+  return credentials;
+}
+
+/**
+ * What one workload uses: the Secrets its pod spec (and its ServiceAccount's image pull secrets) reference,
+ * and the tokens projected into its pods, which are credentials of its ServiceAccount.
+ */
+function addWorkloadCredentials(
+  w: WorkloadRec,
+  spec: Obj,
+  serviceAccounts: Map<string, KubeObject>,
+  secretsByName: Map<string, SecretMeta>,
+  credentials: Map<string, CredentialRec>,
+  credentialUses: Map<string, CredentialUseRec>,
+): void {
   const addUse = (credential: string, workload: string, via: string) =>
     credentialUses.set(`${credential}|${workload}|${via}`, { credential, workload, via });
-  for (const w of workloads.records.values()) {
-    const spec = workloads.specs.get(w.key) ?? {};
-    const missing = new Set<string>();
-    const sa = serviceAccounts.get(identityKey('ServiceAccount', w.namespace, w.serviceAccountName));
-    const refs = [
-      ...secretRefsOf(spec),
-      ...arr(sa?.imagePullSecrets).map((p) => ({ name: str(p.name) ?? '', via: 'serviceAccountImagePullSecret' })),
-    ];
-    for (const ref of refs) {
-      const secret = secretsByName.get(`${w.namespace}/${ref.name}`);
-      if (!secret) {
-        if (ref.name) missing.add(ref.name);
-        continue;
-      }
-      addUse(credentialKey(w.namespace, credentialKindOfSecret(secret.type), ref.name), w.key, ref.via);
+  const missing = new Set<string>();
+  const sa = serviceAccounts.get(identityKey('ServiceAccount', w.namespace, w.serviceAccountName));
+  const refs = [
+    ...secretRefsOf(spec),
+    ...arr(sa?.imagePullSecrets).map((p) => ({ name: str(p.name) ?? '', via: 'serviceAccountImagePullSecret' })),
+  ];
+  for (const ref of refs) {
+    const secret = secretsByName.get(`${w.namespace}/${ref.name}`);
+    if (!secret) {
+      if (ref.name) missing.add(ref.name);
+      continue;
     }
-    if (missing.size) w.podSpecFacts.missingSecrets = [...missing].sort();
-    const identity = identityKey('ServiceAccount', w.namespace, w.serviceAccountName);
-    /** A token the kubelet projects into the workload's pods: a credential of the SA, used by the workload. */
-    const projectedToken = (name: string, via: string, metadata: Record<string, unknown>) => {
-      const key = credentialKey(w.namespace, 'ProjectedToken', name);
-      credentials.set(key, {
-        key,
-        namespace: w.namespace,
-        name,
-        kind: 'ProjectedToken',
-        secretType: null,
-        uid: null,
-        identity,
-        createdInClusterAt: null,
-        expiresAt: null,
-        rotatedAt: null,
-        metadata,
-      });
-      addUse(key, w.key, via);
-    };
-    // The API server's own token volume (kube-api-access-*), mounted unless automount is off on the pod or the SA.
-    const automount = w.automountToken ?? bool(sa?.automountServiceAccountToken) ?? true;
-    // On a bare Pod the admission plugin has already injected it as `kube-api-access-<random>`: that volume
-    // is the automount token, counted once under a name that survives the Pod being recreated.
-    const injected = (volume: string) => automount && /^kube-api-access-[a-z0-9]+$/.test(volume);
-    for (const t of projectedTokensOf(spec).filter((t) => !injected(t.volume))) {
-      projectedToken(`${w.kind}/${w.name}/${t.volume}`, 'projectedVolume', {
-        audience: t.audience,
-        expirationSeconds: t.expirationSeconds,
-        path: t.path,
-        volume: t.volume,
-      });
-    }
-    if (automount) {
-      projectedToken(`${w.kind}/${w.name}/automount`, 'automount', {
-        audience: 'kubernetes API (default)',
-        expirationSeconds: 3607,
-        automount: true,
-      });
-    }
+    addUse(credentialKey(w.namespace, credentialKindOfSecret(secret.type), ref.name), w.key, ref.via);
   }
-  return { credentials: [...credentials.values()], credentialUses: [...credentialUses.values()] };
+  if (missing.size) w.podSpecFacts.missingSecrets = [...missing].sort();
+  const identity = identityKey('ServiceAccount', w.namespace, w.serviceAccountName);
+  /** A token the kubelet projects into the workload's pods: a credential of the SA, used by the workload. */
+  const projectedToken = (name: string, via: string, metadata: Record<string, unknown>) => {
+    const key = credentialKey(w.namespace, 'ProjectedToken', name);
+    credentials.set(key, {
+      key,
+      namespace: w.namespace,
+      name,
+      kind: 'ProjectedToken',
+      secretType: null,
+      uid: null,
+      identity,
+      createdInClusterAt: null,
+      expiresAt: null,
+      rotatedAt: null,
+      metadata,
+    });
+    addUse(key, w.key, via);
+  };
+  // The API server's own token volume (kube-api-access-*), mounted unless automount is off on the pod or the SA.
+  const automount = w.automountToken ?? bool(sa?.automountServiceAccountToken) ?? true;
+  // On a bare Pod the admission plugin has already injected it as `kube-api-access-<random>`: that volume
+  // is the automount token, counted once under a name that survives the Pod being recreated.
+  const injected = (volume: string) => automount && /^kube-api-access-[a-z0-9]+$/.test(volume);
+  for (const t of projectedTokensOf(spec).filter((t) => !injected(t.volume))) {
+    projectedToken(`${w.kind}/${w.name}/${t.volume}`, 'projectedVolume', {
+      audience: t.audience,
+      expirationSeconds: t.expirationSeconds,
+      path: t.path,
+      volume: t.volume,
+    });
+  }
+  if (automount) {
+    projectedToken(`${w.kind}/${w.name}/automount`, 'automount', {
+      audience: 'kubernetes API (default)',
+      expirationSeconds: 3607,
+      automount: true,
+    });
+  }
 }
 
 // ─────────────────────────────── owners ───────────────────────────────
