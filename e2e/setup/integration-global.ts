@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { createTestDatabase, testServer } from './test-database';
+import { createTestDatabase, testServer, type TestDatabase } from './test-database';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -16,15 +16,25 @@ declare module 'vitest' {
  */
 export default async function setup(project: TestProject) {
   const server = await testServer();
-  const db = await createTestDatabase(server.url, 'int');
-  project.provide('databaseUrl', db.url);
-  project.provide('serverUrl', server.url);
-  const cluster = await startClusterIfWanted();
-  return async () => {
-    await cluster?.stop();
-    await db.drop();
-    await server.stop();
-  };
+  let db: TestDatabase | undefined;
+  try {
+    db = await createTestDatabase(server.url, 'int');
+    project.provide('databaseUrl', db.url);
+    project.provide('serverUrl', server.url);
+    const cluster = await startClusterIfWanted();
+    const ready = db;
+    return async () => {
+      await cluster?.stop();
+      await ready.drop();
+      await server.stop();
+    };
+  } catch (e) {
+    // Vitest runs no teardown when the setup throws: undo what was made, then report the failure
+    // (scripts/test-all.ts counts a layer whose setup failed as failed, with this message).
+    await db?.drop().catch(() => {});
+    await server.stop().catch(() => {});
+    throw e;
+  }
 }
 
 async function startClusterIfWanted(): Promise<{ stop: () => Promise<void> } | undefined> {
