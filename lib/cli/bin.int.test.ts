@@ -52,7 +52,7 @@ describe('the nhi command', () => {
     expect(missing.status).toBe(2);
     expect(missing.stderr).toContain("missing required argument 'resource'");
     const badName = nhi('import', demoDataFile, '--cluster', 'has spaces');
-    expect(badName.status).toBe(1);
+    expect(badName.status).toBe(2); // invalid input: exit 2, like every input error
     expect(badName.stderr).toContain('--cluster must be a name');
     const nothing = nhi('import', path.join(repoRoot, 'README.md'));
     expect(nothing.status).toBe(2); // a file without Kubernetes objects is input to correct

@@ -84,3 +84,33 @@ describe('the injected clock', () => {
     expect(events.every((e) => e.at === t2)).toBe(true);
   });
 });
+
+describe('stored times do not depend on the time zone of the process', () => {
+  it('writes and reads timestamp columns as UTC, as the Prisma read layer does', async () => {
+    const { createPrisma } = await import('@/lib/db/client');
+    const at = '2031-05-06T07:08:09.123Z';
+    // A zone far from UTC for this process: pg would otherwise write Date parameters in local time.
+    const tz = process.env.TZ;
+    process.env.TZ = 'Asia/Kolkata';
+    try {
+      await importDumps(pool, [dump('tz.json', [sa('zoned')])], { clusterName: 'zoned', now: fixedClock(at) });
+      const raw = await pool.query<{ lastSyncAt: Date; startedAt: Date }>(
+        `SELECT c."lastSyncAt", r."startedAt" FROM "Cluster" c JOIN "CollectionRun" r ON r."clusterId" = c.id WHERE c.name = 'zoned'`,
+      );
+      expect(raw.rows[0]?.lastSyncAt.toISOString()).toBe(at);
+      expect(raw.rows[0]?.startedAt.toISOString()).toBe(at);
+      const prisma = createPrisma(db.url);
+      try {
+        const cluster = await prisma.cluster.findUniqueOrThrow({ where: { name: 'zoned' } });
+        expect(cluster.lastSyncAt?.toISOString()).toBe(at);
+        const identity = await prisma.identity.findFirstOrThrow({ where: { clusterId: cluster.id, name: 'zoned' } });
+        expect(identity.firstSeenAt.toISOString()).toBe(at);
+      } finally {
+        await prisma.$disconnect();
+      }
+    } finally {
+      if (tz === undefined) delete process.env.TZ;
+      else process.env.TZ = tz;
+    }
+  });
+});

@@ -111,7 +111,7 @@ export async function recordSnapshot(
     const now = clock();
     // The normalised inventory is not kept in a variable: it can be collected before the reach step.
     const saved = await saveInventory(pool, clusterId, normalize(snapshot), now, notes);
-    const reach = await updateReach(pool, clusterId, snapshot, now);
+    const reach = await updateReach(pool, clusterId, snapshot, now, clock);
     const phase = notes.some((n) => n.level === 'error') ? 'partial' : 'succeeded';
     if (runId) await updateRun(pool, runId, { progress: 1, counts, errors: notes, phase, finishedAt: clock() });
     return {

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { systemClock, type Clock } from '@/lib/clock';
 import { keySql } from '@/lib/keys';
 import { buildIndex } from '@/lib/rbac/rbac-index';
 import { snapshotFromObjects } from '@/lib/rbac/load';
@@ -21,8 +22,14 @@ const identityKeySql = keySql('i');
  * collected objects, recomputes reach only for identities whose fingerprint changed, and the escalation
  * paths only when an input of the escalation graph changed. Rows follow the Identity rows by key.
  */
-export async function updateReach(pool: pg.Pool, clusterId: string, snapshot: ClusterSnapshot, now: Date): Promise<ReachUpdate> {
-  const started = Date.now();
+export async function updateReach(
+  pool: pg.Pool,
+  clusterId: string,
+  snapshot: ClusterSnapshot,
+  now: Date,
+  clock: Clock = systemClock,
+): Promise<ReachUpdate> {
+  const started = clock().getTime();
   const objects = [
     ...snapshot.roles,
     ...snapshot.clusterRoles,
@@ -122,7 +129,7 @@ export async function updateReach(pool: pg.Pool, clusterId: string, snapshot: Cl
       identities: live.length,
       recomputed: changedKeys.length,
       escalationRecomputed,
-      seconds: (Date.now() - started) / 1000,
+      seconds: (clock().getTime() - started) / 1000,
     };
   } catch (e) {
     await client.query('ROLLBACK').catch(() => {});

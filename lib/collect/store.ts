@@ -9,6 +9,11 @@ type Client = pg.PoolClient | pg.Client;
 type ColType = string;
 const BATCH = 5000;
 
+// Timestamp columns hold UTC without a zone (Prisma's convention, which the read layer relies on). pg would
+// write a Date parameter and read such a column in the process's local time zone: make both UTC.
+pg.defaults.parseInputDatesAsUTC = true;
+pg.types.setTypeParser(pg.types.builtins.TIMESTAMP, (v: string) => new Date(`${v.replace(' ', 'T')}Z`));
+
 /** A database connection for the collector: plain pg, bulk statements with one JSON parameter per batch. */
 export function openStore(url: string): pg.Pool {
   return new pg.Pool({ ...poolConfigFromUrl(url), max: 4 });
