@@ -1,3 +1,4 @@
+import { identityKey } from '@/lib/keys';
 import type { BindingRec, CredentialRec, IdentityRec, Inventory, RoleRec, WorkloadRec } from './inventory';
 
 /** What the previous sync left in the database, as far as timeline events need it. */
@@ -19,11 +20,12 @@ export interface TimelineChange {
 }
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+/** The identity a binding subject designates (a ServiceAccount without namespace is in the binding's). */
 const saKeyOf = (s: { kind: string; name: string; namespace?: string }, bindingNs: string) =>
   s.kind === 'ServiceAccount'
-    ? `ServiceAccount/${s.namespace ?? bindingNs}/${s.name}`
+    ? identityKey({ kind: s.kind, namespace: s.namespace ?? bindingNs, name: s.name })
     : s.kind === 'User' || s.kind === 'Group'
-      ? `${s.kind}//${s.name}`
+      ? identityKey({ kind: s.kind, name: s.name })
       : undefined;
 
 /**

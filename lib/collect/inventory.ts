@@ -146,7 +146,5 @@ export interface Inventory {
   facts: ClusterFacts;
 }
 
-export const identityKey = (kind: IdentityKindName, namespace: string, name: string) => `${kind}/${namespace}/${name}`;
 export const workloadKey = (namespace: string, kind: string, name: string) => `${namespace}/${kind}/${name}`;
 export const credentialKey = (namespace: string, kind: CredentialKindName, name: string) => `${namespace}/${kind}/${name}`;
-export const roleKey = (kind: string, namespace: string, name: string) => `${kind}/${namespace}/${name}`;

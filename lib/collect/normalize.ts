@@ -1,7 +1,6 @@
+import { identityKey, roleKey } from '@/lib/keys';
 import {
   credentialKey,
-  identityKey,
-  roleKey,
   workloadKey,
   type BindingRec,
   type ClusterFacts,
@@ -385,7 +384,7 @@ function buildWorkloads(snapshot: ClusterSnapshot, index: Map<string, KubeObject
 /** The identities by key; `ensure` adds one that is only referenced (by a binding, a pod or a token Secret). */
 class Identities extends Map<string, IdentityRec> {
   ensure(kind: 'ServiceAccount' | 'User' | 'Group', namespace: string, name: string): string {
-    const key = identityKey(kind, namespace, name);
+    const key = identityKey({ kind, namespace, name });
     if (!this.has(key)) {
       this.set(key, {
         key,
@@ -413,7 +412,7 @@ function addServiceAccounts(snapshot: ClusterSnapshot, identities: Identities): 
   );
   const serviceAccounts = new Map<string, KubeObject>();
   for (const sa of snapshot.serviceAccounts) {
-    const key = identityKey('ServiceAccount', ns(sa), sa.metadata.name);
+    const key = identityKey({ kind: 'ServiceAccount', namespace: ns(sa), name: sa.metadata.name });
     serviceAccounts.set(key, sa);
     identities.set(key, {
       key,
@@ -443,7 +442,7 @@ function buildRbac(snapshot: ClusterSnapshot, identities: Identities): { roles: 
     for (const r of list) {
       const namespace = kind === 'Role' ? ns(r) : '';
       roles.push({
-        key: roleKey(kind, namespace, r.metadata.name),
+        key: roleKey({ kind, namespace, name: r.metadata.name }),
         kind,
         namespace,
         name: r.metadata.name,
@@ -472,7 +471,7 @@ function buildRbac(snapshot: ClusterSnapshot, identities: Identities): { roles: 
         else if (s.kind === 'User' || s.kind === 'Group') identities.ensure(s.kind, '', s.name);
       }
       bindings.push({
-        key: roleKey(kind, namespace, b.metadata.name),
+        key: roleKey({ kind, namespace, name: b.metadata.name }),
         kind,
         namespace,
         name: b.metadata.name,
@@ -501,7 +500,7 @@ function linkCloudIdentities(serviceAccounts: Map<string, KubeObject>, identitie
     for (const c of cloudAnnotations) {
       const external = sa.metadata.annotations?.[c.key];
       if (!external) continue;
-      const cloudKey = identityKey('CloudIdentity', '', external);
+      const cloudKey = identityKey({ kind: 'CloudIdentity', namespace: '', name: external });
       if (!identities.has(cloudKey)) {
         identities.set(cloudKey, {
           key: cloudKey,
@@ -559,12 +558,12 @@ function linkSpiffeIds(
         podName: podMeta.name,
       });
       if (!id) continue;
-      const saKey = identityKey('ServiceAccount', w.namespace, w.serviceAccountName);
+      const saKey = identityKey({ kind: 'ServiceAccount', namespace: w.namespace, name: w.serviceAccountName });
       if (!spiffeFor.has(saKey)) spiffeFor.set(saKey, { id, source: `ClusterSPIFFEID ${csid.metadata.name}`, inferred: false });
     }
   }
   for (const w of workloads.records.values()) {
-    const saKey = identityKey('ServiceAccount', w.namespace, w.serviceAccountName);
+    const saKey = identityKey({ kind: 'ServiceAccount', namespace: w.namespace, name: w.serviceAccountName });
     if (!spiffeFor.has(saKey)) {
       spiffeFor.set(saKey, {
         id: `spiffe://${trustDomain}/ns/${w.namespace}/sa/${w.serviceAccountName}`,
@@ -575,7 +574,7 @@ function linkSpiffeIds(
   }
   const links: IdentityLinkRec[] = [];
   for (const [saKey, s] of spiffeFor) {
-    const key = identityKey('SpiffeId', '', s.id);
+    const key = identityKey({ kind: 'SpiffeId', namespace: '', name: s.id });
     identities.set(key, {
       key,
       kind: 'SpiffeId',
@@ -660,7 +659,7 @@ function addWorkloadCredentials(
   const addUse = (credential: string, workload: string, via: string) =>
     credentialUses.set(`${credential}|${workload}|${via}`, { credential, workload, via });
   const missing = new Set<string>();
-  const sa = serviceAccounts.get(identityKey('ServiceAccount', w.namespace, w.serviceAccountName));
+  const sa = serviceAccounts.get(identityKey({ kind: 'ServiceAccount', namespace: w.namespace, name: w.serviceAccountName }));
   const refs = [
     ...secretRefsOf(spec),
     ...arr(sa?.imagePullSecrets).map((p) => ({ name: str(p.name) ?? '', via: 'serviceAccountImagePullSecret' })),
@@ -674,7 +673,7 @@ function addWorkloadCredentials(
     addUse(credentialKey(w.namespace, credentialKindOfSecret(secret.type), ref.name), w.key, ref.via);
   }
   if (missing.size) w.podSpecFacts.missingSecrets = [...missing].sort();
-  const identity = identityKey('ServiceAccount', w.namespace, w.serviceAccountName);
+  const identity = identityKey({ kind: 'ServiceAccount', namespace: w.namespace, name: w.serviceAccountName });
   /** A token the kubelet projects into the workload's pods: a credential of the SA, used by the workload. */
   const projectedToken = (name: string, via: string, metadata: Record<string, unknown>) => {
     const key = credentialKey(w.namespace, 'ProjectedToken', name);

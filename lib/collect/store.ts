@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { poolConfigFromUrl } from '@/lib/db/url';
+import { keySql } from '@/lib/keys';
 import { diffInventories, type PreviousState, type TimelineChange } from './changes';
 import type { Inventory } from './inventory';
 import type { CollectionNote } from './types';
@@ -58,7 +59,8 @@ async function keyMap(db: Client, sql: string, params: unknown[]): Promise<Map<s
   return new Map(res.rows.map((r) => [r.k, r.id]));
 }
 
-const identityKeySql = `kind::text || '/' || namespace || '/' || name`;
+/** Identity, role and binding rows are matched to normalised records by the one key (lib/keys.ts), in SQL. */
+const identityKeySql = keySql('i');
 const workloadKeySql = `namespace || '/' || kind || '/' || name`;
 const credentialKeySql = `namespace || '/' || kind::text || '/' || name`;
 
@@ -67,19 +69,19 @@ async function readPrevious(db: Client, clusterId: string): Promise<PreviousStat
   const live = `"clusterId" = $1 AND "deletedAt" IS NULL`;
   // One connection runs one query at a time: read sequentially.
   const queries = [
-    () => db.query(`SELECT ${identityKeySql} AS key, kind::text AS kind, uid FROM "Identity" WHERE ${live}`, [clusterId]),
+    () => db.query(`SELECT ${identityKeySql} AS key, kind::text AS kind, uid FROM "Identity" i WHERE ${live}`, [clusterId]),
     () => db.query(`SELECT ${workloadKeySql} AS key, images, "serviceAccountName" FROM "Workload" WHERE ${live}`, [clusterId]),
     () =>
       db.query(
         `SELECT c.namespace || '/' || c.kind::text || '/' || c.name AS key, c.uid, c.kind::text AS kind,
-              CASE WHEN i.id IS NULL THEN NULL ELSE i.kind::text || '/' || i.namespace || '/' || i.name END AS identity
+              CASE WHEN i.id IS NULL THEN NULL ELSE ${identityKeySql} END AS identity
        FROM "Credential" c LEFT JOIN "Identity" i ON i.id = c."identityId" WHERE c."clusterId" = $1 AND c."deletedAt" IS NULL`,
         [clusterId],
       ),
-    () => db.query(`SELECT kind || '/' || namespace || '/' || name AS key, rules FROM "RbacRole" WHERE ${live}`, [clusterId]),
+    () => db.query(`SELECT ${keySql('r')} AS key, rules FROM "RbacRole" r WHERE ${live}`, [clusterId]),
     () =>
       db.query(
-        `SELECT kind || '/' || namespace || '/' || name AS key, "roleRefKind", "roleRefName", subjects FROM "RbacBinding" WHERE ${live}`,
+        `SELECT ${keySql('b')} AS key, "roleRefKind", "roleRefName", subjects FROM "RbacBinding" b WHERE ${live}`,
         [clusterId],
       ),
   ];
@@ -168,7 +170,9 @@ export async function saveInventory(
       },
       inv.identities.map(({ key: _k, ...r }) => r),
     );
-    const identityIds = await keyMap(db, `SELECT ${identityKeySql} AS k, id FROM "Identity" WHERE "clusterId" = $1`, [clusterId]);
+    const identityIds = await keyMap(db, `SELECT ${identityKeySql} AS k, id FROM "Identity" i WHERE "clusterId" = $1`, [
+      clusterId,
+    ]);
     const workloadIds = await keyMap(db, `SELECT ${workloadKeySql} AS k, id FROM "Workload" WHERE "clusterId" = $1`, [clusterId]);
     await syncClusterTable(
       db,
