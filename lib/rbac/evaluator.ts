@@ -162,7 +162,6 @@ export function resolveSubject(subject: Subject, bindingNamespace: string): Reso
   }
 }
 
-
 /**
  * Who can make this request: every binding subject through which it is allowed.
  * A user is allowed exactly when their name matches a User subject (or the ServiceAccount's

@@ -15,7 +15,7 @@ import { can, firstApplyingSubject } from './evaluator';
 import { buildEscalationGraph, distancesTo, identityNodeId, reachableFrom } from './escalation';
 import { snapshotFromObjects } from './load';
 import { buildIndex, type RbacIndex } from './rbac-index';
-import { identityKey } from '@/lib/keys';
+import { identityKey, roleKey } from '@/lib/keys';
 import { listIdentities, reachOf, type IdentityRef } from './reach';
 import { CAPABILITIES } from './capabilities';
 import { nodeUser } from './subjects';
@@ -474,9 +474,9 @@ describeWithCorpus('KubeHound attack-graph system test', () => {
         const b = index.bindings.find((x) => x.name === dstBinding)!;
         expect(b.roleRef.name).toBe(dstRole);
         const scope = b.kind === 'ClusterRoleBinding' ? '*' : b.namespace;
-        const roleKey = b.roleRef.kind === 'Role' ? `Role/${b.namespace}/${dstRole}` : `ClusterRole/${dstRole}`;
+        const key = roleKey({ kind: b.roleRef.kind, namespace: b.roleRef.kind === 'Role' ? b.namespace : '', name: dstRole });
         const goals = new Set([
-          `role:${scope}|${roleKey}`,
+          `role:${scope}|${key}`,
           'cluster-admin',
           ...(scope === '*' ? [] : [`ns-admin:${scope}`, 'ns-admin:*']),
         ]);

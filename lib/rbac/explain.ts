@@ -3,7 +3,7 @@
  * which role, which rule. Used by the CLI (`nhi can`, `nhi who-can`) and the agreement reports.
  */
 import type { RbacIndex, IndexedBinding } from './rbac-index';
-import { roleKey } from './rbac-index';
+import { roleKey } from '@/lib/keys';
 import type { GrantReason, PolicyRule, RequestAttributes, Subject, UserInfo } from './types';
 import { isNonResource } from './types';
 
@@ -20,20 +20,21 @@ export interface ExplainedReason {
   text: string;
 }
 
-function bindingKey(kind: string, namespace: string | undefined, name: string): string {
-  return `${kind}/${namespace ?? ''}/${name}`;
-}
-
 const bindingMaps = new WeakMap<RbacIndex, Map<string, IndexedBinding>>();
 
 /** The indexed binding a reason names. */
 export function bindingOf(index: RbacIndex, reason: GrantReason): IndexedBinding | undefined {
   let map = bindingMaps.get(index);
   if (!map) {
-    map = new Map(index.bindings.map((b) => [bindingKey(b.kind, b.kind === 'RoleBinding' ? b.namespace : '', b.name), b]));
+    map = new Map(
+      index.bindings.map((b) => [
+        roleKey({ kind: b.kind, namespace: b.kind === 'RoleBinding' ? b.namespace : '', name: b.name }),
+        b,
+      ]),
+    );
     bindingMaps.set(index, map);
   }
-  return map.get(bindingKey(reason.binding.kind, reason.binding.namespace ?? '', reason.binding.name));
+  return map.get(roleKey(reason.binding));
 }
 
 export function formatRule(rule: PolicyRule | undefined): string {
@@ -57,7 +58,7 @@ function ref(kind: string, namespace: string | undefined, name: string): string 
 
 export function explainReason(index: RbacIndex, reason: GrantReason): ExplainedReason {
   const binding = bindingOf(index, reason);
-  const role = index.roles.get(roleKey(reason.role.kind, reason.role.namespace, reason.role.name));
+  const role = index.roles.get(roleKey(reason.role));
   const rule = role?.rules[reason.ruleIndex];
   const subject = binding?.subjects[reason.subjectIndex];
   const aggregated = role?.kind === 'ClusterRole' && role.source.kind === 'ClusterRole' && !!role.source.aggregationRule;

@@ -2,6 +2,7 @@
  * Property tests: the evaluator against a brute-force oracle written separately
  * (scripts/rbac-verify/oracle.ts), on random snapshots over a small vocabulary so names collide often.
  */
+import { roleKey } from '@/lib/keys';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { can, whoCan, whoCanAdmits } from './evaluator';
@@ -171,8 +172,7 @@ describe('evaluator = brute-force oracle', () => {
         expect(d.allowed).toBe(oracleAllows(s, user, a));
         expect(d.allowed).toBe(d.reasons.length > 0);
         for (const r of d.reasons) {
-          const key = r.role.kind === 'Role' ? `Role/${r.role.namespace}/${r.role.name}` : `ClusterRole/${r.role.name}`;
-          expect(ruleAllows(index.roles.get(key)!.rules[r.ruleIndex]!, a)).toBe(true);
+          expect(ruleAllows(index.roles.get(roleKey(r.role))!.rules[r.ruleIndex]!, a)).toBe(true);
         }
       }),
       { numRuns: 3000, seed: 424242 },

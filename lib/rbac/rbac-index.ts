@@ -3,12 +3,13 @@
  * roles by key with their effective (aggregated) rules, bindings resolved to those roles, and
  * bindings by the user names and group names their subjects designate.
  */
+import { roleKey } from '@/lib/keys';
 import { effectiveClusterRoleRules, type AggregationMode } from './aggregation';
 import { subjectUsername } from './subjects';
 import type { ClusterRole, ClusterRoleBinding, PolicyRule, RbacSnapshot, Role, RoleBinding, RoleRef, Subject } from './types';
 
 export interface IndexedRole {
-  /** `Role/<ns>/<name>` or `ClusterRole/<name>` */
+  /** `Role/<ns>/<name>` or `ClusterRole//<name>` (lib/keys.ts) */
   key: string;
   kind: 'Role' | 'ClusterRole';
   namespace?: string;
@@ -57,15 +58,11 @@ export interface IndexOptions {
   aggregation?: AggregationMode;
 }
 
-export function roleKey(kind: string, namespace: string | undefined, name: string): string {
-  return kind === 'Role' ? `Role/${namespace ?? ''}/${name}` : `${kind}/${name}`;
-}
-
 /** The role a binding's roleRef resolves to, as GetRoleReferenceRules would look it up. */
 export function roleRefKey(roleRef: RoleRef, bindingNamespace: string): string {
   return roleRef.kind === 'Role'
-    ? roleKey('Role', bindingNamespace, roleRef.name)
-    : roleKey(roleRef.kind, undefined, roleRef.name);
+    ? roleKey({ kind: 'Role', namespace: bindingNamespace, name: roleRef.name })
+    : roleKey({ kind: roleRef.kind, name: roleRef.name });
 }
 
 function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
@@ -96,7 +93,7 @@ export function buildIndex(snapshot: RbacSnapshot, options: IndexOptions = {}): 
   const effective = effectiveClusterRoleRules([...lastClusterRoles.values()], aggregation);
   for (const cr of lastClusterRoles.values()) {
     addRole({
-      key: roleKey('ClusterRole', undefined, cr.metadata.name),
+      key: roleKey({ kind: 'ClusterRole', name: cr.metadata.name }),
       kind: 'ClusterRole',
       name: cr.metadata.name,
       rules: effective.get(cr.metadata.name) ?? cr.rules ?? [],
@@ -106,7 +103,7 @@ export function buildIndex(snapshot: RbacSnapshot, options: IndexOptions = {}): 
   }
   for (const r of snapshot.roles) {
     addRole({
-      key: roleKey('Role', r.metadata.namespace, r.metadata.name),
+      key: roleKey({ kind: 'Role', namespace: r.metadata.namespace, name: r.metadata.name }),
       kind: 'Role',
       namespace: r.metadata.namespace,
       name: r.metadata.name,

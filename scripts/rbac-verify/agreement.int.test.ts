@@ -4,6 +4,7 @@
  * index is built from everything the server stores; `can()` must agree with SubjectAccessReview on
  * every sampled tuple and `whoCan()` lists must match it. Generated objects are deleted afterwards.
  */
+import { roleKey } from '@/lib/keys';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithCorpus } from '@/lib/corpus/testing';
 import { adminKubeConfig, ensureCluster, seedCluster } from '@/e2e/cluster/harness';
@@ -85,16 +86,16 @@ describeWithCorpus('RBAC evaluator vs the real API server (SubjectAccessReview)'
 
   it('the index is built from what the server holds: defaults, corpus and generated objects', () => {
     expect(live.issues).toEqual([]);
-    const has = (key: string) => index.roles.has(key);
-    expect(has('ClusterRole/cluster-admin')).toBe(true);
-    expect(has('ClusterRole/system:kube-scheduler')).toBe(true);
+    const has = (name: string) => index.roles.has(roleKey({ kind: 'ClusterRole', name }));
+    expect(has('cluster-admin')).toBe(true);
+    expect(has('system:kube-scheduler')).toBe(true);
     expect(index.bindings.some((b) => b.kind === 'ClusterRoleBinding' && b.name === 'system:public-info-viewer')).toBe(true);
     // Operators' charts (flux) and insecure scenarios (KubiScan) from the corpus seed.
     expect(index.bindings.some((b) => b.subjects.some((s) => s.kind === 'ServiceAccount' && s.namespace === 'flux-system'))).toBe(
       true,
     );
     expect(index.bindings.some((b) => b.name === 'kubiscan-clusterrolebinding')).toBe(true);
-    for (const r of gen.clusterRoles) expect(has(`ClusterRole/${r.metadata.name}`)).toBe(true);
+    for (const r of gen.clusterRoles) expect(has(r.metadata.name)).toBe(true);
     for (const b of gen.roleBindings)
       expect(
         index.bindings.some(

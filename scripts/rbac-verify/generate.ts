@@ -15,6 +15,7 @@
  * `system:authenticated` and `system:serviceaccounts` are only used in RoleBindings inside the
  * generated namespaces.
  */
+import { roleKey } from '@/lib/keys';
 import type {
   ClusterRole,
   ClusterRoleBinding,
@@ -484,8 +485,7 @@ export function sampleTuples(gen: GeneratedCluster, count: number, seed: number,
   const rng = createRng(seed);
   const rulesOf = (kind: string, ns: string, name: string): PolicyRule[] => {
     if (index) {
-      const key = kind === 'Role' ? `Role/${ns}/${name}` : `ClusterRole/${name}`;
-      return index.roles.get(key)?.rules ?? [];
+      return index.roles.get(roleKey({ kind, namespace: kind === 'Role' ? ns : '', name }))?.rules ?? [];
     }
     if (kind === 'Role') return gen.roles.find((r) => r.metadata.namespace === ns && r.metadata.name === name)?.rules ?? [];
     return gen.clusterRoles.find((r) => r.metadata.name === name)?.rules ?? [];

@@ -4,6 +4,7 @@
  * and groups), and the queue of actors whose edges are still to be derived. Node, edge and actor
  * helpers take this context explicitly.
  */
+import { roleKey } from '@/lib/keys';
 import { bindingsFor } from '../evaluator';
 import type { IndexedRole, RbacIndex } from '../rbac-index';
 import { listIdentities, type IdentityRef } from '../reach';
@@ -93,7 +94,11 @@ export function createContext(index: RbacIndex, options: EscalationOptions): Gra
   const allNamespaces = [...new Set([...index.namespaces, ...sasByNs.keys()])].sort();
 
   const superClusterRoles = index.roleList.filter((r) => r.kind === 'ClusterRole' && isSuperRole(r)).map((r) => r.name);
-  if (assumeBootstrap && !superClusterRoles.includes('cluster-admin') && !index.roles.has('ClusterRole/cluster-admin')) {
+  if (
+    assumeBootstrap &&
+    !superClusterRoles.includes('cluster-admin') &&
+    !index.roles.has(roleKey({ kind: 'ClusterRole', name: 'cluster-admin' }))
+  ) {
     superClusterRoles.push('cluster-admin');
   }
   const superRolesByNs = new Map<string, string[]>();

@@ -199,7 +199,7 @@ export class ActorQueries {
 
 const SUPER_RULE: PolicyRule = { verbs: ['*'], apiGroups: ['*'], resources: ['*'] };
 export const SUPER_ROLE: IndexedRole = {
-  key: 'ClusterRole/(every permission)',
+  key: 'ClusterRole//(every permission)',
   kind: 'ClusterRole',
   name: '(every permission)',
   rules: [SUPER_RULE],
