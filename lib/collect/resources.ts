@@ -1,3 +1,4 @@
+import { AppError } from '@/lib/errors';
 import type { ResourceKey, ResourceSpec } from './types';
 
 /**
@@ -112,7 +113,7 @@ export function resourceForKind(kind: string | undefined): ResourceSpec | undefi
 
 export function resourceSpec(key: ResourceKey): ResourceSpec {
   const spec = byKey.get(key);
-  if (!spec) throw new Error(`unknown resource ${key}`);
+  if (!spec) throw new AppError('internal', `unknown resource ${key}`);
   return spec;
 }
 

@@ -1,3 +1,4 @@
+import { invalidInput } from '@/lib/errors';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -101,6 +102,6 @@ export function migrationDirName(name: string, now: Date): string {
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '_')
     .replace(/^_+|_+$/g, '');
-  if (!slug) throw new Error('A migration needs a name made of letters or digits, e.g. "add_reach".');
+  if (!slug) throw invalidInput('A migration needs a name made of letters or digits, e.g. "add_reach".');
   return `${stamp}_${slug}`;
 }
