@@ -104,8 +104,9 @@ export function vitestLayerResult(
 /** The summary printed at the end of `npm test`; its last line is always `N passed, N failed`. */
 export function summary(results: LayerResult[], skipReason?: string): string[] {
   const lines = ['', 'Test layers:'];
+  const width = Math.max(12, ...results.map((r) => r.layer.length));
   for (const r of results) {
-    lines.push(`  ${r.layer.padEnd(12)} ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped`);
+    lines.push(`  ${r.layer.padEnd(width)} ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped`);
     for (const p of r.problems) lines.push(`    ✗ ${p}`);
   }
   const passed = results.reduce((n, r) => n + r.passed, 0);
