@@ -1,3 +1,4 @@
+import type { CertificateFacts } from '@/lib/credentials/certificate';
 /**
  * The collector's vocabulary. A `ClusterSnapshot` holds the raw objects of one cluster, grouped by
  * resource, exactly as the API server (or a dump) gave them — except Secrets, which are reduced to
@@ -39,6 +40,11 @@ export interface SecretMeta {
   metadata: ObjectMeta;
   /** The Secret's type (kubernetes.io/service-account-token, kubernetes.io/tls, Opaque, …) when known. */
   type?: string;
+  /**
+   * For `kubernetes.io/tls` Secrets read with the opt-in certificate collection: the public facts of
+   * `tls.crt`. Never the key, never any other value.
+   */
+  certificate?: CertificateFacts;
 }
 
 /** One collected resource: where it is served and whether its objects are read as metadata only. */
