@@ -28,21 +28,8 @@ export const ANY_VERB = 'nhi.probe:any-verb';
 export const ANY_GROUP = 'nhi.probe.any-group';
 export const ANY_RESOURCE = 'nhi.probe-any-resource';
 
-export type OwaspNhiId = 'NHI1' | 'NHI2' | 'NHI3' | 'NHI4' | 'NHI5' | 'NHI6' | 'NHI7' | 'NHI8' | 'NHI9' | 'NHI10';
-
-/** OWASP Top 10 Non-Human Identities Risks – 2025 (owasp.org/www-project-non-human-identities-top-10). */
-export const OWASP_NHI_TOP10: Record<OwaspNhiId, string> = {
-  NHI1: 'Improper Offboarding',
-  NHI2: 'Secret Leakage',
-  NHI3: 'Vulnerable Third-Party NHI',
-  NHI4: 'Insecure Authentication',
-  NHI5: 'Overprivileged NHI',
-  NHI6: 'Insecure Cloud Deployment Configurations',
-  NHI7: 'Long-Lived Secrets',
-  NHI8: 'Environment Isolation',
-  NHI9: 'NHI Reuse',
-  NHI10: 'Human Use of NHI',
-};
+export { OWASP_NHI_TOP10, type OwaspNhiId } from '@/lib/owasp';
+import type { OwaspNhiId } from '@/lib/owasp';
 
 /** MITRE ATT&CK techniques used below (Containers platform unless noted). */
 export const MITRE_TECHNIQUES: Record<string, string> = {
