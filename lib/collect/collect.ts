@@ -1,13 +1,21 @@
 import type pg from 'pg';
 import { systemClock, type Clock } from '@/lib/clock';
 import { invalidInput } from '@/lib/errors';
+import { addLiveCertificates, type CertificateOptions } from './certificates';
 import { resources } from './resources';
 import { readDumps } from './import';
 import { listResource, noteForListError, servedResources, type ClusterTarget } from './kube';
 import { normalize } from './normalize';
 import { updateReach, type ReachUpdate } from './reach-store';
 import { ensureCluster, saveInventory, startRun, updateRun } from './store';
-import { emptySnapshot, type ClusterSnapshot, type CollectionNote, type KubeObject, type ResourceKey } from './types';
+import {
+  emptySnapshot,
+  type ClusterSnapshot,
+  type CollectionNote,
+  type KubeObject,
+  type ResourceKey,
+  type SecretMeta,
+} from './types';
 
 export interface Progress {
   cluster: string;
@@ -31,10 +39,15 @@ export interface CollectOutcome {
   seconds: number;
 }
 
-/** Lists every collected resource of a live cluster into a snapshot; failures become notes. */
+/**
+ * Lists every collected resource of a live cluster into a snapshot; failures become notes. With
+ * `tlsCertificates`, the kubernetes.io/tls Secrets are also read with their values and the public facts of
+ * each `tls.crt` are attached to its SecretMeta (see certificates.ts); nothing else of them is kept.
+ */
 export async function listSnapshot(
   target: ClusterTarget,
   onProgress?: (p: Progress) => void,
+  opts: CertificateOptions = {},
 ): Promise<{ snapshot: ClusterSnapshot; notes: CollectionNote[]; resourceVersions: Partial<Record<ResourceKey, string>> }> {
   const snapshot = emptySnapshot();
   const notes: CollectionNote[] = [];
@@ -67,6 +80,10 @@ export async function listSnapshot(
       notes.push(noteForListError(spec, e));
     }
     done += 1;
+  }
+  if (opts.tlsCertificates && resourceVersions.secrets !== undefined) {
+    onProgress?.({ cluster: target.name, done, total: resources.length, resource: 'tls certificates', objects });
+    notes.push(...(await addLiveCertificates(target.kc, snapshot.secrets as SecretMeta[])));
   }
   onProgress?.({ cluster: target.name, done, total: resources.length, objects });
   return { snapshot, notes, resourceVersions };
@@ -144,11 +161,13 @@ export async function collectOnce(
   pool: pg.Pool,
   target: ClusterTarget,
   onProgress?: (p: Progress) => void,
-  opts: { now?: Clock } = {},
+  opts: { now?: Clock } & CertificateOptions = {},
 ): Promise<CollectOutcome> {
   const clock = opts.now ?? systemClock;
   const started = clock();
-  const { snapshot, notes, resourceVersions } = await listSnapshot(target, onProgress);
+  const { snapshot, notes, resourceVersions } = await listSnapshot(target, onProgress, {
+    tlsCertificates: opts.tlsCertificates,
+  });
   const outcome = await recordSnapshot(
     pool,
     { name: target.name, source: target.source, server: target.server, context: target.context },
@@ -170,13 +189,13 @@ export async function importDumps(
     onFile?: (p: { path: string; index: number; total: number }) => void;
     /** Where the stored times come from (default: the system clock). */
     now?: Clock;
-  } = {},
+  } & CertificateOptions = {},
 ): Promise<
   Omit<CollectOutcome, 'snapshot' | 'resourceVersions'> & { files: number; skipped: Record<string, number>; cluster: string }
 > {
   const clock = opts.now ?? systemClock;
   const started = clock();
-  const dump = await readDumps(paths, { onFile: opts.onFile });
+  const dump = await readDumps(paths, { onFile: opts.onFile, tlsCertificates: opts.tlsCertificates });
   if (dump.objects === 0) {
     const why = dump.notes
       .filter((n) => n.level === 'error')

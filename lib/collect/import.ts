@@ -16,6 +16,8 @@
  *
  * What it guarantees:
  * - every Secret goes through `sanitizeSecret` before it is kept, every other object through `slimObject`;
+ *   with `tlsCertificates`, the public `tls.crt` of kubernetes.io/tls Secrets is parsed first (only the
+ *   certificate's facts are kept; a tls.crt that does not parse is a warning naming the Secret);
  *   objects of kinds outside the inventory are counted, never kept;
  * - nothing valid is lost: a broken file or document gives an error note naming the file (and document /
  *   line) and everything else is still read; notes never quote file content, so a Secret value in a
@@ -44,13 +46,18 @@ export interface ReadDumpsOptions {
   onFile?: (progress: { path: string; index: number; total: number; objects: number }) => void;
   /** Where `-` is read from (default process.stdin); for tests. */
   stdin?: NodeJS.ReadableStream;
+  /**
+   * Parse the public `tls.crt` of kubernetes.io/tls Secrets into `SecretMeta.certificate` before their
+   * values are dropped (off by default: then no value is decoded at all).
+   */
+  tlsCertificates?: boolean;
 }
 
 const DEFAULT_MAX_FILE_BYTES = 1024 * 1024 * 1024;
 
 /** Reads dump files and folders into one snapshot. Never throws for bad input; see the notes. */
 export async function readDumps(paths: string[], opts: ReadDumpsOptions = {}): Promise<DumpImport> {
-  const reader = new DumpReader(opts.defaultNamespace);
+  const reader = new DumpReader(opts.defaultNamespace, { tlsCertificates: opts.tlsCertificates });
   const files = await expandPaths(paths, reader.notes);
   let index = 0;
   for (const file of files) {

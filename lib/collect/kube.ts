@@ -160,7 +160,13 @@ export async function kubeGet(kc: KubeConfig, path: string, accept = 'applicatio
     }
     throw new KubeHttpError(res.status, `GET ${path}: ${res.status} ${message}`, reason);
   }
-  return JSON.parse(text);
+  try {
+    return JSON.parse(text);
+  } catch {
+    // V8's SyntaxError quotes the text around the fault, and the text may hold Secret values
+    // (the opt-in certificate list reads kubernetes.io/tls Secrets in full): say only where it was.
+    throw unavailable(`GET ${path.split('?')[0]}: the API server's answer is not valid JSON (${text.length} characters)`);
+  }
 }
 
 /** Which of a group/version's resources the server serves (null: the group/version is absent). */

@@ -1,6 +1,8 @@
 import { setMaxListeners } from 'node:events';
 import type pg from 'pg';
 import { systemClock, type Clock } from '@/lib/clock';
+import { AppError } from '@/lib/errors';
+import { addLiveCertificates, listTlsSecretCertificates, TLS_SECRET_TYPE, type CertificateOptions } from './certificates';
 import { coalesce } from './coalesce';
 import { countSnapshot, listSnapshot, recordSnapshot } from './collect';
 import {
@@ -29,7 +31,7 @@ import {
 
 type Item = KubeObject | SecretMeta;
 
-export interface WatchOptions {
+export interface WatchOptions extends CertificateOptions {
   log?: (line: string) => void;
   signal?: AbortSignal;
   /** How long a burst of changes is gathered before it is persisted (ms). */
@@ -83,14 +85,68 @@ export async function watchCluster(pool: pg.Pool, target: ClusterTarget, opts: W
 
   const saver = coalesce(persist, debounceMs, (e) => log(`${target.name}: saving failed: ${e instanceof Error ? e.message : e}`));
 
-  const initial = await listSnapshot(target);
+  const tls = opts.tlsCertificates === true;
+  const describe = (e: unknown) => (e instanceof AppError ? e.message : 'unexpected error');
+
+  // The opt-in certificates (see certificates.ts). Watch events and relists of Secrets are metadata only,
+  // so a TLS Secret's facts are carried over from the object they replace (same uid) and read again for
+  // every new resourceVersion, with a list of that one Secret (the collector's role has no `get`).
+  const pendingReads = new Set<Promise<void>>();
+  const carryCertificate = (previous: Item | undefined, next: SecretMeta) => {
+    const prev = previous as SecretMeta | undefined;
+    if (next.type === TLS_SECRET_TYPE && !next.certificate && prev?.certificate && prev.metadata.uid === next.metadata.uid)
+      next.certificate = prev.certificate;
+  };
+  const rereadCertificate = (secret: SecretMeta) => {
+    const { namespace, name, uid } = secret.metadata;
+    const where = `${namespace ?? ''}/${name}`;
+    const read = listTlsSecretCertificates(target.kc, { namespace, name, signal })
+      .then((reads) => {
+        const secrets = state.get('secrets')!;
+        const current = secrets.get(itemKey(secret)) as SecretMeta | undefined;
+        const found = reads[0];
+        if (!current || current.metadata.uid !== uid || !found || (found.uid && uid && found.uid !== uid)) return;
+        if (!found.certificate) log(`${target.name}: secret ${where}: tls.crt is not a readable certificate (${found.problem})`);
+        if (JSON.stringify(found.certificate) === JSON.stringify(current.certificate)) return;
+        const { certificate: _old, ...rest } = current;
+        secrets.set(itemKey(current), found.certificate ? { ...rest, certificate: found.certificate } : rest);
+        saver.schedule();
+      })
+      .catch((e: unknown) => {
+        if (!signal?.aborted) log(`${target.name}: reading the certificate of secret ${where} failed: ${describe(e)}`);
+      })
+      .finally(() => pendingReads.delete(read));
+    pendingReads.add(read);
+  };
+  const onSecretEvent = (event: WatchEvent<Item>) => {
+    if (!tls || (event.type !== 'ADDED' && event.type !== 'MODIFIED')) return;
+    const secret = event.object as SecretMeta;
+    if (secret.type !== TLS_SECRET_TYPE) return;
+    const previous = state.get('secrets')!.get(itemKey(secret));
+    if (previous && previous.metadata.resourceVersion === secret.metadata.resourceVersion) return; // nothing new
+    carryCertificate(previous, secret);
+    rereadCertificate(secret);
+  };
+
+  const initial = await listSnapshot(target, undefined, { tlsCertificates: tls });
   notes.push(...initial.notes);
   for (const spec of resources) state.set(spec.key, new Map((initial.snapshot[spec.key] as Item[]).map((o) => [itemKey(o), o])));
   await persist();
 
   const relist = async (spec: ResourceSpec): Promise<string> => {
     const result = await listResource(target.kc, spec);
-    if (replaceAll(state.get(spec.key)!, result.items)) saver.schedule();
+    const items = state.get(spec.key)!;
+    let certificatesChanged = false;
+    if (tls && spec.key === 'secrets') {
+      const secrets = result.items as SecretMeta[];
+      for (const n of await addLiveCertificates(target.kc, secrets, { signal })) log(`${target.name}: ${n.level}: ${n.message}`);
+      for (const secret of secrets) {
+        const previous = items.get(itemKey(secret)) as SecretMeta | undefined;
+        carryCertificate(previous, secret);
+        if (JSON.stringify(previous?.certificate) !== JSON.stringify(secret.certificate)) certificatesChanged = true;
+      }
+    }
+    if (replaceAll(items, result.items) || certificatesChanged) saver.schedule();
     return result.resourceVersion;
   };
 
@@ -102,6 +158,7 @@ export async function watchCluster(pool: pg.Pool, target: ClusterTarget, opts: W
       while (!signal?.aborted) {
         try {
           rv = await streamWatch(target, spec, rv, timeoutSeconds, signal, (event) => {
+            if (spec.key === 'secrets') onSecretEvent(event);
             if (applyWatchEvent(state.get(spec.key)!, event)) saver.schedule();
           });
           backoff = 500;
@@ -135,6 +192,7 @@ export async function watchCluster(pool: pg.Pool, target: ClusterTarget, opts: W
     await Promise.all(loops);
   } finally {
     clearInterval(resync);
+    await Promise.allSettled([...pendingReads]);
     await saver.flush();
   }
 }

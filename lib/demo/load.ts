@@ -16,7 +16,12 @@ export async function loadDemoData(databaseUrl: string, log: (line: string) => v
   try {
     const existing = await pool.query('SELECT 1 FROM "Cluster" LIMIT 1');
     if (existing.rowCount) return false;
-    const outcome = await importDumps(pool, [demoDataFile], { clusterName: demoClusterName, source: 'demo' });
+    // The demo's TLS Secrets carry only their public tls.crt (scripts/record-demo.ts): their facts are shown.
+    const outcome = await importDumps(pool, [demoDataFile], {
+      clusterName: demoClusterName,
+      source: 'demo',
+      tlsCertificates: true,
+    });
     const total = Object.values(outcome.counts).reduce((a, b) => a + b, 0);
     log(`Loaded the demo dataset: ${total} objects as cluster "${demoClusterName}".`);
     return true;

@@ -13,6 +13,7 @@ interface CollectOptions {
   allContexts?: boolean;
   inCluster?: boolean;
   json?: boolean;
+  tlsCertificates?: boolean;
 }
 
 function progressBar(enabled: boolean) {
@@ -45,6 +46,10 @@ export function registerCollectCommands(program: Command): void {
     .option('--all-contexts', 'collect every context of the kubeconfig')
     .option('--in-cluster', "use the pod's own service account (when running inside the cluster)")
     .option('--json', 'print the outcome as JSON')
+    .option(
+      '--tls-certificates',
+      'also read kubernetes.io/tls Secrets with their values to keep the public facts of tls.crt (subject, SANs, issuer, validity, fingerprint); tls.key and every other value are dropped in memory (see public/collector-clusterrole.yaml)',
+    )
     .action(async (opts: CollectOptions) => {
       if (opts.once && opts.watch) throw invalidInput('choose one of --once and --watch');
       const targets = resolveTargets({
@@ -71,7 +76,11 @@ export function registerCollectCommands(program: Command): void {
             process.once(sig, stop);
           }
           try {
-            await watchClusters(pool, targets, { log: (line) => console.error(line), signal: controller.signal });
+            await watchClusters(pool, targets, {
+              log: (line) => console.error(line),
+              signal: controller.signal,
+              tlsCertificates: opts.tlsCertificates,
+            });
           } finally {
             for (const [sig, listeners] of previous) {
               process.removeAllListeners(sig);
@@ -85,7 +94,7 @@ export function registerCollectCommands(program: Command): void {
         for (const target of targets) {
           const bar = progressBar(!opts.json && process.stderr.isTTY === true);
           try {
-            const outcome = await collectOnce(pool, target, bar.update);
+            const outcome = await collectOnce(pool, target, bar.update, { tlsCertificates: opts.tlsCertificates });
             bar.stop();
             const { snapshot: _s, resourceVersions: _r, ...summary } = outcome;
             outcomes.push({ cluster: target.name, ...summary });
@@ -116,13 +125,18 @@ export function registerImportCommand(program: Command): void {
     .argument('<paths...>', 'files or folders')
     .option('--cluster <name>', 'the cluster name to file the dump under (default: the folder or file name)')
     .option('--json', 'print the outcome as JSON')
-    .action(async (paths: string[], opts: { cluster?: string; json?: boolean }) => {
+    .option(
+      '--tls-certificates',
+      'keep the public facts of the tls.crt of kubernetes.io/tls Secrets (subject, SANs, issuer, validity, fingerprint); every other value is still dropped',
+    )
+    .action(async (paths: string[], opts: { cluster?: string; json?: boolean; tlsCertificates?: boolean }) => {
       if (opts.cluster !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._:@-]{0,252}$/.test(opts.cluster)) {
         throw invalidInput(`--cluster must be a name of letters, digits and . _ : @ - (got "${opts.cluster}")`);
       }
       await withDatabase(async ({ pool }) => {
         const outcome = await importDumps(pool, paths, {
           clusterName: opts.cluster,
+          tlsCertificates: opts.tlsCertificates,
           onFile: opts.json
             ? undefined
             : (p) => process.stderr.isTTY && process.stderr.write(`\rreading ${p.index}/${p.total} files`),

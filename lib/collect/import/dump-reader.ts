@@ -8,6 +8,7 @@
  * - the output is deterministic: arrays sorted by namespace/name, notes in reading order followed by the
  *   summary notes (duplicates, skipped kinds).
  */
+import { certificateOfSecret, type CertificateOptions } from '../certificates';
 import { resourceForKind, resources } from '../resources';
 import { sanitizeSecret, slimObject } from '../sanitize';
 import { emptySnapshot } from '../types';
@@ -58,7 +59,10 @@ export class DumpReader {
   private readonly duplicates = new Map<ResourceKey, DuplicateInfo>();
 
   /** `defaultNamespace`: given to namespaced objects that lack one (kubectl applies them to the context's namespace). */
-  constructor(private readonly defaultNamespace = 'default') {}
+  constructor(
+    private readonly defaultNamespace = 'default',
+    private readonly options: CertificateOptions = {},
+  ) {}
 
   /** One candidate object read from `source`: kept (sanitised), counted as skipped, or reported in `issues`. */
   add(value: unknown, source: string, issues: FileIssues, where: string | undefined): void {
@@ -141,7 +145,18 @@ export class DumpReader {
 
     let kept: KubeObject | SecretMeta;
     if (spec.key === 'secrets') {
-      kept = sanitizeSecret({ metadata: metadata as Parameters<typeof sanitizeSecret>[0]['metadata'], type: obj.type });
+      const secret = sanitizeSecret({ metadata: metadata as Parameters<typeof sanitizeSecret>[0]['metadata'], type: obj.type });
+      // Opt-in: the public tls.crt only (certificateOfSecret reads nothing else); the values go with `obj`.
+      const read = this.options.tlsCertificates ? certificateOfSecret(obj) : undefined;
+      if (read?.certificate) secret.certificate = read.certificate;
+      else if (read)
+        issues.add(
+          'warning',
+          'has kubernetes.io/tls Secrets whose tls.crt is not a readable certificate (no certificate facts kept)',
+          `${secret.metadata.namespace ?? ''}/${secret.metadata.name} (${read.problem})`,
+          spec.key,
+        );
+      kept = secret;
     } else {
       kept = slimObject({ ...obj, kind, metadata } as unknown as KubeObject);
       if (!kept.apiVersion) kept.apiVersion = spec.group ? `${spec.group}/${spec.version}` : spec.version;
