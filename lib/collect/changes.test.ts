@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { diffInventories, type PreviousState } from './changes';
+import { diffInventories, rotationOf, type PreviousState } from './changes';
+import type { CredentialRec } from './inventory';
 import { normalize } from './normalize';
 import { emptySnapshot } from './types';
 
@@ -67,7 +68,7 @@ describe('diffInventories', () => {
         'ServiceAccount/shop/default',
         'shop/Deployment/web',
       ],
-      ['secret.recreated', 'Secret shop/db (OpaqueSecret) was deleted and created again', null, null],
+      ['credential.rotated', 'Secret shop/db (OpaqueSecret) was deleted and created again', null, null],
     ]);
   });
 
@@ -78,5 +79,73 @@ describe('diffInventories', () => {
       ['sa.deleted', 'ServiceAccount/shop/api'],
       ['binding.removed', 'ServiceAccount/shop/default'],
     ]);
+  });
+});
+
+describe('rotationOf', () => {
+  const cred = (over: Partial<CredentialRec> = {}): CredentialRec => ({
+    key: 'shop/OpaqueSecret/db',
+    namespace: 'shop',
+    name: 'db',
+    kind: 'OpaqueSecret',
+    secretType: 'Opaque',
+    uid: 'u1',
+    identity: null,
+    createdInClusterAt: '2026-01-01T00:00:00Z',
+    expiresAt: null,
+    rotatedAt: null,
+    class: 'database-credential',
+    classReason: '',
+    resourceVersion: '100',
+    lastUsedAt: null,
+    lastUsedSource: null,
+    invalidSince: null,
+    certificate: null,
+    metadata: { labels: { app: 'db' }, annotations: { team: 'shop' } },
+    ...over,
+  });
+
+  it('sees a recreation, a data change under the same metadata, a new certificate and a managing tool saying so', () => {
+    expect(rotationOf(cred(), cred({ uid: 'u2' }))).toBe('recreated');
+    expect(rotationOf(cred(), cred({ resourceVersion: '101' }))).toBe('data replaced');
+    const cert = (fingerprintSha256: string) => ({
+      fingerprintSha256,
+      subject: 'CN=x',
+      issuer: 'CN=x',
+      sans: [],
+      notBefore: '',
+      notAfter: '',
+      serialNumber: '1',
+      selfSigned: true,
+      isCA: false,
+      chainLength: 1,
+    });
+    expect(rotationOf(cred({ certificate: cert('AA') }), cred({ certificate: cert('BB') }))).toBe('new certificate');
+    const eso = (hash: string) => cred({ metadata: { annotations: { 'reconcile.external-secrets.io/data-hash': hash } } });
+    expect(rotationOf(eso('h1'), { ...eso('h2'), resourceVersion: '101' })).toBe(
+      'reconcile.external-secrets.io/data-hash changed',
+    );
+  });
+
+  it('does not count a metadata change, the last-use stamp, or nothing at all', () => {
+    expect(rotationOf(cred(), cred())).toBeUndefined();
+    expect(
+      rotationOf(
+        cred(),
+        cred({ resourceVersion: '101', metadata: { labels: { app: 'db', tier: 'x' }, annotations: { team: 'shop' } } }),
+      ),
+    ).toBeUndefined();
+    // The API server stamps last use on legacy tokens at most daily: a moved resourceVersion, same data.
+    const stamp = (day: string) =>
+      cred({
+        resourceVersion: day,
+        metadata: { labels: { app: 'db', 'kubernetes.io/legacy-token-last-used': day }, annotations: { team: 'shop' } },
+      });
+    expect(rotationOf(cred(), stamp('2026-11-29'))).toBeUndefined();
+    expect(rotationOf(stamp('2026-11-28'), stamp('2026-11-29'))).toBeUndefined();
+    // Key order of stored JSON does not matter.
+    expect(rotationOf(cred({ metadata: { annotations: { team: 'shop' }, labels: { app: 'db' } } }), cred())).toBeUndefined();
+    // Without resourceVersions (imported dumps) only a new uid or certificate counts.
+    expect(rotationOf(cred({ resourceVersion: null }), cred({ resourceVersion: null }))).toBeUndefined();
   });
 });

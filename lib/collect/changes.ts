@@ -6,7 +6,10 @@ export interface PreviousState {
   /** uid is null for ServiceAccounts only referenced (by a binding or a pod), not present as objects. */
   identities: Pick<IdentityRec, 'key' | 'kind' | 'uid'>[];
   workloads: Pick<WorkloadRec, 'key' | 'images' | 'serviceAccountName'>[];
-  credentials: Pick<CredentialRec, 'key' | 'uid' | 'kind' | 'identity'>[];
+  credentials: Pick<
+    CredentialRec,
+    'key' | 'uid' | 'kind' | 'identity' | 'resourceVersion' | 'metadata' | 'certificate' | 'rotatedAt'
+  >[];
   roles: Pick<RoleRec, 'key' | 'rules'>[];
   bindings: Pick<BindingRec, 'key' | 'roleRefKind' | 'roleRefName' | 'subjects'>[];
 }
@@ -16,7 +19,52 @@ export interface TimelineChange {
   summary: string;
   identity?: string;
   workload?: string;
+  /** The credential's key (`<namespace>/<kind>/<name>`) for credential events. */
+  credential?: string;
   details: Record<string, unknown>;
+}
+
+type StoredCredential = PreviousState['credentials'][number];
+
+/** Annotations whose change means the Secret's data was replaced by the tool that manages it. */
+const ROTATION_ANNOTATIONS = ['reconcile.external-secrets.io/data-hash', 'cert-manager.io/renewal-time'];
+
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object')
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(value);
+}
+
+const annotation = (c: Pick<CredentialRec, 'metadata'>, key: string) =>
+  (c.metadata.annotations as Record<string, string> | undefined)?.[key];
+
+/**
+ * Why a credential counts as rotated since the last sync, or undefined: the Secret was recreated (new uid),
+ * its certificate changed, the tool that manages it says it replaced the data, or its data changed (its
+ * resourceVersion moved while its labels and annotations stayed the same; values are never compared). A
+ * metadata change (the API server's daily last-use stamp on legacy tokens, a new label) moves the
+ * resourceVersion too, so it never counts: a rotation made together with one goes unseen.
+ */
+export function rotationOf(before: StoredCredential, c: CredentialRec): string | undefined {
+  if (before.uid && c.uid && before.uid !== c.uid) return 'recreated';
+  const fingerprint = (x: { certificate: CredentialRec['certificate'] }) => x.certificate?.fingerprintSha256;
+  if (fingerprint(before) && fingerprint(c) && fingerprint(before) !== fingerprint(c)) return 'new certificate';
+  for (const key of ROTATION_ANNOTATIONS) {
+    const [was, is] = [annotation(before, key), annotation(c, key)];
+    if (was && is && was !== is) return `${key} changed`;
+  }
+  if (
+    before.resourceVersion &&
+    c.resourceVersion &&
+    before.resourceVersion !== c.resourceVersion &&
+    canonical(before.metadata) === canonical(c.metadata)
+  )
+    return 'data replaced';
+  return undefined;
 }
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
@@ -129,14 +177,23 @@ export function diffInventories(prev: PreviousState, next: Inventory): TimelineC
   const prevCreds = new Map(prev.credentials.map((c) => [c.key, c]));
   for (const c of next.credentials) {
     const before = prevCreds.get(c.key);
-    if (before && before.uid && c.uid && before.uid !== c.uid) {
-      out.push({
-        kind: 'secret.recreated',
-        summary: `Secret ${c.namespace}/${c.name} (${c.kind}) was deleted and created again`,
-        identity: c.identity ?? undefined,
-        details: { credential: c.key, beforeUid: before.uid, afterUid: c.uid },
-      });
-    }
+    const reason = before && rotationOf(before, c);
+    if (!reason) continue;
+    const how = reason === 'recreated' ? 'was deleted and created again' : `was rotated (${reason})`;
+    out.push({
+      kind: 'credential.rotated',
+      summary: `Secret ${c.namespace}/${c.name} (${c.kind}) ${how}`,
+      identity: c.identity ?? undefined,
+      credential: c.key,
+      details: {
+        credential: c.key,
+        reason,
+        ...(reason === 'recreated' ? { beforeUid: before.uid, afterUid: c.uid } : {}),
+        ...(reason === 'new certificate'
+          ? { before: before.certificate?.fingerprintSha256, after: c.certificate?.fingerprintSha256 }
+          : {}),
+      },
+    });
   }
   return out;
 }

@@ -6,6 +6,8 @@ import { resources } from './resources';
 import { readDumps } from './import';
 import { listResource, noteForListError, servedResources, type ClusterTarget } from './kube';
 import { normalize } from './normalize';
+import { loadPolicy, type CredentialPolicy } from '@/lib/credentials/policy';
+import { updateCredentials, type CredentialUpdate } from './credential-store';
 import { updateReach, type ReachUpdate } from './reach-store';
 import { ensureCluster, saveInventory, startRun, updateRun } from './store';
 import {
@@ -36,6 +38,7 @@ export interface CollectOutcome {
   resourceVersions: Partial<Record<ResourceKey, string>>;
   changes: number;
   reach: ReachUpdate;
+  credentials: CredentialUpdate;
   seconds: number;
 }
 
@@ -99,6 +102,8 @@ export interface RecordOptions {
   /** When the collection began (listing or reading files), for `seconds`; default: now. */
   started?: Date;
   run?: 'record' | 'on-failure';
+  /** The credential policy the findings are judged by (default: NHI_CREDENTIAL_POLICY's file, else the built-in one). */
+  policy?: CredentialPolicy;
 }
 
 /**
@@ -129,6 +134,7 @@ export async function recordSnapshot(
     // The normalised inventory is not kept in a variable: it can be collected before the reach step.
     const saved = await saveInventory(pool, clusterId, normalize(snapshot), now, notes);
     const reach = await updateReach(pool, clusterId, snapshot, now, clock);
+    const credentials = await updateCredentials(pool, clusterId, now, opts.policy ?? loadPolicy());
     const phase = notes.some((n) => n.level === 'error') ? 'partial' : 'succeeded';
     if (runId) await updateRun(pool, runId, { progress: 1, counts, errors: notes, phase, finishedAt: clock() });
     return {
@@ -139,6 +145,7 @@ export async function recordSnapshot(
       notes,
       changes: saved.changes.length,
       reach,
+      credentials,
       seconds: (clock().getTime() - started.getTime()) / 1000,
     };
   } catch (e) {

@@ -1,3 +1,5 @@
+import type { CertificateFacts } from '@/lib/credentials/certificate';
+import type { CredentialClass } from '@/lib/credentials/classify';
 /** The normalised inventory of one cluster: rows keyed by natural keys, ready to persist and diff. */
 
 export type IdentityKindName = 'ServiceAccount' | 'CloudIdentity' | 'SpiffeId' | 'User' | 'Group';
@@ -82,7 +84,16 @@ export interface CredentialRec {
   identity: string | null;
   createdInClusterAt: string | null;
   expiresAt: string | null;
+  /** A rotation time the object states itself (annotations); the store adds the rotations it observes. */
   rotatedAt: string | null;
+  /** lib/credentials/classify.ts */
+  class: CredentialClass;
+  classReason: string;
+  resourceVersion: string | null;
+  lastUsedAt: string | null;
+  lastUsedSource: string | null;
+  invalidSince: string | null;
+  certificate: CertificateFacts | null;
   /** Allow-listed metadata only (labels, kept annotations, audience/expiry of projected tokens). */
   metadata: Record<string, unknown>;
 }

@@ -1,3 +1,4 @@
+import { classifyCredential } from '@/lib/credentials/classify';
 import { identityKey, roleKey } from '@/lib/keys';
 import {
   credentialKey,
@@ -615,6 +616,11 @@ function buildCredentials(
   return { credentials: [...credentials.values()], credentialUses: [...credentialUses.values()] };
 }
 
+/** Labels the API server keeps on legacy token Secrets (a date, YYYY-MM-DD, updated at most once a day). */
+const LEGACY_TOKEN_LAST_USED = 'kubernetes.io/legacy-token-last-used';
+const LEGACY_TOKEN_INVALID_SINCE = 'kubernetes.io/legacy-token-invalid-since';
+const labelDate = (v: string | undefined) => (v && /^\d{4}-\d{2}-\d{2}$/.test(v) ? `${v}T00:00:00.000Z` : null);
+
 /** Every Secret as a credential, by type; a legacy token Secret belongs to the ServiceAccount it names. */
 function secretCredentials(snapshot: ClusterSnapshot, identities: Identities): Map<string, CredentialRec> {
   const credentials = new Map<string, CredentialRec>();
@@ -624,6 +630,15 @@ function secretCredentials(snapshot: ClusterSnapshot, identities: Identities): M
     const saName = s.metadata.annotations?.['kubernetes.io/service-account.name'];
     const identity = kind === 'LegacyServiceAccountToken' && saName ? identities.ensure('ServiceAccount', ns(s), saName) : null;
     const a = s.metadata.annotations ?? {};
+    const l = s.metadata.labels ?? {};
+    const { class: cls, reason } = classifyCredential({
+      kind,
+      secretType: s.type ?? null,
+      name: s.metadata.name,
+      labels: l,
+      annotations: a,
+    });
+    const lastUsed = labelDate(l[LEGACY_TOKEN_LAST_USED]);
     credentials.set(key, {
       key,
       namespace: ns(s),
@@ -633,8 +648,15 @@ function secretCredentials(snapshot: ClusterSnapshot, identities: Identities): M
       uid: s.metadata.uid ?? null,
       identity,
       createdInClusterAt: s.metadata.creationTimestamp ?? null,
-      expiresAt: a['nhi.dev/expires-at'] ?? null,
-      rotatedAt: a['nhi.dev/rotated-at'] ?? a['cert-manager.io/renewal-time'] ?? null,
+      expiresAt: s.certificate?.notAfter ?? a['nhi.dev/expires-at'] ?? null,
+      rotatedAt: a['nhi.dev/rotated-at'] ?? null,
+      class: cls,
+      classReason: reason,
+      resourceVersion: s.metadata.resourceVersion ?? null,
+      lastUsedAt: lastUsed,
+      lastUsedSource: lastUsed ? `label ${LEGACY_TOKEN_LAST_USED}` : null,
+      invalidSince: labelDate(l[LEGACY_TOKEN_INVALID_SINCE]),
+      certificate: s.certificate ?? null,
       metadata: {
         ...(s.metadata.labels ? { labels: s.metadata.labels } : {}),
         ...(s.metadata.annotations ? { annotations: s.metadata.annotations } : {}),
@@ -688,6 +710,13 @@ function addWorkloadCredentials(
       createdInClusterAt: null,
       expiresAt: null,
       rotatedAt: null,
+      class: 'projected-service-account-token',
+      classReason: via === 'automount' ? 'the automounted API token (kube-api-access)' : 'a projected serviceAccountToken volume',
+      resourceVersion: null,
+      lastUsedAt: null,
+      lastUsedSource: null,
+      invalidSince: null,
+      certificate: null,
       metadata,
     });
     addUse(key, w.key, via);

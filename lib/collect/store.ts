@@ -74,16 +74,16 @@ async function readPrevious(db: Client, clusterId: string): Promise<PreviousStat
     () =>
       db.query(
         `SELECT c.namespace || '/' || c.kind::text || '/' || c.name AS key, c.uid, c.kind::text AS kind,
-              CASE WHEN i.id IS NULL THEN NULL ELSE ${identityKeySql} END AS identity
+              CASE WHEN i.id IS NULL THEN NULL ELSE ${identityKeySql} END AS identity,
+              c."resourceVersion", c.metadata, c.certificate, c."rotatedAt"
        FROM "Credential" c LEFT JOIN "Identity" i ON i.id = c."identityId" WHERE c."clusterId" = $1 AND c."deletedAt" IS NULL`,
         [clusterId],
       ),
     () => db.query(`SELECT ${keySql('r')} AS key, rules FROM "RbacRole" r WHERE ${live}`, [clusterId]),
     () =>
-      db.query(
-        `SELECT ${keySql('b')} AS key, "roleRefKind", "roleRefName", subjects FROM "RbacBinding" b WHERE ${live}`,
-        [clusterId],
-      ),
+      db.query(`SELECT ${keySql('b')} AS key, "roleRefKind", "roleRefName", subjects FROM "RbacBinding" b WHERE ${live}`, [
+        clusterId,
+      ]),
   ];
   const results = [];
   for (const q of queries) results.push(await q());
@@ -120,6 +120,9 @@ export async function saveInventory(
     await db.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [clusterId]);
     const previous = await readPrevious(db, clusterId);
     const firstSync = (await db.query(`SELECT 1 FROM "Identity" WHERE "clusterId" = $1 LIMIT 1`, [clusterId])).rowCount === 0;
+    // What changed since the last sync (nothing on the first, which is the baseline). Rotations also set rotatedAt.
+    const changes = firstSync ? [] : diffInventories(previous, inv);
+    const rotatedAt = rotationTimes(previous, changes, inv, now);
 
     await syncClusterTable(
       db,
@@ -190,6 +193,13 @@ export async function saveInventory(
         createdInClusterAt: 'timestamptz',
         expiresAt: 'timestamptz',
         rotatedAt: 'timestamptz',
+        class: 'text',
+        classReason: 'text',
+        resourceVersion: 'text',
+        lastUsedAt: 'timestamptz',
+        lastUsedSource: 'text',
+        invalidSince: 'timestamptz',
+        certificate: 'jsonb',
         metadata: 'jsonb',
       },
       inv.credentials.map((c) => ({
@@ -201,7 +211,14 @@ export async function saveInventory(
         identityId: c.identity ? (identityIds.get(c.identity) ?? null) : null,
         createdInClusterAt: validDate(c.createdInClusterAt),
         expiresAt: validDate(c.expiresAt),
-        rotatedAt: validDate(c.rotatedAt),
+        rotatedAt: rotatedAt.get(c.key) ?? null,
+        class: c.class,
+        classReason: c.classReason,
+        resourceVersion: c.resourceVersion,
+        lastUsedAt: validDate(c.lastUsedAt),
+        lastUsedSource: c.lastUsedSource,
+        invalidSince: validDate(c.invalidSince),
+        certificate: c.certificate,
         metadata: c.metadata,
       })),
     );
@@ -268,7 +285,6 @@ export async function saveInventory(
 
     await replaceInferredOwners(db, clusterId, inv, identityIds, workloadIds);
 
-    const changes = firstSync ? [] : diffInventories(previous, inv);
     for (let i = 0; i < changes.length; i += BATCH) {
       const batch = changes.slice(i, i + BATCH).map((c) => ({
         kind: c.kind,
@@ -276,11 +292,12 @@ export async function saveInventory(
         details: c.details,
         identityId: c.identity ? (identityIds.get(c.identity) ?? null) : null,
         workloadId: c.workload ? (workloadIds.get(c.workload) ?? null) : null,
+        credentialId: c.credential ? (credentialIds.get(c.credential) ?? null) : null,
       }));
       await db.query(
-        `INSERT INTO "TimelineEvent" (id, "clusterId", at, kind, summary, "identityId", "workloadId", details)
-         SELECT gen_random_uuid(), $2::uuid, $3, x.kind, x.summary, x."identityId"::uuid, x."workloadId"::uuid, x.details
-         FROM jsonb_to_recordset($1::jsonb) AS x(kind text, summary text, "identityId" text, "workloadId" text, details jsonb)`,
+        `INSERT INTO "TimelineEvent" (id, "clusterId", at, kind, summary, "identityId", "workloadId", "credentialId", details)
+         SELECT gen_random_uuid(), $2::uuid, $3, x.kind, x.summary, x."identityId"::uuid, x."workloadId"::uuid, x."credentialId"::uuid, x.details
+         FROM jsonb_to_recordset($1::jsonb) AS x(kind text, summary text, "identityId" text, "workloadId" text, "credentialId" text, details jsonb)`,
         [JSON.stringify(batch), clusterId, now],
       );
     }
@@ -297,6 +314,23 @@ export async function saveInventory(
   } finally {
     db.release();
   }
+}
+
+/**
+ * When each credential was last rotated: now for those rotated since the last sync (the creation time when
+ * the Secret was recreated), else what was stored before, else what the object states itself.
+ */
+function rotationTimes(previous: PreviousState, changes: TimelineChange[], inv: Inventory, now: Date): Map<string, string | null> {
+  const rotated = new Map(changes.filter((c) => c.kind === 'credential.rotated' && c.credential).map((c) => [c.credential!, c.details.reason]));
+  const stored = new Map(previous.credentials.map((c) => [c.key, c.rotatedAt]));
+  const out = new Map<string, string | null>();
+  for (const c of inv.credentials) {
+    const reason = rotated.get(c.key);
+    const at = reason === 'recreated' ? (validDate(c.createdInClusterAt) ?? now.toISOString()) : reason ? now.toISOString() : null;
+    const before = stored.get(c.key);
+    out.set(c.key, at ?? (before ? new Date(before).toISOString() : null) ?? validDate(c.rotatedAt));
+  }
+  return out;
 }
 
 function validDate(v: string | null): string | null {

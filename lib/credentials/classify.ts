@@ -91,6 +91,12 @@ const PATTERNS: { class: CredentialClass; what: string; name?: RegExp; key?: Reg
     key: /^(database_url|db_password|postgres_password|mysql_password|connection[-_]?string|jdbc[-_]?url|mongodb_uri|redis_url)$/i,
   },
   {
+    class: 'tls-certificate',
+    what: 'a certificate and its key',
+    name: /(^|[-_.])(certs?|tls|x509|pki)([-_.]|$)/i,
+    key: /^(tls\.(crt|key)|ca\.crt|cert\.pem|key\.pem)$/i,
+  },
+  {
     class: 'api-token',
     what: 'an API token or webhook secret',
     name: /api[-_.]?key|apikey|token|webhook|secret[-_.]?key|client[-_.]?secret|oauth|bearer/i,
