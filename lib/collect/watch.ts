@@ -278,6 +278,9 @@ async function streamWatch(
           );
         }
         const meta = event.object.metadata as { resourceVersion?: string } | undefined;
+        // Column definitions come with the stream's first event, whichever it is (a bookmark included).
+        if (secrets && (event.object as TableResponse).columnDefinitions?.length)
+          typeColumn = typeColumnOf(event.object as TableResponse);
         if (event.type === 'BOOKMARK') {
           if (meta?.resourceVersion) last = meta.resourceVersion;
           continue;
@@ -286,7 +289,6 @@ async function streamWatch(
         if (secrets) {
           // A Table with one row per event; the row's object is the Secret's metadata, no data.
           const table = event.object as TableResponse;
-          if (table.columnDefinitions?.length) typeColumn = typeColumnOf(table);
           const row = table.rows?.[0];
           if (!row) continue;
           item = secretFromTableRow(row, typeColumn);
