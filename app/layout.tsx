@@ -25,6 +25,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
             <nav aria-label="Main">
               <Link href="/">Overview</Link>
               <Link href="/identities">Identities</Link>
+              <Link href="/credentials">Credentials</Link>
             </nav>
             <HealthBadge />
           </header>

@@ -7,6 +7,13 @@ import { register } from 'tsx/esm/api';
 
 process.env.NHI_ROOT ??= path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
+// A reader that stops early (`nhi credentials --json | head`) is not an error.
+for (const stream of [process.stdout, process.stderr])
+  stream.on('error', (e) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+
 register();
 const { main } = await import('../lib/cli/main.ts');
 const code = (await main(process.argv)) || Number(process.exitCode ?? 0);

@@ -1,20 +1,16 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
+import { Pager } from '@/components/pager';
 import { SeverityPill } from '@/components/severity';
 import { identityKinds, listIdentities, PAGE_SIZE, parseIdentityFilter, type IdentityFilter } from '@/lib/data/identities';
 import { prisma } from '@/lib/db/client';
+import { filterHref } from '@/lib/http/query';
 
 export const dynamic = 'force-dynamic';
 export const metadata: Metadata = { title: 'Identities' };
 
-function pageHref(f: IdentityFilter, page: number): string {
-  const q = new URLSearchParams();
-  for (const [k, v] of Object.entries({ ...f, page }))
-    if (v !== undefined && v !== '' && !((k === 'builtIn' || k === 'deleted') && v === 'hide') && !(k === 'page' && v === 1))
-      q.set(k, String(v));
-  const s = q.toString();
-  return s ? `/identities?${s}` : '/identities';
-}
+const pageHref = (f: IdentityFilter, page: number) =>
+  filterHref('/identities', { ...f, page }, { page: 1, builtIn: 'hide', deleted: 'hide' });
 
 export default async function IdentitiesPage({
   searchParams,
@@ -106,15 +102,7 @@ export default async function IdentitiesPage({
           ))}
         </tbody>
       </table>
-      {pages > 1 && (
-        <nav className="pager" aria-label="Pages">
-          {filter.page > 1 && <Link href={pageHref(filter, filter.page - 1)}>← Previous</Link>}
-          <span className="muted">
-            Page {filter.page} of {pages}
-          </span>
-          {filter.page < pages && <Link href={pageHref(filter, filter.page + 1)}>Next →</Link>}
-        </nav>
-      )}
+      <Pager page={filter.page} pages={pages} href={(p) => pageHref(filter, p)} />
     </section>
   );
 }

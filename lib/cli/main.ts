@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { describeError, isAppError } from '@/lib/errors';
 import { version } from '@/lib/version';
 import { registerCollectCommands, registerImportCommand } from './commands/collect';
+import { registerCredentialCommands } from './commands/credentials';
 import { registerDbCommands } from './commands/db';
 import { registerInventoryCommands } from './commands/inventory';
 import { registerRbacCommands } from './commands/rbac';
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerCollectCommands(program);
   registerImportCommand(program);
   registerInventoryCommands(program);
+  registerCredentialCommands(program);
   registerRbacCommands(program);
   registerWebCommands(program);
   registerDemoCommand(program, loadDemoData);

@@ -243,7 +243,7 @@ export async function identityInventory(db: PrismaClient, f: IdentityFilter): Pr
 
 // ---- one identity ---------------------------------------------------------------------------------
 
-/** Everything the identity page shows, stored JSON parsed. Credentials are metadata only (no column holds a value). */
+/** What the identity page shows about the identity itself, stored JSON parsed (its credentials: lib/data/credentials.ts). */
 export async function getIdentity(db: PrismaClient, id: string) {
   if (!z.uuid().safeParse(id).success) return null;
   const identity = await db.identity.findUnique({
@@ -252,7 +252,6 @@ export async function getIdentity(db: PrismaClient, id: string) {
       cluster: { select: { name: true } },
       reach: true,
       workloads: { where: { deletedAt: null }, include: { workload: true } },
-      credentials: { where: { deletedAt: null }, orderBy: [{ kind: 'asc' }, { name: 'asc' }] },
       linksFrom: { where: { deletedAt: null }, include: { to: true } },
       linksTo: { where: { deletedAt: null }, include: { from: true } },
       ownerships: { include: { team: true } },

@@ -4,6 +4,7 @@
  * match is an internal error naming the column and the row, never a silent cast.
  */
 import { z } from 'zod';
+import type { CertificateFacts } from '@/lib/credentials/certificate';
 import { AppError } from '@/lib/errors';
 import type { EscalationRow, ReachRow } from '@/lib/rbac/materialize';
 import { SEVERITIES } from '@/lib/rbac/capabilities';
@@ -36,6 +37,20 @@ export const escalationStepSchema = z.object({
   grants: z.array(grantRef),
 }) satisfies z.ZodType<EscalationRow['steps'][number]>;
 export type EscalationStep = z.infer<typeof escalationStepSchema>;
+
+/** Public facts of a TLS certificate, as the collector stored them (Credential.certificate). */
+export const certificateFactsSchema = z.object({
+  subject: z.string(),
+  issuer: z.string(),
+  sans: z.array(z.string()),
+  notBefore: z.string(),
+  notAfter: z.string(),
+  fingerprintSha256: z.string(),
+  serialNumber: z.string(),
+  selfSigned: z.boolean(),
+  isCA: z.boolean(),
+  chainLength: z.number().int(),
+}) satisfies z.ZodType<CertificateFacts>;
 
 /** A collection run's notes (CollectionRun.errors): per-API problems and skipped APIs. */
 export const runNoteSchema = z.object({

@@ -1,7 +1,11 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
+import { CredentialTable } from '@/components/credential-table';
 import { SeverityPill } from '@/components/severity';
+import { systemClock } from '@/lib/clock';
+import { credentialsOfIdentity } from '@/lib/data/credentials';
+import { findingsOfIdentity } from '@/lib/data/findings';
 import { bindingGroups, bindingText } from '@/lib/data/bindings';
 import { getIdentity } from '@/lib/data/identities';
 import { prisma } from '@/lib/db/client';
@@ -14,8 +18,10 @@ const utc = (d: Date | null) => (d ? d.toISOString().replace('T', ' ').slice(0, 
 
 export default async function IdentityPage({ params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
-  const identity = await getIdentity(prisma(), id);
+  const db = prisma();
+  const identity = await getIdentity(db, id);
   if (!identity) notFound();
+  const [credentials, findings] = await Promise.all([credentialsOfIdentity(db, id, systemClock()), findingsOfIdentity(db, id)]);
   const reach = identity.reach;
   // Effective before declared-only, then worst first.
   const capabilities = [...(reach?.capabilities ?? [])].sort(
@@ -134,32 +140,34 @@ export default async function IdentityPage({ params }: { params: Promise<{ id: s
         </ul>
       )}
 
-      <h2>Credentials ({identity.credentials.length})</h2>
-      {identity.credentials.length === 0 ? (
-        <p className="muted">None owned directly.</p>
+      <h2>Findings ({findings.filter((f) => f.status === 'open').length} open)</h2>
+      {findings.length === 0 ? (
+        <p className="muted">None.</p>
       ) : (
-        <table className="data" data-testid="credentials">
-          <thead>
-            <tr>
-              <th>Credential</th>
-              <th>Kind</th>
-              <th>Created</th>
-              <th>Expires</th>
-            </tr>
-          </thead>
-          <tbody>
-            {identity.credentials.map((c) => (
-              <tr key={c.id}>
-                <td>
-                  {c.namespace}/{c.name}
-                </td>
-                <td>{c.kind}</td>
-                <td>{utc(c.createdInClusterAt)}</td>
-                <td>{utc(c.expiresAt)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <ul className="findings" data-testid="findings">
+          {findings.map((f) => (
+            <li key={f.id} className={f.status === 'open' ? '' : 'muted'}>
+              <SeverityPill severity={f.severity} /> <strong>{f.title}</strong>{' '}
+              <span className="muted">
+                {f.ruleId} · {f.owasp.map((o) => `${o.id} ${o.name}`).join(', ')}
+                {f.status !== 'open' && ` · ${f.status} ${utc(f.resolvedAt ? new Date(f.resolvedAt) : null)}`}
+              </span>
+              <p>{f.explanation}</p>
+              <p>
+                <em>Fix:</em> {f.remediation.text}
+              </p>
+              {f.remediation.yaml && <pre>{f.remediation.yaml}</pre>}
+              {f.remediation.command && <pre>{f.remediation.command}</pre>}
+            </li>
+          ))}
+        </ul>
+      )}
+
+      <h2>Credentials ({credentials.length})</h2>
+      {credentials.length === 0 ? (
+        <p className="muted">None held or used.</p>
+      ) : (
+        <CredentialTable rows={credentials} testId="credentials" />
       )}
 
       <h2>Linked identities</h2>

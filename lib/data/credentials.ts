@@ -1,0 +1,293 @@
+/**
+ * Credentials, as every reader sees them (the Credentials page, /api/credentials, `nhi credentials`, the
+ * identity page): metadata only, with class, age, expiry, last use, who holds and uses them, and their
+ * open findings. Age and expiry are computed against `now`, passed in.
+ */
+import { z } from 'zod';
+import { CLASS_INFO, CREDENTIAL_CLASSES, type CredentialClass, type Lifetime } from '@/lib/credentials/classify';
+import type { PrismaClient } from '@/lib/db/client';
+import type { Prisma } from '@/lib/db/generated/client';
+import { severityRank, type Severity } from '@/lib/rbac/capabilities';
+import { certificateFactsSchema, parseStored } from './json';
+
+const DAY = 86_400_000;
+const lifetimes = ['short-lived', 'long-lived', 'expiring'] as const;
+const classesOf = (lifetime: Lifetime) => CREDENTIAL_CLASSES.filter((c) => CLASS_INFO[c].lifetime === lifetime);
+
+/** The Credentials page's query string (and the CLI's options), validated. */
+export const credentialFilterSchema = z.object({
+  cluster: z.string().max(253).optional(),
+  namespace: z.string().max(253).optional(),
+  class: z.enum(CREDENTIAL_CLASSES).optional(),
+  lifetime: z.enum(lifetimes).optional(),
+  /** Older than this many days since created or last rotated. */
+  olderThan: z.coerce.number().int().min(0).max(36_500).optional(),
+  expiry: z.enum(['expired', '30d', '90d', 'none']).optional(),
+  /** unknown: no use recorded; stale: last use older than 90 days; recent: used in the last 90 days. */
+  lastUse: z.enum(['unknown', 'stale', 'recent']).optional(),
+  owner: z.string().max(253).optional(),
+  q: z.string().max(200).optional(),
+  findings: z.enum(['any']).optional(),
+  page: z.coerce.number().int().min(1).max(10_000).default(1),
+});
+export type CredentialFilter = z.infer<typeof credentialFilterSchema>;
+
+export const CREDENTIAL_PAGE_SIZE = 50;
+
+export function parseCredentialFilter(params: Record<string, string | string[] | undefined>): {
+  filter: CredentialFilter;
+  error?: string;
+} {
+  const flat = Object.fromEntries(
+    Object.entries(params)
+      .map(([k, v]) => [k, Array.isArray(v) ? v[0] : v])
+      .filter(([, v]) => v !== undefined && v !== ''),
+  );
+  const parsed = credentialFilterSchema.safeParse(flat);
+  if (parsed.success) return { filter: parsed.data };
+  const issue = parsed.error.issues[0]!;
+  return { filter: credentialFilterSchema.parse({}), error: `Invalid filter "${issue.path.join('.')}": ${issue.message}` };
+}
+
+function where(f: CredentialFilter, now: Date): Prisma.CredentialWhereInput {
+  const and: Prisma.CredentialWhereInput[] = [{ deletedAt: null }];
+  const before = (days: number) => new Date(now.getTime() - days * DAY);
+  if (f.cluster) and.push({ cluster: { name: f.cluster } });
+  if (f.namespace) and.push({ namespace: f.namespace });
+  if (f.class) and.push({ class: f.class });
+  if (f.lifetime) and.push({ class: { in: classesOf(f.lifetime) } });
+  if (f.olderThan !== undefined) {
+    const cutoff = before(f.olderThan);
+    and.push({ OR: [{ rotatedAt: { lt: cutoff } }, { rotatedAt: null, createdInClusterAt: { lt: cutoff } }] });
+  }
+  if (f.expiry === 'expired') and.push({ expiresAt: { lt: now } });
+  if (f.expiry === '30d') and.push({ expiresAt: { gte: now, lt: before(-30) } });
+  if (f.expiry === '90d') and.push({ expiresAt: { gte: now, lt: before(-90) } });
+  if (f.expiry === 'none') and.push({ expiresAt: null });
+  if (f.lastUse === 'unknown') and.push({ lastUsedAt: null });
+  if (f.lastUse === 'stale') and.push({ lastUsedAt: { lt: before(90) } });
+  if (f.lastUse === 'recent') and.push({ lastUsedAt: { gte: before(90) } });
+  if (f.owner === '(none)') and.push({ identity: { ownerships: { none: {} } } });
+  else if (f.owner) and.push({ identity: { ownerships: { some: { team: { name: f.owner } } } } });
+  if (f.q) and.push({ name: { contains: f.q, mode: 'insensitive' } });
+  if (f.findings === 'any') and.push({ findings: { some: { status: 'open' } } });
+  return { AND: and };
+}
+
+export interface CredentialRow {
+  id: string;
+  cluster: string;
+  namespace: string;
+  name: string;
+  kind: string;
+  class: CredentialClass;
+  classTitle: string;
+  classReason: string;
+  lifetime: Lifetime;
+  secretType: string | null;
+  createdAt: string | null;
+  rotatedAt: string | null;
+  /** Whole days since created or last rotated; null when unknown (projected tokens are issued per pod). */
+  ageDays: number | null;
+  expiresAt: string | null;
+  lastUsedAt: string | null;
+  lastUsedSource: string | null;
+  /** Identities that hold or use it: its ServiceAccount and the accounts its workloads run as. */
+  identities: { id: string; kind: string; namespace: string; name: string }[];
+  workloads: { id: string; kind: string; namespace: string; name: string; via: string[] }[];
+  owners: string[];
+  certificate: z.infer<typeof certificateFactsSchema> | null;
+  findings: { open: number; worst: Severity | null };
+  /** For projected tokens: audience and expirationSeconds as declared in the pod template. */
+  token: { audience: string | null; expirationSeconds: number | null } | null;
+}
+
+const include = {
+  cluster: { select: { name: true } },
+  identity: { include: { ownerships: { include: { team: { select: { name: true } } } } } },
+  uses: {
+    where: { deletedAt: null, workload: { deletedAt: null } },
+    include: {
+      workload: {
+        select: {
+          id: true,
+          kind: true,
+          namespace: true,
+          name: true,
+          identities: { where: { deletedAt: null }, include: { identity: true } },
+        },
+      },
+    },
+  },
+  findings: { where: { status: 'open' as const }, select: { severity: true } },
+} satisfies Prisma.CredentialInclude;
+type Loaded = Prisma.CredentialGetPayload<{ include: typeof include }>;
+
+const tokenSchema = z.object({ audience: z.string().nullish(), expirationSeconds: z.number().nullish() }).partial();
+const ageOf = (c: Pick<Loaded, 'rotatedAt' | 'createdInClusterAt'>, now: Date) => {
+  const since = c.rotatedAt ?? c.createdInClusterAt;
+  return since ? Math.max(0, Math.floor((now.getTime() - since.getTime()) / DAY)) : null;
+};
+
+function toRow(c: Loaded, now: Date): CredentialRow {
+  const cls = (CREDENTIAL_CLASSES as readonly string[]).includes(c.class) ? (c.class as CredentialClass) : 'unrecognised-secret';
+  const identities = new Map<string, CredentialRow['identities'][number]>();
+  if (c.identity) identities.set(c.identity.id, { id: c.identity.id, kind: c.identity.kind, namespace: c.identity.namespace, name: c.identity.name });
+  const workloads = new Map<string, CredentialRow['workloads'][number]>();
+  for (const u of c.uses) {
+    const w = workloads.get(u.workload.id) ?? { id: u.workload.id, kind: u.workload.kind, namespace: u.workload.namespace, name: u.workload.name, via: [] };
+    w.via = [...new Set([...w.via, u.via])].sort();
+    workloads.set(w.id, w);
+    for (const { identity: i } of u.workload.identities) identities.set(i.id, { id: i.id, kind: i.kind, namespace: i.namespace, name: i.name });
+  }
+  const where = `Credential ${c.namespace}/${c.name}`;
+  const token = c.kind === 'ProjectedToken' ? parseStored(tokenSchema, c.metadata, `${where} metadata`) : null;
+  return {
+    id: c.id,
+    cluster: c.cluster.name,
+    namespace: c.namespace,
+    name: c.name,
+    kind: c.kind,
+    class: cls,
+    classTitle: CLASS_INFO[cls].title,
+    classReason: c.classReason,
+    lifetime: CLASS_INFO[cls].lifetime,
+    secretType: c.secretType,
+    createdAt: c.createdInClusterAt?.toISOString() ?? null,
+    rotatedAt: c.rotatedAt?.toISOString() ?? null,
+    ageDays: ageOf(c, now),
+    expiresAt: c.expiresAt?.toISOString() ?? null,
+    lastUsedAt: c.lastUsedAt?.toISOString() ?? null,
+    lastUsedSource: c.lastUsedSource,
+    identities: [...identities.values()].sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`)),
+    workloads: [...workloads.values()].sort((a, b) => `${a.namespace}/${a.kind}/${a.name}`.localeCompare(`${b.namespace}/${b.kind}/${b.name}`)),
+    owners: [...new Set(c.identity?.ownerships.map((o) => o.team.name) ?? [])].sort(),
+    certificate: c.certificate === null ? null : parseStored(certificateFactsSchema, c.certificate, `${where} certificate`),
+    findings: {
+      open: c.findings.length,
+      worst: c.findings.reduce<Severity | null>(
+        (w, f) => (f.severity === 'info' ? w : w === null || severityRank(f.severity) > severityRank(w) ? f.severity : w),
+        null,
+      ),
+    },
+    token: token ? { audience: token.audience ?? null, expirationSeconds: token.expirationSeconds ?? null } : null,
+  };
+}
+
+/** Long-lived first, then the oldest; short-lived tokens last. */
+const order: Prisma.CredentialOrderByWithRelationInput[] = [
+  { findings: { _count: 'desc' } },
+  { createdInClusterAt: { sort: 'asc', nulls: 'last' } },
+  { namespace: 'asc' },
+  { name: 'asc' },
+];
+
+/** One page of credentials. */
+export async function listCredentials(
+  db: PrismaClient,
+  f: CredentialFilter,
+  now: Date,
+): Promise<{ rows: CredentialRow[]; total: number }> {
+  const w = where(f, now);
+  const [total, rows] = await Promise.all([
+    db.credential.count({ where: w }),
+    db.credential.findMany({ where: w, orderBy: order, skip: (f.page - 1) * CREDENTIAL_PAGE_SIZE, take: CREDENTIAL_PAGE_SIZE, include }),
+  ]);
+  return { total, rows: rows.map((c) => toRow(c, now)) };
+}
+
+/** Every credential matching the filter (all pages), for the CLI and exports. */
+export async function allCredentials(db: PrismaClient, f: CredentialFilter, now: Date): Promise<CredentialRow[]> {
+  const rows = await db.credential.findMany({ where: where(f, now), orderBy: order, include });
+  return rows.map((c) => toRow(c, now));
+}
+
+/** The credentials an identity holds or its workloads use (identity page). */
+export async function credentialsOfIdentity(db: PrismaClient, identityId: string, now: Date): Promise<CredentialRow[]> {
+  const rows = await db.credential.findMany({
+    where: {
+      deletedAt: null,
+      OR: [
+        { identityId },
+        { uses: { some: { deletedAt: null, workload: { deletedAt: null, identities: { some: { identityId, deletedAt: null } } } } } },
+      ],
+    },
+    orderBy: order,
+    include,
+  });
+  return rows.map((c) => toRow(c, now));
+}
+
+/** Cloud workload identities and SPIFFE IDs a ServiceAccount is federated to: short-lived credentials, no Secret. */
+export interface FederatedCredential {
+  cluster: string;
+  class: Extract<CredentialClass, 'workload-identity-federation' | 'spiffe-svid'>;
+  /** aws-irsa, gcp-workload-identity, azure-workload-identity, spiffe */
+  link: string;
+  target: string;
+  provider: string | null;
+  serviceAccount: { id: string; namespace: string; name: string };
+  source: string;
+  workloads: { kind: string; namespace: string; name: string }[];
+}
+
+/** Only links read from an authoritative object (annotations, ClusterSPIFFEIDs), not ones inferred by convention. */
+export async function federatedCredentials(db: PrismaClient, f: Pick<CredentialFilter, 'cluster' | 'namespace'>): Promise<FederatedCredential[]> {
+  const links = await db.identityLink.findMany({
+    where: {
+      deletedAt: null,
+      inferred: false,
+      from: { deletedAt: null, ...(f.cluster ? { cluster: { name: f.cluster } } : {}), ...(f.namespace ? { namespace: f.namespace } : {}) },
+    },
+    include: {
+      to: true,
+      from: {
+        include: {
+          cluster: { select: { name: true } },
+          workloads: { where: { deletedAt: null, workload: { deletedAt: null } }, include: { workload: { select: { kind: true, namespace: true, name: true } } } },
+        },
+      },
+    },
+    orderBy: [{ kind: 'asc' }, { to: { name: 'asc' } }],
+  });
+  return links.map((l) => ({
+    cluster: l.from.cluster.name,
+    class: l.kind === 'spiffe' ? 'spiffe-svid' : 'workload-identity-federation',
+    link: l.kind,
+    target: l.to.name,
+    provider: l.to.provider,
+    serviceAccount: { id: l.from.id, namespace: l.from.namespace, name: l.from.name },
+    source: l.source,
+    workloads: l.from.workloads.map((w) => w.workload),
+  }));
+}
+
+/** Short-lived coverage: the latest per scope, and the cluster-wide trend over collections. */
+export async function credentialCoverage(db: PrismaClient, clusterName?: string) {
+  const clusters = await db.cluster.findMany({
+    where: clusterName ? { name: clusterName } : {},
+    orderBy: { name: 'asc' },
+    select: { id: true, name: true },
+  });
+  return Promise.all(
+    clusters.map(async (c) => {
+      const latest = await db.credentialCoverage.findFirst({ where: { clusterId: c.id }, orderBy: { at: 'desc' }, select: { at: true } });
+      const [scopes, trend] = await Promise.all([
+        latest ? db.credentialCoverage.findMany({ where: { clusterId: c.id, at: latest.at }, orderBy: [{ scopeKind: 'asc' }, { scope: 'asc' }] }) : [],
+        db.credentialCoverage.findMany({
+          where: { clusterId: c.id, scopeKind: 'cluster' },
+          orderBy: { at: 'desc' },
+          take: 200,
+          select: { at: true, workloads: true, shortLived: true, longLived: true, none: true },
+        }),
+      ]);
+      return {
+        cluster: c.name,
+        at: latest?.at.toISOString() ?? null,
+        scopes: scopes.map(({ scopeKind, scope, workloads, shortLived, longLived, none }) => ({ scopeKind, scope, workloads, shortLived, longLived, none })),
+        trend: trend.reverse().map((t) => ({ ...t, at: t.at.toISOString() })),
+      };
+    }),
+  );
+}
+export type CredentialCoverageView = Awaited<ReturnType<typeof credentialCoverage>>[number];
