@@ -4,13 +4,24 @@
  * a planted canary, the certificate's own text — is stored or said anywhere.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
 import type pg from 'pg';
+import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { adminKubeConfig, canaryNeedles, eventually, seedCluster, type TestCluster } from '@/e2e/cluster/harness';
+import {
+  adminKubeConfig,
+  canaryNeedles,
+  eventually,
+  kubeconfigForServiceAccount,
+  seedCluster,
+  type TestCluster,
+} from '@/e2e/cluster/harness';
 import { withClusterAndStore } from '@/e2e/setup/cluster-store';
 import { describeWithCorpus } from '@/lib/corpus/testing';
 import { makeCertificate, type TestCertificate } from '@/lib/credentials/test-certificates';
+import { repoRoot } from '@/lib/paths';
 import { collectOnce } from './collect';
 import { resolveTargets } from './kube';
 import type { SecretMeta } from './types';
@@ -157,6 +168,27 @@ describe('TLS certificates from the live test cluster (--tls-certificates)', () 
     if (await storesCertificates()) expect(await storedCertificate('tls-off', 'web-tls')).toBeNull();
     expect(leaksIn(JSON.stringify(outcome))).toBe(0);
     expect(leaksIn(await databaseText())).toBe(0);
+  });
+
+  it('works with exactly the shipped collector ClusterRole (no new rule: the list verb on secrets)', async () => {
+    const api = KubernetesObjectApi.makeApiClient(adminKubeConfig(cluster));
+    const docs = parseAllDocuments(readFileSync(path.join(repoRoot, 'public', 'collector-clusterrole.yaml'), 'utf8')).map(
+      (d) => d.toJS() as KubernetesObject,
+    );
+    await api.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'nhi-system' } }).catch(() => {});
+    for (const doc of docs)
+      await api
+        .create(doc)
+        .catch(() => api.patch(doc, undefined, undefined, 'nhi-test', undefined, 'application/apply-patch+yaml' as never));
+    const kubeconfig = await kubeconfigForServiceAccount(cluster, 'nhi-system', 'nhi-collector');
+    const [target] = resolveTargets({ kubeconfig });
+    const outcome = await collectOnce(pool, { ...target!, name: 'tls-least-privilege' }, undefined, { tlsCertificates: true });
+    expect(outcome.notes.filter((n) => n.message.includes('forbidden'))).toEqual([]);
+    const web = (outcome.snapshot.secrets as SecretMeta[]).find(
+      (s) => s.metadata.namespace === ns && s.metadata.name === 'web-tls',
+    );
+    expect(web!.certificate?.fingerprintSha256).toBe(cert.fingerprintSha256);
+    expect(leaksIn(JSON.stringify(outcome))).toBe(0);
   });
 
   it('watch with the option: a renewed certificate (tls.crt replaced) is read again', async () => {
