@@ -141,6 +141,54 @@ test.describe.serial('overview', () => {
     expect(ok.headers()['cache-control']).toBe('no-store');
   });
 
+  test('the Credentials page shows coverage, long-lived credentials first with their findings, and filters them', async ({
+    visit,
+    request,
+  }) => {
+    const page = await visit('/credentials', 'credentials');
+    await expect(page.getByRole('heading', { name: 'Credentials', exact: true })).toBeVisible();
+    await expect(page.getByTestId('coverage-demo-cluster').getByTestId('coverage-share')).toHaveText(/^\d+%$/);
+    const table = page.getByTestId('credential-table');
+    // Credentials with open findings lead the list; the legacy token Secrets are among them.
+    await expect(table.locator('tbody tr').first().locator('td').last()).not.toHaveText('none');
+    await expect(table.locator('tr[data-credential="payments/payments-api-legacy-token"]')).toContainText('high');
+    await expect(table.locator('tr[data-credential="checkout/checkout-tls"]')).toContainText('CN=');
+    await expect(page.getByTestId('federated-table')).toContainText('arn:aws:iam::111122223333:role/payments-api');
+
+    await page.getByLabel('Lifetime').selectOption('short-lived');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.waitForURL(/lifetime=short-lived/);
+    const lifetimes = await page.getByTestId('credential-table').locator('tbody tr td:nth-child(2) .pill').allTextContents();
+    expect(lifetimes.length).toBeGreaterThan(10);
+    expect(new Set(lifetimes)).toEqual(new Set(['short-lived']));
+    await page.screenshot({ path: 'e2e/screenshots/credentials--short-lived.png', fullPage: true });
+
+    const api = await request.get('/api/credentials?lifetime=long-lived');
+    expect(api.status()).toBe(200);
+    const body = (await api.json()) as { total: number; rows: { lifetime: string }[] };
+    expect(body.total).toBeGreaterThan(5);
+    expect(body.rows.every((r) => r.lifetime === 'long-lived')).toBe(true);
+    const bad = await request.get('/api/credentials?olderThan=-3');
+    expect(bad.status()).toBe(400);
+    expect(await bad.json()).toMatchObject({ code: 'INVALID_INPUT' });
+  });
+
+  test('an identity page lists its findings with a concrete fix and its credentials', async ({ visit }) => {
+    const list = await visit('/identities?q=payments-api', 'identities-payments-api');
+    await list.getByRole('link', { name: 'payments/payments-api' }).click();
+    await expect(list.getByRole('heading', { name: 'payments/payments-api' })).toBeVisible();
+    const findings = list.getByTestId('findings');
+    await expect(findings).toContainText('Legacy ServiceAccount token Secret');
+    await expect(findings).toContainText('NHI7 Long-Lived Secrets');
+    await expect(findings).toContainText('kubectl -n payments delete secret payments-api-legacy-token');
+    await expect(findings.locator('pre').first()).toContainText('serviceAccountToken:');
+    const credentials = list.getByTestId('credentials');
+    await expect(credentials).toContainText('payments/payments-db');
+    await expect(credentials).toContainText('Database credential');
+    await expect(credentials).toContainText('payments/payments-api-legacy-token');
+    await list.screenshot({ path: 'e2e/screenshots/identity--payments-api.png', fullPage: true });
+  });
+
   test('a malformed filter is refused with a message naming the field', async ({ visit }) => {
     const page = await visit('/identities?page=zero&kind=Robot', 'identities-bad-filter');
     await expect(page.getByRole('alert').filter({ hasText: 'Invalid filter' })).toContainText(/Invalid filter "(page|kind)"/);
