@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { demoDataFile } from '@/lib/demo/load';
@@ -57,5 +59,39 @@ describe('the nhi command', () => {
     const nothing = nhi('import', path.join(repoRoot, 'README.md'));
     expect(nothing.status).toBe(2); // a file without Kubernetes objects is input to correct
     expect(nothing.stderr).toMatch(/nothing to import/);
+  });
+
+  it('judges credentials by a policy file given on the command line, and refuses a bad one before any work', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'nhi-policy-'));
+    try {
+      const strict = path.join(dir, 'strict.yaml');
+      writeFileSync(
+        strict,
+        'apiVersion: nhi.dev/v1\nkind: CredentialPolicy\nmetadata: {name: strict, version: 7}\nspec: {forbiddenClasses: [image-pull-secret]}\n',
+      );
+      const imported = nhi('import', demoDataFile, '--cluster', 'cli-policy', '--credential-policy', strict);
+      expect(imported.status, imported.stderr).toBe(0);
+      const listed = JSON.parse(
+        nhi('credentials', '--json', '--cluster', 'cli-policy', '--class', 'image-pull-secret').stdout,
+      ) as {
+        name: string;
+        openFindings: number;
+      }[];
+      expect(listed.map((c) => [c.name, c.openFindings]).sort()).toEqual([
+        ['payments-registry', 1],
+        ['registry-pull', 1],
+      ]);
+      const bad = path.join(dir, 'bad.yaml');
+      writeFileSync(
+        bad,
+        'apiVersion: nhi.dev/v1\nkind: CredentialPolicy\nmetadata: {name: x, version: 1}\nspec: {maxWorkloadsPerSecret: 0}\n',
+      );
+      const refused = nhi('import', demoDataFile, '--cluster', 'cli-policy-bad', '--credential-policy', bad);
+      expect(refused.status).toBe(2);
+      expect(refused.stderr).toMatch(/spec\.maxWorkloadsPerSecret/);
+      expect(JSON.parse(nhi('clusters', '--json').stdout).map((c: { name: string }) => c.name)).not.toContain('cli-policy-bad');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

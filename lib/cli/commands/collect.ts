@@ -1,8 +1,10 @@
+import path from 'node:path';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { collectOnce, importDumps, type Progress } from '@/lib/collect/collect';
 import { resolveTargets } from '@/lib/collect/kube';
 import { withDatabase } from '@/lib/cli/database';
+import { loadPolicy } from '@/lib/credentials/policy';
 import { invalidInput } from '@/lib/errors';
 
 interface CollectOptions {
@@ -14,6 +16,19 @@ interface CollectOptions {
   inCluster?: boolean;
   json?: boolean;
   tlsCertificates?: boolean;
+  credentialPolicy?: string;
+}
+
+const POLICY_OPTION = [
+  '--credential-policy <file>',
+  'judge credentials by this policy file (default: NHI_CREDENTIAL_POLICY, else the built-in one; see public/credential-policy.yaml)',
+] as const;
+
+/** Checks the policy file before any work and makes it the one in force for this run. */
+function usePolicy(file: string | undefined): void {
+  if (file === undefined) return;
+  loadPolicy(file);
+  process.env.NHI_CREDENTIAL_POLICY = path.resolve(file);
 }
 
 function progressBar(enabled: boolean) {
@@ -50,8 +65,10 @@ export function registerCollectCommands(program: Command): void {
       '--tls-certificates',
       'also read kubernetes.io/tls Secrets with their values to keep the public facts of tls.crt (subject, SANs, issuer, validity, fingerprint); tls.key and every other value are dropped in memory (see public/collector-clusterrole.yaml)',
     )
+    .option(...POLICY_OPTION)
     .action(async (opts: CollectOptions) => {
       if (opts.once && opts.watch) throw invalidInput('choose one of --once and --watch');
+      usePolicy(opts.credentialPolicy);
       const targets = resolveTargets({
         kubeconfig: opts.kubeconfig,
         context: opts.context,
@@ -129,30 +146,37 @@ export function registerImportCommand(program: Command): void {
       '--tls-certificates',
       'keep the public facts of the tls.crt of kubernetes.io/tls Secrets (subject, SANs, issuer, validity, fingerprint); every other value is still dropped',
     )
-    .action(async (paths: string[], opts: { cluster?: string; json?: boolean; tlsCertificates?: boolean }) => {
-      if (opts.cluster !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._:@-]{0,252}$/.test(opts.cluster)) {
-        throw invalidInput(`--cluster must be a name of letters, digits and . _ : @ - (got "${opts.cluster}")`);
-      }
-      await withDatabase(async ({ pool }) => {
-        const outcome = await importDumps(pool, paths, {
-          clusterName: opts.cluster,
-          tlsCertificates: opts.tlsCertificates,
-          onFile: opts.json
-            ? undefined
-            : (p) => process.stderr.isTTY && process.stderr.write(`\rreading ${p.index}/${p.total} files`),
-        });
-        if (process.stderr.isTTY && !opts.json) process.stderr.write('\n');
-        if (opts.json) console.log(JSON.stringify(outcome, null, 2));
-        else {
-          const total = Object.values(outcome.counts).reduce((a, b) => a + b, 0);
-          console.log(
-            `${outcome.cluster}: ${outcome.phase}, ${total} objects from ${outcome.files} file(s) in ${outcome.seconds.toFixed(1)} s, ${outcome.changes} change(s) recorded`,
-          );
-          for (const [kind, n] of Object.entries(outcome.skipped))
-            console.log(`  skipped ${n} ${kind} (not part of the inventory)`);
-          for (const n of outcome.notes.filter((n) => n.level !== 'info')) console.log(`  ${n.level}: ${n.message}`);
+    .option(...POLICY_OPTION)
+    .action(
+      async (
+        paths: string[],
+        opts: { cluster?: string; json?: boolean; tlsCertificates?: boolean; credentialPolicy?: string },
+      ) => {
+        usePolicy(opts.credentialPolicy);
+        if (opts.cluster !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._:@-]{0,252}$/.test(opts.cluster)) {
+          throw invalidInput(`--cluster must be a name of letters, digits and . _ : @ - (got "${opts.cluster}")`);
         }
-        if (outcome.phase !== 'succeeded') process.exitCode = 2;
-      });
-    });
+        await withDatabase(async ({ pool }) => {
+          const outcome = await importDumps(pool, paths, {
+            clusterName: opts.cluster,
+            tlsCertificates: opts.tlsCertificates,
+            onFile: opts.json
+              ? undefined
+              : (p) => process.stderr.isTTY && process.stderr.write(`\rreading ${p.index}/${p.total} files`),
+          });
+          if (process.stderr.isTTY && !opts.json) process.stderr.write('\n');
+          if (opts.json) console.log(JSON.stringify(outcome, null, 2));
+          else {
+            const total = Object.values(outcome.counts).reduce((a, b) => a + b, 0);
+            console.log(
+              `${outcome.cluster}: ${outcome.phase}, ${total} objects from ${outcome.files} file(s) in ${outcome.seconds.toFixed(1)} s, ${outcome.changes} change(s) recorded`,
+            );
+            for (const [kind, n] of Object.entries(outcome.skipped))
+              console.log(`  skipped ${n} ${kind} (not part of the inventory)`);
+            for (const n of outcome.notes.filter((n) => n.level !== 'info')) console.log(`  ${n.level}: ${n.message}`);
+          }
+          if (outcome.phase !== 'succeeded') process.exitCode = 2;
+        });
+      },
+    );
 }
