@@ -77,7 +77,12 @@ async function readWorkloads(db: pg.PoolClient, clusterId: string): Promise<Work
  * After a collection: judges every credential of the cluster against the policy, keeps the findings
  * (opened, still present, resolved when gone, reopened when back) and records the short-lived coverage.
  */
-export async function updateCredentials(pool: pg.Pool, clusterId: string, now: Date, policy: CredentialPolicy): Promise<CredentialUpdate> {
+export async function updateCredentials(
+  pool: pg.Pool,
+  clusterId: string,
+  now: Date,
+  policy: CredentialPolicy,
+): Promise<CredentialUpdate> {
   const db = await pool.connect();
   try {
     await db.query('BEGIN');

@@ -320,13 +320,21 @@ export async function saveInventory(
  * When each credential was last rotated: now for those rotated since the last sync (the creation time when
  * the Secret was recreated), else what was stored before, else what the object states itself.
  */
-function rotationTimes(previous: PreviousState, changes: TimelineChange[], inv: Inventory, now: Date): Map<string, string | null> {
-  const rotated = new Map(changes.filter((c) => c.kind === 'credential.rotated' && c.credential).map((c) => [c.credential!, c.details.reason]));
+function rotationTimes(
+  previous: PreviousState,
+  changes: TimelineChange[],
+  inv: Inventory,
+  now: Date,
+): Map<string, string | null> {
+  const rotated = new Map(
+    changes.filter((c) => c.kind === 'credential.rotated' && c.credential).map((c) => [c.credential!, c.details.reason]),
+  );
   const stored = new Map(previous.credentials.map((c) => [c.key, c.rotatedAt]));
   const out = new Map<string, string | null>();
   for (const c of inv.credentials) {
     const reason = rotated.get(c.key);
-    const at = reason === 'recreated' ? (validDate(c.createdInClusterAt) ?? now.toISOString()) : reason ? now.toISOString() : null;
+    const at =
+      reason === 'recreated' ? (validDate(c.createdInClusterAt) ?? now.toISOString()) : reason ? now.toISOString() : null;
     const before = stored.get(c.key);
     out.set(c.key, at ?? (before ? new Date(before).toISOString() : null) ?? validDate(c.rotatedAt));
   }

@@ -8,7 +8,7 @@
  */
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { corpusPath, listFiles, loadManifestObjects, type ManifestObject } from '@/lib/corpus';
 import { describeWithCorpus } from '@/lib/corpus/testing';
 import { can, firstApplyingSubject } from './evaluator';
