@@ -1,9 +1,13 @@
-import { KubernetesObjectApi } from '@kubernetes/client-node';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
 import type pg from 'pg';
 import { afterAll, beforeAll, inject } from 'vitest';
-import { adminKubeConfig, ensureCluster, seedCluster, type TestCluster } from '@/e2e/cluster/harness';
+import { parseAllDocuments } from 'yaml';
+import { adminKubeConfig, ensureCluster, kubeconfigForServiceAccount, seedCluster, type TestCluster } from '@/e2e/cluster/harness';
 import { createTestDatabase, type TestDatabase } from '@/e2e/setup/test-database';
 import { openStore } from '@/lib/collect/store';
+import { repoRoot } from '@/lib/paths';
 
 export interface ClusterStore {
   cluster: TestCluster;
@@ -39,4 +43,30 @@ export function withClusterAndStore(
     await store.pool?.end();
     await store.db?.drop();
   });
+}
+
+/** Every text value in every table of the database, to search for leaked values. */
+export async function databaseText(pool: pg.Pool): Promise<string> {
+  const tables = await pool.query<{ tablename: string }>(`SELECT tablename FROM pg_tables WHERE schemaname = 'public'`);
+  const parts: string[] = [];
+  for (const { tablename } of tables.rows) {
+    const rows = await pool.query(`SELECT row_to_json(t)::text AS j FROM "${tablename}" t`);
+    for (const r of rows.rows) parts.push(r.j as string);
+  }
+  return parts.join('\n');
+}
+
+/**
+ * Applies the shipped read-only collector ClusterRole (public/collector-clusterrole.yaml) and returns a
+ * kubeconfig that acts as its ServiceAccount, to prove a collection needs nothing more.
+ */
+export async function collectorKubeconfig(cluster: TestCluster): Promise<string> {
+  const api = KubernetesObjectApi.makeApiClient(adminKubeConfig(cluster));
+  const docs = parseAllDocuments(readFileSync(path.join(repoRoot, 'public', 'collector-clusterrole.yaml'), 'utf8')).map(
+    (d) => d.toJS() as KubernetesObject,
+  );
+  await api.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'nhi-system' } }).catch(() => {});
+  for (const doc of docs)
+    await api.create(doc).catch(() => api.patch(doc, undefined, undefined, 'nhi-test', undefined, 'application/apply-patch+yaml' as never));
+  return kubeconfigForServiceAccount(cluster, 'nhi-system', 'nhi-collector');
 }

@@ -4,24 +4,13 @@
  * a planted canary, the certificate's own text — is stored or said anywhere.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
 import type pg from 'pg';
-import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import {
-  adminKubeConfig,
-  canaryNeedles,
-  eventually,
-  kubeconfigForServiceAccount,
-  seedCluster,
-  type TestCluster,
-} from '@/e2e/cluster/harness';
-import { withClusterAndStore } from '@/e2e/setup/cluster-store';
+import { adminKubeConfig, canaryNeedles, eventually, seedCluster, type TestCluster } from '@/e2e/cluster/harness';
+import { collectorKubeconfig, databaseText as databaseTextOf, withClusterAndStore } from '@/e2e/setup/cluster-store';
 import { describeWithCorpus } from '@/lib/corpus/testing';
 import { makeCertificate, type TestCertificate } from '@/lib/credentials/test-certificates';
-import { repoRoot } from '@/lib/paths';
 import { collectOnce } from './collect';
 import { resolveTargets } from './kube';
 import type { SecretMeta } from './types';
@@ -73,16 +62,7 @@ function tlsSecret(name: string, crt: string, extra: Record<string, string> = {}
   } as KubernetesObject;
 }
 
-/** Every text value in every table of the database, to search for leaks. */
-async function databaseText(): Promise<string> {
-  const tables = await pool.query<{ tablename: string }>(`SELECT tablename FROM pg_tables WHERE schemaname = 'public'`);
-  const parts: string[] = [];
-  for (const { tablename } of tables.rows) {
-    const rows = await pool.query(`SELECT row_to_json(t)::text AS j FROM "${tablename}" t`);
-    for (const r of rows.rows) parts.push(r.j as string);
-  }
-  return parts.join('\n');
-}
+const databaseText = () => databaseTextOf(pool);
 
 const leaksIn = (text: string) => needles().filter((n) => text.includes(n)).length;
 
@@ -171,16 +151,7 @@ describe('TLS certificates from the live test cluster (--tls-certificates)', () 
   });
 
   it('works with exactly the shipped collector ClusterRole (no new rule: the list verb on secrets)', async () => {
-    const api = KubernetesObjectApi.makeApiClient(adminKubeConfig(cluster));
-    const docs = parseAllDocuments(readFileSync(path.join(repoRoot, 'public', 'collector-clusterrole.yaml'), 'utf8')).map(
-      (d) => d.toJS() as KubernetesObject,
-    );
-    await api.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'nhi-system' } }).catch(() => {});
-    for (const doc of docs)
-      await api
-        .create(doc)
-        .catch(() => api.patch(doc, undefined, undefined, 'nhi-test', undefined, 'application/apply-patch+yaml' as never));
-    const kubeconfig = await kubeconfigForServiceAccount(cluster, 'nhi-system', 'nhi-collector');
+    const kubeconfig = await collectorKubeconfig(cluster);
     const [target] = resolveTargets({ kubeconfig });
     const outcome = await collectOnce(pool, { ...target!, name: 'tls-least-privilege' }, undefined, { tlsCertificates: true });
     expect(outcome.notes.filter((n) => n.message.includes('forbidden'))).toEqual([]);

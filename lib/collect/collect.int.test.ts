@@ -3,18 +3,10 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
 import pg from 'pg';
-import { parseAllDocuments } from 'yaml';
 import { expect, it } from 'vitest';
 import { describeWithCorpus } from '@/lib/corpus/testing';
-import {
-  adminKubeConfig,
-  canaryNeedles,
-  eventually,
-  kubeconfigForServiceAccount,
-  serviceAccountToken,
-  type TestCluster,
-} from '@/e2e/cluster/harness';
-import { withClusterAndStore } from '@/e2e/setup/cluster-store';
+import { adminKubeConfig, canaryNeedles, eventually, serviceAccountToken, type TestCluster } from '@/e2e/cluster/harness';
+import { collectorKubeconfig, databaseText as databaseTextOf, withClusterAndStore } from '@/e2e/setup/cluster-store';
 import type { TestDatabase } from '@/e2e/setup/test-database';
 import { repoRoot } from '@/lib/paths';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -44,16 +36,7 @@ async function inventory(filter: { cluster?: string; namespace?: string }) {
   }
 }
 
-/** Every text value in every table of the database, to search for leaks. */
-async function databaseText(): Promise<string> {
-  const tables = await pool.query<{ tablename: string }>(`SELECT tablename FROM pg_tables WHERE schemaname = 'public'`);
-  const parts: string[] = [];
-  for (const { tablename } of tables.rows) {
-    const rows = await pool.query(`SELECT row_to_json(t)::text AS j FROM "${tablename}" t`);
-    for (const r of rows.rows) parts.push(r.j as string);
-  }
-  return parts.join('\n');
-}
+const databaseText = () => databaseTextOf(pool);
 
 describeWithCorpus('live collection from the real test cluster', () => {
   it('collects every seeded identity with links: pods → workloads → ServiceAccounts → credentials, cloud and SPIFFE identities, owners', async () => {
@@ -215,16 +198,7 @@ describeWithCorpus('live collection from the real test cluster', () => {
   });
 
   it('collects with exactly the shipped read-only collector ClusterRole', async () => {
-    const api = KubernetesObjectApi.makeApiClient(adminKubeConfig(cluster));
-    const docs = parseAllDocuments(readFileSync(path.join(repoRoot, 'public', 'collector-clusterrole.yaml'), 'utf8')).map(
-      (d) => d.toJS() as KubernetesObject,
-    );
-    await api.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'nhi-system' } }).catch(() => {});
-    for (const doc of docs)
-      await api
-        .create(doc)
-        .catch(() => api.patch(doc, undefined, undefined, 'nhi-test', undefined, 'application/apply-patch+yaml' as never));
-    const kubeconfig = await kubeconfigForServiceAccount(cluster, 'nhi-system', 'nhi-collector');
+    const kubeconfig = await collectorKubeconfig(cluster);
     const [target] = resolveTargets({ kubeconfig });
     const outcome = await collectOnce(pool, { ...target!, name: 'least-privilege' });
     expect(outcome.notes.filter((n) => n.level !== 'info')).toEqual([]);

@@ -1,7 +1,5 @@
 import type pg from 'pg';
 import { assessCredentials, RULES, type CredentialFacts, type WorkloadFacts } from '@/lib/credentials/assess';
-import type { CertificateFacts } from '@/lib/credentials/certificate';
-import type { CredentialClass } from '@/lib/credentials/classify';
 import type { CredentialPolicy } from '@/lib/credentials/policy';
 import { keySql } from '@/lib/keys';
 
@@ -15,22 +13,8 @@ export interface CredentialUpdate {
 const credentialKey = `c.namespace || '/' || c.kind::text || '/' || c.name`;
 const workloadKey = `w.namespace || '/' || w.kind || '/' || w.name`;
 
-interface CredentialRow {
-  key: string;
-  namespace: string;
-  name: string;
-  kind: string;
-  class: CredentialClass;
-  createdAt: Date | null;
-  rotatedAt: Date | null;
-  expiresAt: Date | null;
-  lastUsedAt: Date | null;
-  invalidSince: Date | null;
-  certificate: CertificateFacts | null;
-  certManagerCertificate: string | null;
-  identities: string[];
-  workloads: string[];
-}
+/** A row as read: the assessment's input, with the cert-manager Certificate still a nullable column. */
+type CredentialRow = Omit<CredentialFacts, 'certManagerCertificate'> & { certManagerCertificate: string | null };
 
 /** The live credentials of a cluster with who holds and uses them, as the assessment reads them. */
 async function readCredentials(db: pg.PoolClient, clusterId: string): Promise<CredentialFacts[]> {

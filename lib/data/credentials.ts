@@ -4,6 +4,7 @@
  * open findings. Age and expiry are computed against `now`, passed in.
  */
 import { z } from 'zod';
+import { parseFilter } from '@/lib/http/query';
 import { CLASS_INFO, CREDENTIAL_CLASSES, type CredentialClass, type Lifetime } from '@/lib/credentials/classify';
 import type { PrismaClient } from '@/lib/db/client';
 import type { Prisma } from '@/lib/db/generated/client';
@@ -34,20 +35,7 @@ export type CredentialFilter = z.infer<typeof credentialFilterSchema>;
 
 export const CREDENTIAL_PAGE_SIZE = 50;
 
-export function parseCredentialFilter(params: Record<string, string | string[] | undefined>): {
-  filter: CredentialFilter;
-  error?: string;
-} {
-  const flat = Object.fromEntries(
-    Object.entries(params)
-      .map(([k, v]) => [k, Array.isArray(v) ? v[0] : v])
-      .filter(([, v]) => v !== undefined && v !== ''),
-  );
-  const parsed = credentialFilterSchema.safeParse(flat);
-  if (parsed.success) return { filter: parsed.data };
-  const issue = parsed.error.issues[0]!;
-  return { filter: credentialFilterSchema.parse({}), error: `Invalid filter "${issue.path.join('.')}": ${issue.message}` };
-}
+export const parseCredentialFilter = (params: Record<string, string | string[] | undefined>) => parseFilter(credentialFilterSchema, params);
 
 function where(f: CredentialFilter, now: Date): Prisma.CredentialWhereInput {
   const and: Prisma.CredentialWhereInput[] = [{ deletedAt: null }];

@@ -4,6 +4,7 @@
  * with zod, serves all of them; stored JSON is parsed here, so callers get typed values.
  */
 import { z } from 'zod';
+import { parseFilter } from '@/lib/http/query';
 import type { PrismaClient } from '@/lib/db/client';
 import type { Prisma } from '@/lib/db/generated/client';
 import {
@@ -30,17 +31,7 @@ export const identityFilterSchema = z.object({
 });
 export type IdentityFilter = z.infer<typeof identityFilterSchema>;
 
-export function parseIdentityFilter(params: Record<string, string | string[] | undefined>): { filter: IdentityFilter; error?: string } {
-  const flat = Object.fromEntries(
-    Object.entries(params)
-      .map(([k, v]) => [k, Array.isArray(v) ? v[0] : v])
-      .filter(([, v]) => v !== undefined && v !== ''),
-  );
-  const parsed = identityFilterSchema.safeParse(flat);
-  if (parsed.success) return { filter: parsed.data };
-  const issue = parsed.error.issues[0]!;
-  return { filter: identityFilterSchema.parse({}), error: `Invalid filter "${issue.path.join('.')}": ${issue.message}` };
-}
+export const parseIdentityFilter = (params: Record<string, string | string[] | undefined>) => parseFilter(identityFilterSchema, params);
 
 export const PAGE_SIZE = 50;
 
