@@ -50,7 +50,10 @@ export function CredentialTable({ rows, testId = 'credential-table' }: { rows: C
             <td title={c.classReason}>
               <span className={`pill ${lifetimeClass[c.lifetime]}`}>{c.lifetime}</span> {c.classTitle}
             </td>
-            <td>{c.ageDays === null ? <span className="muted">—</span> : `${c.ageDays} d`}</td>
+            <td>
+              {c.ageDays === null ? <span className="muted">—</span> : `${c.ageDays} d`}
+              {c.class === 'projected-service-account-token' && <span className="muted"> (renewed)</span>}
+            </td>
             <td>
               <Expiry row={c} />
             </td>

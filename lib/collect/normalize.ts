@@ -637,6 +637,7 @@ function secretCredentials(snapshot: ClusterSnapshot, identities: Identities): M
       name: s.metadata.name,
       labels: l,
       annotations: a,
+      ...(s.keyClass ? { keyClass: s.keyClass } : {}),
     });
     const lastUsed = labelDate(l[LEGACY_TOKEN_LAST_USED]);
     credentials.set(key, {

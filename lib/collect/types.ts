@@ -1,4 +1,5 @@
 import type { CertificateFacts } from '@/lib/credentials/certificate';
+import type { CredentialClass } from '@/lib/credentials/classify';
 /**
  * The collector's vocabulary. A `ClusterSnapshot` holds the raw objects of one cluster, grouped by
  * resource, exactly as the API server (or a dump) gave them — except Secrets, which are reduced to
@@ -45,6 +46,8 @@ export interface SecretMeta {
    * `tls.crt`. Never the key, never any other value.
    */
   certificate?: CertificateFacts;
+  /** What the data key names of a dumped Opaque Secret say it is (never a key name, never a value). */
+  keyClass?: CredentialClass;
 }
 
 /** One collected resource: where it is served and whether its objects are read as metadata only. */

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { CLASS_INFO, CREDENTIAL_CLASSES, classifyCredential } from './classify';
+import { CLASS_INFO, CREDENTIAL_CLASSES, classOfKeyNames, classifyCredential } from './classify';
 
-const opaque = (name: string, dataKeys?: string[]) =>
-  classifyCredential({ kind: 'OpaqueSecret', secretType: 'Opaque', name, ...(dataKeys ? { dataKeys } : {}) });
+const opaque = (name: string, keys?: string[]) =>
+  classifyCredential({ kind: 'OpaqueSecret', secretType: 'Opaque', name, ...(keys ? { keyClass: classOfKeyNames(keys) } : {}) });
 
 describe('classifyCredential', () => {
   it('takes the class from the Secret type first', () => {
@@ -20,15 +20,17 @@ describe('classifyCredential', () => {
     );
   });
 
-  it('classifies opaque Secrets by their key names before their names', () => {
+  it('classifies opaque Secrets whose names say nothing by their key names (from dumps)', () => {
     expect(opaque('app-config', ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'])).toEqual({
       class: 'cloud-key',
-      reason: 'data key "AWS_ACCESS_KEY_ID" looks like a static cloud key',
+      reason: 'its data key names are those of static cloud key (read from a dump)',
     });
+    expect(classOfKeyNames(['username', 'nhi-canary-key'])).toBeUndefined();
     expect(opaque('settings', ['DATABASE_URL']).class).toBe('database-credential');
     expect(opaque('settings', ['id_ed25519']).class).toBe('ssh-key');
     expect(opaque('settings', ['.dockerconfigjson']).class).toBe('image-pull-secret');
-    expect(opaque('payments-db', ['api-key']).class).toBe('api-token');
+    // A telling name decides first, as it does for live collection, which sees no key names.
+    expect(opaque('payments-db', ['api-key']).class).toBe('database-credential');
   });
 
   it('classifies by name when no key names are known (live collection reads no data)', () => {

@@ -1,7 +1,7 @@
 /**
- * What kind of credential something is, from metadata only: the Secret's type, its name, its allow-listed
- * annotations and labels, and the names of its data keys where a dump provided them (live collection never
- * sees key names: Secrets are listed as metadata-only rows). Values are never looked at.
+ * What kind of credential something is, from metadata only: the Secret's type, its name, and what the names
+ * of its data keys say where a dump provided them (live collection never sees key names: Secrets are listed
+ * as metadata-only rows). Values are never looked at.
  *
  * Each class says how long it lives: `short-lived` credentials are issued per workload and expire on
  * their own (projected ServiceAccount tokens, federated cloud identities, SPIFFE SVIDs); `long-lived`
@@ -50,8 +50,8 @@ export interface ClassifyInput {
   name: string;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
-  /** Names of the Secret's data keys, when a dump provided them. Never values. */
-  dataKeys?: string[];
+  /** What its data key names say (classOfKeyNames), when a dump provided them. */
+  keyClass?: CredentialClass;
 }
 
 export interface Classification {
@@ -104,6 +104,15 @@ const PATTERNS: { class: CredentialClass; what: string; name?: RegExp; key?: Reg
   },
 ];
 
+/**
+ * What a Secret's data key names say it is (AWS_ACCESS_KEY_ID, DATABASE_URL, id_rsa, .dockerconfigjson, …),
+ * read from a dump as it is read: only the class is kept, never a key name (a name can itself say too much).
+ */
+export function classOfKeyNames(keys: readonly string[]): CredentialClass | undefined {
+  if (keys.includes('.dockerconfigjson') || keys.includes('.dockercfg')) return 'image-pull-secret';
+  return PATTERNS.find((p) => keys.some((k) => p.key?.test(k)))?.class;
+}
+
 /** Secret types that are never credentials. */
 const NOT_CREDENTIALS = new Set(['helm.sh/release.v1']);
 
@@ -113,17 +122,16 @@ export function classifyCredential(c: ClassifyInput): Classification {
     return { class: fromKind, reason: c.secretType ? `type ${c.secretType}` : 'projected into the pods by the kubelet' };
   }
   if (c.secretType && NOT_CREDENTIALS.has(c.secretType)) return { class: 'unrecognised-secret', reason: `type ${c.secretType}` };
-  const keys = c.dataKeys ?? [];
-  if (keys.includes('.dockerconfigjson') || keys.includes('.dockercfg')) {
-    return { class: 'image-pull-secret', reason: 'data key .dockerconfigjson' };
-  }
-  for (const p of PATTERNS) {
-    const key = p.key ? keys.find((k) => p.key!.test(k)) : undefined;
-    if (key) return { class: p.class, reason: `data key "${key}" looks like ${p.what}` };
-  }
+  // The name first: it is all that live collection sees, so a dump and a live listing of the same cluster
+  // agree wherever the name decides; key names (dumps only) settle the Secrets whose names say nothing.
   for (const p of PATTERNS) {
     if (p.name?.test(c.name)) return { class: p.class, reason: `name "${c.name}" looks like ${p.what}` };
   }
+  if (c.keyClass)
+    return {
+      class: c.keyClass,
+      reason: `its data key names are those of ${CLASS_INFO[c.keyClass].title.toLowerCase()} (read from a dump)`,
+    };
   return {
     class: 'unrecognised-secret',
     reason: `type ${c.secretType ?? 'Opaque'}; neither its name nor its keys name a credential`,

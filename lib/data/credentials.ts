@@ -75,7 +75,7 @@ export interface CredentialRow {
   secretType: string | null;
   createdAt: string | null;
   rotatedAt: string | null;
-  /** Whole days since created or last rotated; null when unknown (projected tokens are issued per pod). */
+  /** Whole days since created or last rotated (0 for projected tokens, renewed by the kubelet); null when unknown. */
   ageDays: number | null;
   expiresAt: string | null;
   lastUsedAt: string | null;
@@ -143,7 +143,8 @@ function toRow(c: Loaded, now: Date): CredentialRow {
     secretType: c.secretType,
     createdAt: c.createdInClusterAt?.toISOString() ?? null,
     rotatedAt: c.rotatedAt?.toISOString() ?? null,
-    ageDays: ageOf(c, now),
+    // A projected token is issued per pod and renewed by the kubelet before it expires: never a day old.
+    ageDays: cls === 'projected-service-account-token' ? 0 : ageOf(c, now),
     expiresAt: c.expiresAt?.toISOString() ?? null,
     lastUsedAt: c.lastUsedAt?.toISOString() ?? null,
     lastUsedSource: c.lastUsedSource,

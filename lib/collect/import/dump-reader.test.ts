@@ -72,7 +72,7 @@ describe('dump-reader: duplicates and determinism', () => {
 });
 
 describe('dump-reader: Secret values never survive', () => {
-  it('drops data, stringData, data keys, last-applied and unlisted annotations of a Secret', async () => {
+  it('drops data, stringData, data key names, last-applied and unlisted annotations of a Secret (keeping only what the key names say)', async () => {
     const file = fixture('secret-with-values.yaml');
     expect(readFileSync(file, 'utf8')).toContain('nhi-import-canary'); // the fixture does plant them
     const r = await readDumps([file]);
@@ -81,6 +81,8 @@ describe('dump-reader: Secret values never survive', () => {
         apiVersion: 'v1',
         kind: 'Secret',
         type: 'Opaque',
+        // Its keys include `api-key`: the class is kept, the name is not (checked below).
+        keyClass: 'api-token',
         metadata: {
           name: 'db-credentials',
           namespace: 'payments',

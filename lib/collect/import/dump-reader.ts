@@ -8,6 +8,7 @@
  * - the output is deterministic: arrays sorted by namespace/name, notes in reading order followed by the
  *   summary notes (duplicates, skipped kinds).
  */
+import { classOfKeyNames } from '@/lib/credentials/classify';
 import { certificateOfSecret, type CertificateOptions } from '../certificates';
 import { resourceForKind, resources } from '../resources';
 import { sanitizeSecret, slimObject } from '../sanitize';
@@ -148,6 +149,8 @@ export class DumpReader {
       const secret = sanitizeSecret({ metadata: metadata as Parameters<typeof sanitizeSecret>[0]['metadata'], type: obj.type });
       // Opt-in: the public tls.crt only (certificateOfSecret reads nothing else); the values go with `obj`.
       const read = this.options.tlsCertificates ? certificateOfSecret(obj) : undefined;
+      const keyClass = keyClassOf(obj);
+      if (keyClass) secret.keyClass = keyClass;
       if (read?.certificate) secret.certificate = read.certificate;
       else if (read)
         issues.add(
@@ -287,4 +290,15 @@ function byNamespaceName(
   b: { metadata: { namespace?: string; name: string } },
 ): number {
   return cmp(a.metadata.namespace ?? '', b.metadata.namespace ?? '') || cmp(a.metadata.name, b.metadata.name);
+}
+
+/** What the data key names of a dumped Opaque Secret say it is (only the class is kept; see classOfKeyNames). */
+function keyClassOf(obj: Record<string, unknown>): ReturnType<typeof classOfKeyNames> {
+  if (obj.type !== undefined && obj.type !== 'Opaque') return undefined;
+  const names: string[] = [];
+  for (const field of ['data', 'stringData']) {
+    const map = obj[field];
+    if (map && typeof map === 'object' && !Array.isArray(map)) names.push(...Object.keys(map));
+  }
+  return classOfKeyNames(names);
 }
