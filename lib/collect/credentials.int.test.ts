@@ -203,6 +203,9 @@ describeWithCorpus('credential lifecycle on the real test cluster', () => {
        ORDER BY 1`,
       [CLUSTER, demo],
     );
+    // The seed makes the certificate valid for 20 days: expiring on a fresh cluster, expired on one seeded long ago.
+    const tls = await credential('checkout', 'checkout-tls');
+    const expired = tls!.expiresAt!.getTime() < Date.now();
     expect(rows.rows.map((r) => r.f)).toEqual([
       // Three legacy token Secrets: "kept for the old CI", the ETL job's, and the orphan of a replaced exporter.
       'NHI-CRED-001 data-platform/LegacyServiceAccountToken/etl-runner-token',
