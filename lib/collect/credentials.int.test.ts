@@ -13,6 +13,7 @@ import { withClusterAndStore } from '@/e2e/setup/cluster-store';
 import type { TestDatabase } from '@/e2e/setup/test-database';
 import { describeWithCorpus } from '@/lib/corpus/testing';
 import { allCredentials, credentialFilterSchema } from '@/lib/data/credentials';
+import { getIdentity } from '@/lib/data/identities';
 import { createPrisma } from '@/lib/db/client';
 import { repoRoot } from '@/lib/paths';
 import { collectOnce } from './collect';
@@ -128,6 +129,7 @@ describeWithCorpus('credential lifecycle on the real test cluster', () => {
               {
                 name: 'c',
                 image: 'registry.example/vault-client:1',
+                env: [{ name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'orders-db', key: 'password' } } }],
                 volumeMounts: [{ name: 'vault-token', mountPath: '/var/run/vault' }],
               },
             ],
@@ -188,6 +190,20 @@ describeWithCorpus('credential lifecycle on the real test cluster', () => {
       ['credential.rotated', 'orders-db', 'recreated'],
     ]);
     expect(events.rows[1]!.summary).toBe(`Secret ${ns}/orders-db (OpaqueSecret) was deleted and created again`);
+    // The identity page shows the rotations of the credentials its workloads use.
+    const prisma = createPrisma(db.url);
+    try {
+      const { id } = (
+        await pool.query<{ id: string }>(`SELECT id FROM "Identity" WHERE namespace = $1 AND name = 'old-ci'`, [ns])
+      ).rows[0]!;
+      const identity = await getIdentity(prisma, id);
+      expect(identity!.timeline.filter((e) => e.kind === 'credential.rotated').map((e) => e.details)).toEqual([
+        expect.objectContaining({ reason: 'recreated' }),
+        expect.objectContaining({ reason: 'data replaced' }),
+      ]);
+    } finally {
+      await prisma.$disconnect();
+    }
     // The values never reached the database.
     const text = (await pool.query<{ t: string }>(`SELECT string_agg(row_to_json(c)::text, '') AS t FROM "Credential" c`))
       .rows[0]!.t;

@@ -53,6 +53,17 @@ describe('classifyCredential', () => {
     });
   });
 
+  it('reads the annotations that name an issuer', () => {
+    expect(
+      classifyCredential({
+        kind: 'OpaqueSecret',
+        secretType: 'Opaque',
+        name: 'frontend',
+        annotations: { 'cert-manager.io/certificate-name': 'frontend' },
+      }),
+    ).toEqual({ class: 'tls-certificate', reason: 'issued by cert-manager (Certificate frontend)' });
+  });
+
   it('never takes a Helm release record for a credential', () => {
     expect(
       classifyCredential({ kind: 'OpaqueSecret', secretType: 'helm.sh/release.v1', name: 'sh.helm.release.v1.api-token.v1' })

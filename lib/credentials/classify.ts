@@ -122,6 +122,12 @@ export function classifyCredential(c: ClassifyInput): Classification {
     return { class: fromKind, reason: c.secretType ? `type ${c.secretType}` : 'projected into the pods by the kubelet' };
   }
   if (c.secretType && NOT_CREDENTIALS.has(c.secretType)) return { class: 'unrecognised-secret', reason: `type ${c.secretType}` };
+  if (c.annotations?.['cert-manager.io/certificate-name']) {
+    return {
+      class: 'tls-certificate',
+      reason: `issued by cert-manager (Certificate ${c.annotations['cert-manager.io/certificate-name']})`,
+    };
+  }
   // The name first: it is all that live collection sees, so a dump and a live listing of the same cluster
   // agree wherever the name decides; key names (dumps only) settle the Secrets whose names say nothing.
   for (const p of PATTERNS) {

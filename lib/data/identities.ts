@@ -246,10 +246,24 @@ export async function getIdentity(db: PrismaClient, id: string) {
       linksFrom: { where: { deletedAt: null }, include: { to: true } },
       linksTo: { where: { deletedAt: null }, include: { from: true } },
       ownerships: { include: { team: true } },
-      timeline: { orderBy: { at: 'desc' }, take: 50 },
     },
   });
   if (!identity) return null;
+  // Its own events, and those of the credentials it holds or its workloads use (rotations).
+  const timeline = await db.timelineEvent.findMany({
+    where: {
+      OR: [
+        { identityId: id },
+        {
+          credential: {
+            OR: [{ identityId: id }, { uses: { some: { workload: { identities: { some: { identityId: id, deletedAt: null } } } } } }],
+          },
+        },
+      ],
+    },
+    orderBy: { at: 'desc' },
+    take: 50,
+  });
   const { reach, workloads, ...rest } = identity;
   const of = `of identity ${id}`;
   return {
@@ -260,6 +274,7 @@ export async function getIdentity(db: PrismaClient, id: string) {
       bindings: parseStored(z.array(reachBindingSchema), reach.bindings, `IdentityReach.bindings ${of}`),
       escalationSteps: parseStored(z.array(escalationStepSchema), reach.escalationSteps, `IdentityReach.escalationSteps ${of}`),
     },
+    timeline,
     workloads: workloads.map(({ workload: w }) => ({
       ...w,
       images: parseStored(stringListSchema, w.images, `Workload.images of ${w.namespace}/${w.name}`),
