@@ -10,6 +10,7 @@ export interface CredentialUpdate {
   resolved: number;
 }
 
+const BATCH = 5000;
 const credentialKey = `c.namespace || '/' || c.kind::text || '/' || c.name`;
 const workloadKey = `w.namespace || '/' || w.kind || '/' || w.name`;
 
@@ -76,18 +77,35 @@ export async function updateCredentials(
     const { findings, coverage } = assessCredentials(credentials, workloads, policy, now);
     const policyName = `${policy.metadata.name} v${policy.metadata.version}`;
 
-    const rows = findings.map((f) => ({ ...f, owaspIds: f.owasp }));
-    const written = await db.query<{ opened: boolean }>(
-      `INSERT INTO "Finding" (id, "clusterId", "ruleId", "owaspIds", severity, title, explanation, evidence, remediation, policy, status,
+    // Subjects' row ids by key, read once (a lookup per finding would scan the tables for every finding).
+    const ids = async (sql: string) =>
+      new Map((await db.query<{ k: string; id: string }>(sql, [clusterId])).rows.map((r) => [r.k, r.id]));
+    const identityIds = await ids(`SELECT ${keySql('i')} AS k, i.id FROM "Identity" i WHERE i."clusterId" = $1`);
+    const workloadIds = await ids(`SELECT ${workloadKey} AS k, w.id FROM "Workload" w WHERE w."clusterId" = $1`);
+    const credentialIds = await ids(`SELECT ${credentialKey} AS k, c.id FROM "Credential" c WHERE c."clusterId" = $1`);
+    const rows = findings.map((f) => ({
+      ruleId: f.ruleId,
+      owaspIds: f.owasp,
+      severity: f.severity,
+      title: f.title,
+      explanation: f.explanation,
+      evidence: f.evidence,
+      remediation: f.remediation,
+      subjectKey: f.subjectKey,
+      identityId: (f.identity && identityIds.get(f.identity)) ?? null,
+      workloadId: (f.workload && workloadIds.get(f.workload)) ?? null,
+      credentialId: (f.credential && credentialIds.get(f.credential)) ?? null,
+    }));
+    let opened = 0;
+    for (let i = 0; i < rows.length; i += BATCH) {
+      const written = await db.query<{ opened: boolean }>(
+        `INSERT INTO "Finding" (id, "clusterId", "ruleId", "owaspIds", severity, title, explanation, evidence, remediation, policy, status,
                               "identityId", "workloadId", "credentialId", "subjectKey", "firstSeenAt", "lastSeenAt", "resolvedAt")
        SELECT gen_random_uuid(), $2::uuid, x."ruleId", ARRAY(SELECT jsonb_array_elements_text(x."owaspIds")), x.severity::"Severity", x.title,
-              x.explanation, x.evidence, x.remediation, $4, 'open',
-              (SELECT i.id FROM "Identity" i WHERE i."clusterId" = $2 AND ${keySql('i')} = x.identity),
-              (SELECT w.id FROM "Workload" w WHERE w."clusterId" = $2 AND ${workloadKey} = x.workload),
-              (SELECT c.id FROM "Credential" c WHERE c."clusterId" = $2 AND ${credentialKey} = x.credential),
+              x.explanation, x.evidence, x.remediation, $4, 'open', x."identityId", x."workloadId", x."credentialId",
               x."subjectKey", $3, $3, NULL
        FROM jsonb_to_recordset($1::jsonb) AS x("ruleId" text, "owaspIds" jsonb, severity text, title text, explanation text, evidence jsonb,
-            remediation jsonb, identity text, workload text, credential text, "subjectKey" text)
+            remediation jsonb, "identityId" uuid, "workloadId" uuid, "credentialId" uuid, "subjectKey" text)
        ON CONFLICT ("clusterId", "ruleId", "subjectKey") DO UPDATE SET
          "owaspIds" = EXCLUDED."owaspIds", severity = EXCLUDED.severity, title = EXCLUDED.title, explanation = EXCLUDED.explanation,
          evidence = EXCLUDED.evidence, remediation = EXCLUDED.remediation, policy = EXCLUDED.policy,
@@ -95,8 +113,10 @@ export async function updateCredentials(
          "lastSeenAt" = EXCLUDED."lastSeenAt", "resolvedAt" = NULL,
          status = CASE WHEN "Finding".status = 'resolved' THEN 'open'::"FindingStatus" ELSE "Finding".status END
        RETURNING (xmax = 0) AS opened`,
-      [JSON.stringify(rows), clusterId, now, policyName],
-    );
+        [JSON.stringify(rows.slice(i, i + BATCH)), clusterId, now, policyName],
+      );
+      opened += written.rows.filter((r) => r.opened).length;
+    }
     // Findings of these rules not seen now are fixed (verified by this collection).
     const resolved = await db.query(
       `UPDATE "Finding" SET status = 'resolved', "resolvedAt" = $3
@@ -113,7 +133,7 @@ export async function updateCredentials(
     return {
       credentials: credentials.length,
       findings: findings.length,
-      opened: written.rows.filter((r) => r.opened).length,
+      opened,
       resolved: resolved.rowCount ?? 0,
     };
   } catch (e) {

@@ -95,6 +95,12 @@ export function workloadClassOf(kind: string): WorkloadClass {
 }
 
 const days = (ms: number) => Math.floor(ms / DAY);
+/** Groups without copying the group on every add (groups can hold thousands). */
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
 const isoDay = (d: Date) => d.toISOString().slice(0, 10);
 
 export interface AssessedCredential extends CredentialFacts {
@@ -363,9 +369,7 @@ function sharingFindings(
   }
   // The same certificate (by fingerprint) in several namespaces: copied rather than issued per use.
   const byFingerprint = new Map<string, AssessedCredential[]>();
-  for (const c of credentials)
-    if (c.certificate)
-      byFingerprint.set(c.certificate.fingerprintSha256, [...(byFingerprint.get(c.certificate.fingerprintSha256) ?? []), c]);
+  for (const c of credentials) if (c.certificate) push(byFingerprint, c.certificate.fingerprintSha256, c);
   for (const [fingerprint, copies] of byFingerprint) {
     const namespaces = [...new Set(copies.map((c) => c.namespace))].sort();
     if (namespaces.length < 2) continue;
@@ -384,7 +388,7 @@ function sharingFindings(
   const bySa = new Map<string, WorkloadFacts[]>();
   for (const w of workloads) {
     const key = `ServiceAccount/${w.namespace}/${w.serviceAccount}`;
-    bySa.set(key, [...(bySa.get(key) ?? []), w]);
+    push(bySa, key, w);
   }
   for (const [identity, list] of bySa) {
     const { namespace, name } = saOf(identity);
@@ -447,7 +451,7 @@ function dormantFindings(
 ): CredentialFinding[] {
   const running = new Set(workloads.map((w) => `ServiceAccount/${w.namespace}/${w.serviceAccount}`));
   const byIdentity = new Map<string, AssessedCredential[]>();
-  for (const c of credentials) for (const i of c.identities) byIdentity.set(i, [...(byIdentity.get(i) ?? []), c]);
+  for (const c of credentials) for (const i of c.identities) push(byIdentity, i, c);
   const after = policy.spec.unusedAfterDays;
   const out: CredentialFinding[] = [];
   for (const [identity, creds] of byIdentity) {

@@ -39,6 +39,9 @@ CREATE INDEX "CredentialCoverage_clusterId_at_idx" ON "CredentialCoverage"("clus
 CREATE INDEX "Credential_clusterId_class_idx" ON "Credential"("clusterId", "class");
 
 -- CreateIndex
+CREATE INDEX "CredentialUse_workloadId_idx" ON "CredentialUse"("workloadId");
+
+-- CreateIndex
 CREATE INDEX "TimelineEvent_credentialId_at_idx" ON "TimelineEvent"("credentialId", "at");
 
 -- AddForeignKey
