@@ -22,6 +22,7 @@ describe('the nhi command', () => {
     expect(imported.stderr).toBe('');
     expect(imported.status).toBe(0);
     expect(imported.stdout).toMatch(/^cli-demo: succeeded, \d+ objects from 1 file\(s\)/);
+    expect(imported.stdout).toMatch(/\n {2}\d+ credentials, \d+ credential finding\(s\) open \(\d+ new, 0 resolved\)/);
 
     const listed = nhi('identities', '--json', '--cluster', 'cli-demo');
     expect(listed.status).toBe(0);

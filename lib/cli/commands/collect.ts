@@ -2,6 +2,7 @@ import path from 'node:path';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { collectOnce, importDumps, type Progress } from '@/lib/collect/collect';
+import type { CredentialUpdate } from '@/lib/collect/credential-store';
 import { resolveTargets } from '@/lib/collect/kube';
 import { withDatabase } from '@/lib/cli/database';
 import { loadPolicy } from '@/lib/credentials/policy';
@@ -23,6 +24,9 @@ const POLICY_OPTION = [
   '--credential-policy <file>',
   'judge credentials by this policy file (default: NHI_CREDENTIAL_POLICY, else the built-in one; see public/credential-policy.yaml)',
 ] as const;
+
+const credentialLine = (c: CredentialUpdate) =>
+  `${c.credentials} credentials, ${c.findings} credential finding(s) open (${c.opened} new, ${c.resolved} resolved): npx nhi credentials`;
 
 /** Checks the policy file before any work and makes it the one in force for this run. */
 function usePolicy(file: string | undefined): void {
@@ -120,6 +124,7 @@ export function registerCollectCommands(program: Command): void {
               console.log(
                 `${target.name}: ${outcome.phase}, ${total} objects in ${outcome.seconds.toFixed(1)} s, ${outcome.changes} change(s) recorded`,
               );
+              console.log(`  ${credentialLine(outcome.credentials)}`);
               for (const n of outcome.notes.filter((n) => n.level !== 'info')) console.log(`  ${n.level}: ${n.message}`);
             }
           } catch (e) {
@@ -171,6 +176,7 @@ export function registerImportCommand(program: Command): void {
             console.log(
               `${outcome.cluster}: ${outcome.phase}, ${total} objects from ${outcome.files} file(s) in ${outcome.seconds.toFixed(1)} s, ${outcome.changes} change(s) recorded`,
             );
+            console.log(`  ${credentialLine(outcome.credentials)}`);
             for (const [kind, n] of Object.entries(outcome.skipped))
               console.log(`  skipped ${n} ${kind} (not part of the inventory)`);
             for (const n of outcome.notes.filter((n) => n.level !== 'info')) console.log(`  ${n.level}: ${n.message}`);
