@@ -1,5 +1,4 @@
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -8,17 +7,7 @@ import { embeddedTestServer } from '@/e2e/setup/test-database';
 import { AppError } from '@/lib/errors';
 import { repoRoot } from '@/lib/paths';
 import { defaultPort, startEmbeddedPostgres, type EmbeddedDatabase } from './embedded';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '@/e2e/setup/ports';
 
 async function dataDirectory(url: string): Promise<string> {
   const c = new pg.Client(url);
