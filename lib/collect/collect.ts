@@ -133,8 +133,9 @@ export async function recordSnapshot(
     const now = clock();
     // The normalised inventory is not kept in a variable: it can be collected before the reach step.
     const saved = await saveInventory(pool, clusterId, normalize(snapshot), now, notes);
+    // Credentials before reach: their working set is small and can be collected while reach builds its graph.
+    const credentials = await updateCredentials(pool, clusterId, now, opts.policy ?? loadPolicy(), clock);
     const reach = await updateReach(pool, clusterId, snapshot, now, clock);
-    const credentials = await updateCredentials(pool, clusterId, now, opts.policy ?? loadPolicy());
     const phase = notes.some((n) => n.level === 'error') ? 'partial' : 'succeeded';
     if (runId) await updateRun(pool, runId, { progress: 1, counts, errors: notes, phase, finishedAt: clock() });
     return {

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { assessCredentials, RULES, type CredentialFacts, type WorkloadFacts } from '@/lib/credentials/assess';
 import type { CredentialPolicy } from '@/lib/credentials/policy';
+import { systemClock, type Clock } from '@/lib/clock';
 import { keySql } from '@/lib/keys';
 
 export interface CredentialUpdate {
@@ -8,6 +9,7 @@ export interface CredentialUpdate {
   findings: number;
   opened: number;
   resolved: number;
+  seconds: number;
 }
 
 const BATCH = 5000;
@@ -67,7 +69,9 @@ export async function updateCredentials(
   clusterId: string,
   now: Date,
   policy: CredentialPolicy,
+  clock: Clock = systemClock,
 ): Promise<CredentialUpdate> {
+  const started = clock().getTime();
   const db = await pool.connect();
   try {
     await db.query('BEGIN');
@@ -135,6 +139,7 @@ export async function updateCredentials(
       findings: findings.length,
       opened,
       resolved: resolved.rowCount ?? 0,
+      seconds: (clock().getTime() - started) / 1000,
     };
   } catch (e) {
     await db.query('ROLLBACK').catch(() => {});

@@ -38,7 +38,9 @@ export interface CollectOnceReport {
   normalizeSeconds: number;
   /** RBAC reach and escalation paths materialised after the save (the outcome's own timing). */
   reachSeconds: number;
-  /** recordSeconds − normalizeSeconds − reachSeconds: saving the inventory with history (and run bookkeeping). */
+  /** Credential classes, findings and coverage after the save. */
+  credentialSeconds: number;
+  /** recordSeconds − normalizeSeconds − reachSeconds − credentialSeconds: saving the inventory with history (and run bookkeeping). */
   saveSeconds: number;
   /** process.resourceUsage().maxRSS after collectOnce, in KiB. */
   maxRssKiB: number;
@@ -173,6 +175,7 @@ async function main(argv: string[]): Promise<void> {
     const normalizeSeconds = (performance.now() - n0) / 1000;
     const recordSeconds = (t1 - (listEnd || t1)) / 1000;
     const reachSeconds = outcome.reach?.seconds ?? 0;
+    const credentialSeconds = outcome.credentials?.seconds ?? 0;
 
     const report: CollectOnceReport = {
       phase: outcome.phase,
@@ -184,7 +187,8 @@ async function main(argv: string[]): Promise<void> {
       recordSeconds,
       normalizeSeconds,
       reachSeconds,
-      saveSeconds: Math.max(0, recordSeconds - normalizeSeconds - reachSeconds),
+      credentialSeconds,
+      saveSeconds: Math.max(0, recordSeconds - normalizeSeconds - reachSeconds - credentialSeconds),
       sqlSeconds: [...sql.values()].reduce((a, b) => a + b.ms, 0) / 1000,
       slowestSql: [...sql]
         .sort((a, b) => b[1].ms - a[1].ms)
