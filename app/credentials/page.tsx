@@ -44,7 +44,7 @@ export default async function CredentialsPage({
       {coverage.map((c) => {
         const cluster = c.scopes.find((s) => s.scopeKind === 'cluster');
         const worst = c.scopes
-          .filter((s) => s.scopeKind !== 'cluster' && s.shortLived + s.longLived > 0)
+          .filter((s) => s.scopeKind !== 'cluster' && s.longLived > 0)
           .sort((a, b) => (shortLivedShare(a) ?? 1) - (shortLivedShare(b) ?? 1) || b.longLived - a.longLived)
           .slice(0, 6);
         return (
@@ -63,6 +63,9 @@ export default async function CredentialsPage({
               </p>
             )}
             <CoverageTrend points={c.trend} />
+            {cluster && cluster.longLived === 0 && (
+              <p data-testid="coverage-all">No workload uses a long-lived token Secret for the Kubernetes API.</p>
+            )}
             {worst.length > 0 && (
               <table className="data compact">
                 <thead>
