@@ -4,7 +4,13 @@ import { KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-n
 import type pg from 'pg';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { adminKubeConfig, ensureCluster, kubeconfigForServiceAccount, seedCluster, type TestCluster } from '@/e2e/cluster/harness';
+import {
+  adminKubeConfig,
+  ensureCluster,
+  kubeconfigForServiceAccount,
+  seedCluster,
+  type TestCluster,
+} from '@/e2e/cluster/harness';
 import { createTestDatabase, type TestDatabase } from '@/e2e/setup/test-database';
 import { openStore } from '@/lib/collect/store';
 import { repoRoot } from '@/lib/paths';
@@ -67,6 +73,8 @@ export async function collectorKubeconfig(cluster: TestCluster): Promise<string>
   );
   await api.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'nhi-system' } }).catch(() => {});
   for (const doc of docs)
-    await api.create(doc).catch(() => api.patch(doc, undefined, undefined, 'nhi-test', undefined, 'application/apply-patch+yaml' as never));
+    await api
+      .create(doc)
+      .catch(() => api.patch(doc, undefined, undefined, 'nhi-test', undefined, 'application/apply-patch+yaml' as never));
   return kubeconfigForServiceAccount(cluster, 'nhi-system', 'nhi-collector');
 }
