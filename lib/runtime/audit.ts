@@ -1,0 +1,273 @@
+/**
+ * kube-apiserver audit events (audit.k8s.io/v1, and the v1beta1 of older logs) → RuntimeEvent.
+ *
+ * Sources: the webhook backend (an EventList POSTed), and log files (one event per JSON line). Bodies are
+ * never copied: the schema below reads only the fields used, and zod drops the rest. The only body read is
+ * the spec of a `serviceaccounts/token` create (audiences, expiration, bound object) and the expiration
+ * time of its response; `responseObject.status.token` (a live bearer token at RequestResponse level) is
+ * never read.
+ */
+import { z } from 'zod';
+import {
+  blankEvent,
+  describeIssues,
+  FIELD_MAX,
+  isoTime,
+  serviceAccountOf,
+  truncate,
+  type ParseResult,
+  type RejectedItem,
+  type RuntimeEvent,
+  type RuntimeUser,
+  type TokenRequestInfo,
+} from './types';
+
+const STAGES = ['RequestReceived', 'ResponseStarted', 'ResponseComplete', 'Panic'] as const;
+
+const userSchema = z.object({
+  username: z.string().optional(),
+  uid: z.string().optional(),
+  groups: z.array(z.string()).nullish(),
+  extra: z.record(z.string(), z.array(z.string()).nullish()).nullish(),
+});
+
+const auditEventSchema = z.object({
+  kind: z.literal('Event'),
+  apiVersion: z
+    .string()
+    .regex(/^audit\.k8s\.io\//, 'is not audit.k8s.io/…')
+    .optional(),
+  auditID: z.string().min(1),
+  stage: z.enum(STAGES),
+  requestURI: z.string().nullish(),
+  verb: z.string().nullish(),
+  user: userSchema.nullish(),
+  impersonatedUser: userSchema.nullish(),
+  sourceIPs: z.array(z.string()).nullish(),
+  userAgent: z.string().nullish(),
+  objectRef: z
+    .object({
+      resource: z.string().nullish(),
+      namespace: z.string().nullish(),
+      name: z.string().nullish(),
+      apiGroup: z.string().nullish(),
+      subresource: z.string().nullish(),
+    })
+    .nullish(),
+  responseStatus: z.object({ code: z.number().int().nullish() }).nullish(),
+  annotations: z.record(z.string(), z.string()).nullish(),
+  requestReceivedTimestamp: z.string().nullish(),
+  stageTimestamp: z.string().nullish(),
+  /** v1beta1 only. */
+  timestamp: z.string().nullish(),
+  /** Read only through tokenRequestSpecSchema / tokenResponseStatusSchema, never copied. */
+  requestObject: z.unknown().optional(),
+  responseObject: z.unknown().optional(),
+});
+type AuditEvent = z.infer<typeof auditEventSchema>;
+
+const tokenRequestSpecSchema = z.object({
+  spec: z
+    .object({
+      audiences: z.array(z.string()).nullish(),
+      expirationSeconds: z.number().int().nullish(),
+      boundObjectRef: z.object({ kind: z.string().nullish(), name: z.string().nullish(), uid: z.string().nullish() }).nullish(),
+    })
+    .nullish(),
+});
+/** Only the expiration: the `token` beside it is a live credential and is never read. */
+const tokenResponseStatusSchema = z.object({
+  status: z.object({ expirationTimestamp: z.string().nullish() }).nullish(),
+});
+
+/** Audit annotations kept (by prefix); values are truncated. */
+const ANNOTATION_PREFIXES = [
+  'authorization.k8s.io/',
+  'authentication.k8s.io/',
+  'authentication.kubernetes.io/',
+  'pod-security.kubernetes.io/',
+];
+const MAX_ANNOTATIONS = 20;
+
+export const EXTRA = {
+  podName: 'authentication.kubernetes.io/pod-name',
+  podUid: 'authentication.kubernetes.io/pod-uid',
+  nodeName: 'authentication.kubernetes.io/node-name',
+  credentialId: 'authentication.kubernetes.io/credential-id',
+} as const;
+
+export const ANNOTATION = {
+  decision: 'authorization.k8s.io/decision',
+  issuedCredentialId: 'authentication.kubernetes.io/issued-credential-id',
+  legacyToken: 'authentication.k8s.io/legacy-token',
+  staleToken: 'authentication.k8s.io/stale-token',
+} as const;
+
+/** True when a value looks like an audit event (so the caller routes it here). */
+export function looksLikeAuditEvent(value: unknown): boolean {
+  if (!isRecord(value) || value.kind !== 'Event') return false;
+  return value.apiVersion === undefined || (typeof value.apiVersion === 'string' && value.apiVersion.startsWith('audit.k8s.io/'));
+}
+
+/** True for an audit `EventList` (the webhook backend's POST body). */
+export function isAuditEventList(value: unknown): value is { kind: 'EventList'; items: unknown } {
+  return isRecord(value) && value.kind === 'EventList';
+}
+
+/** One audit event object → a RuntimeEvent, or the reason it is not one. */
+export function parseAuditEvent(value: unknown): { event: RuntimeEvent } | { reason: string } {
+  if (!isRecord(value)) return { reason: 'not a JSON object' };
+  if (value.kind !== 'Event') return { reason: `kind is ${kindText(value.kind)}, not "Event"` };
+  const parsed = auditEventSchema.safeParse(value);
+  if (!parsed.success) return { reason: `not an audit event: ${describeIssues(parsed.error.issues)}` };
+  const e = parsed.data;
+  const when = e.stageTimestamp ?? e.requestReceivedTimestamp ?? e.timestamp;
+  if (!when) return { reason: 'not an audit event: stageTimestamp and requestReceivedTimestamp are missing' };
+  const at = isoTime(when);
+  if (!at) return { reason: `not an audit event: timestamp "${truncate(when, 40)}" is not a time` };
+  return { event: toRuntimeEvent(e, at) };
+}
+
+/** An EventList (webhook body): each of `items` parsed, rejects named `items[i]`. */
+export function parseAuditEventList(value: unknown, prefix = ''): ParseResult {
+  const out: ParseResult = { events: [], rejected: [] };
+  const label = (i: number) => `${prefix}items[${i}]`;
+  if (!isRecord(value) || value.kind !== 'EventList') {
+    out.rejected.push({ item: prefix.trim() || 'document', reason: 'not an audit EventList' });
+    return out;
+  }
+  if (!Array.isArray(value.items)) {
+    out.rejected.push({ item: prefix.trim() || 'document', reason: 'EventList has no items array' });
+    return out;
+  }
+  value.items.forEach((item: unknown, i: number) => collect(parseAuditEvent(item), label(i), out));
+  return out;
+}
+
+/** Audit log text: JSON lines, one event per line (blank lines skipped; an EventList line is expanded). */
+export function parseAuditLines(text: string): ParseResult {
+  const out: ParseResult = { events: [], rejected: [] };
+  text.split('\n').forEach((raw, i) => {
+    const line = raw.trim();
+    if (!line) return;
+    const item = `line ${i + 1}`;
+    const value = safeJson(line);
+    if ('error' in value) {
+      out.rejected.push({ item, reason: `not JSON: ${value.error}` });
+    } else if (isAuditEventList(value.value)) {
+      const list = parseAuditEventList(value.value, `${item} `);
+      out.events.push(...list.events);
+      out.rejected.push(...list.rejected);
+    } else {
+      collect(parseAuditEvent(value.value), item, out);
+    }
+  });
+  return out;
+}
+
+function collect(result: { event: RuntimeEvent } | { reason: string }, item: string, out: ParseResult): void {
+  if ('event' in result) out.events.push(result.event);
+  else out.rejected.push({ item, reason: result.reason } satisfies RejectedItem);
+}
+
+function toRuntimeEvent(e: AuditEvent, at: string): RuntimeEvent {
+  const event = blankEvent('audit', `audit:${e.auditID}:${e.stage}`, at);
+  event.auditID = e.auditID;
+  event.stage = e.stage;
+  event.verb = e.verb ?? null;
+  event.requestURI = e.requestURI ? truncate(e.requestURI, FIELD_MAX) : null;
+  event.responseCode = e.responseStatus?.code ?? null;
+  event.sourceIPs = (e.sourceIPs ?? []).slice(0, 10);
+  event.userAgent = truncate(e.userAgent ?? '', FIELD_MAX);
+  if (e.objectRef) {
+    event.resource = {
+      group: e.objectRef.apiGroup ?? '',
+      resource: e.objectRef.resource ?? '',
+      subresource: e.objectRef.subresource ?? '',
+      namespace: e.objectRef.namespace ?? '',
+      name: e.objectRef.name ?? '',
+    };
+  }
+  const annotations = e.annotations ?? {};
+  event.annotations = keptAnnotations(annotations);
+  event.decision = decisionOf(annotations[ANNOTATION.decision], event.responseCode);
+  event.issuedCredentialId = annotations[ANNOTATION.issuedCredentialId] ?? null;
+  event.legacyToken = annotations[ANNOTATION.legacyToken] ?? null;
+  event.staleToken = annotations[ANNOTATION.staleToken] ?? null;
+
+  if (e.user) {
+    event.user = userOf(e.user);
+    event.serviceAccount = serviceAccountOf(event.user.username);
+    const extra = e.user.extra ?? {};
+    const first = (k: string) => extra[k]?.[0] ?? '';
+    const podName = first(EXTRA.podName);
+    const podUid = first(EXTRA.podUid);
+    if (podName || podUid) event.pod = { name: podName, uid: podUid };
+    event.node = first(EXTRA.nodeName) || null;
+    event.credentialId = first(EXTRA.credentialId) || null;
+  }
+  if (e.impersonatedUser) event.impersonatedUser = userOf(e.impersonatedUser);
+  event.tokenRequest = tokenRequestOf(e);
+  return event;
+}
+
+function userOf(u: z.infer<typeof userSchema>): RuntimeUser {
+  return { username: u.username ?? '', groups: (u.groups ?? []).slice(0, 50), uid: u.uid ?? '' };
+}
+
+function decisionOf(annotation: string | undefined, code: number | null): RuntimeEvent['decision'] {
+  if (annotation === 'allow' || annotation === 'forbid') return annotation;
+  if (code === 401 || code === 403) return 'forbid';
+  return null;
+}
+
+function keptAnnotations(all: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(all).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    if (Object.keys(out).length >= MAX_ANNOTATIONS) break;
+    if (ANNOTATION_PREFIXES.some((p) => k.startsWith(p))) out[k] = truncate(v, FIELD_MAX);
+  }
+  return out;
+}
+
+/** A `serviceaccounts/token` create: what was asked for, from the request (else response) spec. */
+function tokenRequestOf(e: AuditEvent): TokenRequestInfo | null {
+  const ref = e.objectRef;
+  if (e.verb !== 'create' || ref?.resource !== 'serviceaccounts' || ref.subresource !== 'token') return null;
+  const request = tokenRequestSpecSchema.safeParse(e.requestObject);
+  const response = tokenRequestSpecSchema.safeParse(e.responseObject);
+  const spec = (request.success ? request.data.spec : null) ?? (response.success ? response.data.spec : null);
+  const status = tokenResponseStatusSchema.safeParse(e.responseObject);
+  const expires = status.success ? status.data.status?.expirationTimestamp : null;
+  const bound = spec?.boundObjectRef;
+  return {
+    serviceAccount: { namespace: ref.namespace ?? '', name: ref.name ?? '' },
+    audiences: (spec?.audiences ?? []).slice(0, 20).map((a) => truncate(a, FIELD_MAX)),
+    expirationSeconds: spec?.expirationSeconds ?? null,
+    boundObject: bound ? { kind: bound.kind ?? '', name: bound.name ?? '', uid: bound.uid ?? '' } : null,
+    expiresAt: expires ? isoTime(expires) : null,
+  };
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** JSON.parse that answers instead of throwing (the message is the parser's, not the input). */
+export function safeJson(text: string): { value: unknown } | { error: string } {
+  try {
+    return { value: JSON.parse(text) as unknown };
+  } catch (e) {
+    // The parser's message may quote the input (which may hold a token): keep only where it failed.
+    const at = e instanceof Error ? /position (\d+)/.exec(e.message) : null;
+    return { error: at ? `invalid JSON at position ${at[1]}` : 'invalid JSON' };
+  }
+}
+
+/** How a `kind` value is named in a reason: a short string, else its JSON type. */
+export function kindText(kind: unknown): string {
+  if (kind === undefined) return 'missing';
+  if (typeof kind === 'string') return JSON.stringify(truncate(kind, 60));
+  if (typeof kind === 'number' || typeof kind === 'boolean' || kind === null) return String(kind);
+  return Array.isArray(kind) ? 'an array' : 'an object';
+}
