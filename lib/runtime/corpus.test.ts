@@ -3,7 +3,8 @@ import path from 'node:path';
 import { expect, it } from 'vitest';
 import { corpusPath, listFiles } from '@/lib/corpus';
 import { describeWithCorpus } from '@/lib/corpus/testing';
-import { dedupe, parseRuntimeText, type RejectedItem } from './index';
+import { dedupe, parseRuntimeText } from './parse';
+import type { RejectedItem } from './types';
 
 /** Every item the corpus holds that is not a valid audit event or Falco alert, checked by eye. */
 const KUBE_AUDIT_REST_LINES = 59;

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { dedupe, parseAuditEventList, parseAuditLines, parseRuntimeText, parseRuntimeValue } from './index';
+import { parseAuditEventList, parseAuditLines } from './audit';
+import { dedupe, parseRuntimeText, parseRuntimeValue } from './parse';
 
 const TOKEN = 'eyJhbGciOiJSUzI1NiIsImtpZCI6IlNFQ1JFVCJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6c2hvcDpjYXJ0In0.c2lnbmF0dXJl';
 
@@ -314,6 +315,46 @@ describe('Falco', () => {
       ['line 3', 'priority'],
       ['line 4', 'time "2021-04-13T20'],
     ]);
+  });
+});
+
+describe('formats', () => {
+  it('reads a JSON array of mixed audit events and Falco alerts, naming rejects by index', () => {
+    const text = JSON.stringify([auditEvent(), falcoAlert, { kind: 'Pod' }, 42]);
+    const result = parseRuntimeText(text);
+    expect(result.events.map((e) => e.source)).toEqual(['audit', 'falco']);
+    expect(result.rejected).toEqual([
+      { item: '[2]', reason: 'neither an audit event nor a Falco alert: an object of kind "Pod"' },
+      { item: '[3]', reason: 'neither an audit event nor a Falco alert: a number' },
+    ]);
+  });
+
+  it('reads a pretty-printed webhook EventList and EventLists on JSON lines', () => {
+    const list = { kind: 'EventList', apiVersion: 'audit.k8s.io/v1', items: [auditEvent(), { kind: 'Event' }] };
+    const webhook = parseRuntimeText(JSON.stringify(list, null, 2), { hint: 'audit' });
+    expect(webhook.events).toHaveLength(1);
+    expect(webhook.rejected.map((r) => r.item)).toEqual(['items[1]']);
+    const lines = parseAuditLines(`${JSON.stringify(list)}\n${JSON.stringify(list)}`);
+    expect(lines.events).toHaveLength(2);
+    expect(lines.rejected.map((r) => r.item)).toEqual(['line 1 items[1]', 'line 2 items[1]']);
+  });
+
+  it('accepts v1beta1 events and events without apiVersion (older Falco traces), rejects other kinds', () => {
+    const v1beta1 = auditEvent({
+      apiVersion: 'audit.k8s.io/v1beta1',
+      stageTimestamp: undefined,
+      requestReceivedTimestamp: undefined,
+      timestamp: '2018-10-25T13:58:49Z',
+    });
+    expect(parseRuntimeValue(v1beta1).events[0]!.at).toBe('2018-10-25T13:58:49.000Z');
+    expect(parseRuntimeValue(auditEvent({ apiVersion: undefined })).events).toHaveLength(1);
+    expect(parseRuntimeValue({ kind: 'AdmissionReview' }).rejected[0]!.reason).toMatch(/AdmissionReview/);
+    expect(parseRuntimeValue(falcoAlert, { hint: 'audit' }).rejected[0]!.reason).toBe('kind is missing, not "Event"');
+  });
+
+  it('answers nothing for empty text', () => {
+    expect(parseRuntimeText('')).toEqual({ events: [], rejected: [] });
+    expect(parseRuntimeText(' \n\n ')).toEqual({ events: [], rejected: [] });
   });
 });
 

@@ -67,7 +67,10 @@ export interface FalcoAlert {
 
 export interface RuntimeEvent {
   source: RuntimeSource;
-  /** Dedup key: `audit:<auditID>:<stage>`, or `falco:<sha256 of rule, time and output fields>`. */
+  /**
+   * Dedup key within one cluster: `audit:<auditID>:<stage>`, or `falco:<sha256 of rule, time and output
+   * fields>`. The store makes (cluster, key) unique, so a replayed event is stored once.
+   */
   key: string;
   /** ISO time: stageTimestamp, else requestReceivedTimestamp (audit); time (Falco). */
   at: string;

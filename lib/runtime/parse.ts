@@ -8,10 +8,6 @@ import { isAuditEventList, kindText, looksLikeAuditEvent, parseAuditEvent, parse
 import { looksLikeFalcoAlert, parseFalcoAlert } from './falco';
 import type { ParseResult, RuntimeEvent } from './types';
 
-export type { ParseResult, RejectedItem, RuntimeEvent, RuntimeSource } from './types';
-export { parseAuditEvent, parseAuditEventList, parseAuditLines } from './audit';
-export { parseFalcoAlert } from './falco';
-
 export interface ParseOptions {
   /** Parse every item as this source (its reasons are then that parser's); detected per item when absent. */
   hint?: 'audit' | 'falco';
