@@ -103,10 +103,9 @@ export const ANNOTATION = {
   staleToken: 'authentication.k8s.io/stale-token',
 } as const;
 
-/** True when a value looks like an audit event (so the caller routes it here). */
+/** True when a value claims to be an audit event (`kind: Event`); the parser then says what is wrong with it. */
 export function looksLikeAuditEvent(value: unknown): boolean {
-  if (!isRecord(value) || value.kind !== 'Event') return false;
-  return value.apiVersion === undefined || (typeof value.apiVersion === 'string' && value.apiVersion.startsWith('audit.k8s.io/'));
+  return isRecord(value) && value.kind === 'Event';
 }
 
 /** True for an audit `EventList` (the webhook backend's POST body). */
@@ -191,9 +190,9 @@ function toRuntimeEvent(e: AuditEvent, at: string): RuntimeEvent {
   const annotations = e.annotations ?? {};
   event.annotations = keptAnnotations(annotations);
   event.decision = decisionOf(annotations[ANNOTATION.decision], event.responseCode);
-  event.issuedCredentialId = annotations[ANNOTATION.issuedCredentialId] ?? null;
-  event.legacyToken = annotations[ANNOTATION.legacyToken] ?? null;
-  event.staleToken = annotations[ANNOTATION.staleToken] ?? null;
+  event.issuedCredentialId = annotationOf(annotations, ANNOTATION.issuedCredentialId);
+  event.legacyToken = annotationOf(annotations, ANNOTATION.legacyToken);
+  event.staleToken = annotationOf(annotations, ANNOTATION.staleToken);
 
   if (e.user) {
     event.user = userOf(e.user);
@@ -209,6 +208,11 @@ function toRuntimeEvent(e: AuditEvent, at: string): RuntimeEvent {
   if (e.impersonatedUser) event.impersonatedUser = userOf(e.impersonatedUser);
   event.tokenRequest = tokenRequestOf(e);
   return event;
+}
+
+function annotationOf(all: Record<string, string>, key: string): string | null {
+  const value = all[key];
+  return value ? truncate(value, FIELD_MAX) : null;
 }
 
 function userOf(u: z.infer<typeof userSchema>): RuntimeUser {

@@ -348,8 +348,20 @@ describe('formats', () => {
     });
     expect(parseRuntimeValue(v1beta1).events[0]!.at).toBe('2018-10-25T13:58:49.000Z');
     expect(parseRuntimeValue(auditEvent({ apiVersion: undefined })).events).toHaveLength(1);
+    expect(parseRuntimeValue(auditEvent({ apiVersion: 'v1' })).rejected[0]!.reason).toBe(
+      'not an audit event: apiVersion: is not audit.k8s.io/…',
+    );
     expect(parseRuntimeValue({ kind: 'AdmissionReview' }).rejected[0]!.reason).toMatch(/AdmissionReview/);
     expect(parseRuntimeValue(falcoAlert, { hint: 'audit' }).rejected[0]!.reason).toBe('kind is missing, not "Event"');
+  });
+
+  it('does not throw on deeply nested input', () => {
+    let deep: unknown = 'x';
+    for (let i = 0; i < 100_000; i++) deep = { a: deep };
+    const result = parseRuntimeValue({ ...falcoAlert, output_fields: { deep } });
+    expect(result.events.length + result.rejected.length).toBe(1);
+    const text = `${'['.repeat(200_000)}${']'.repeat(200_000)}`;
+    expect(() => parseRuntimeText(text)).not.toThrow();
   });
 
   it('answers nothing for empty text', () => {
