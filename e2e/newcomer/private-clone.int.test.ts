@@ -121,5 +121,16 @@ describe.skipIf(!isRoot)('a clone in a folder only root may enter (mode 0700)', 
     const create = await run('npm', ['run', '--silent', 'db:migration:create', '--', 'nothing'], clone, env);
     expect(create.code, create.output).toBe(0);
     expect(create.output).toContain('nothing to create');
+
+    // The checkout deleted and cloned again at the same path (a new password): a server of its own, not
+    // the old data, which the new password would not open.
+    rmSync(clone, { recursive: true, force: true });
+    cloneInto(clone);
+    installModules(clone);
+    const fresh = await run('npm', ['run', '--silent', 'db:migrate'], clone, env);
+    expect(fresh.output).not.toMatch(/password authentication failed/);
+    expect(fresh.code, fresh.output).toBe(0);
+    expect(fresh.output).toMatch(/Applied \d+ migration/);
+    expect(readdirSync(runtime).filter((n) => /^[0-9a-f]{16}$/.test(n))).toHaveLength(2);
   });
 });

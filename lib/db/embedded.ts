@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import {
   chmodSync,
   chownSync,
@@ -33,7 +33,7 @@ export const defaultPort = 54329;
 /**
  * Where root runs the server from when the `postgres` system user cannot reach the checkout (a clone in
  * a folder only root may enter, such as /root): the binaries are copied there once per version, and
- * each checkout's data folder lives in `<dir>/<hash of its data path>/postgres`.
+ * each checkout's data folder lives in `<dir>/<hash of its data path and instance id>/postgres`.
  */
 export const defaultRuntimeDir = '/var/lib/nhi-dashboard';
 
@@ -140,7 +140,7 @@ interface ServerLayout {
  * that user cannot reach the checkout (a parent folder with mode 0700, as root's home is), binaries and
  * data move to `runtimeDir`, which it can reach. The password file always stays in the checkout.
  */
-async function layout(databaseDir: string, runtimeDir: string): Promise<ServerLayout> {
+async function layout(databaseDir: string, runtimeDir: string, instance: string): Promise<ServerLayout> {
   const { nativeDir, version } = await packageBinaries();
   if (process.getuid?.() !== 0) return { nativeDir, databaseDir };
   const account = ensurePostgresAccount();
@@ -154,7 +154,10 @@ async function layout(databaseDir: string, runtimeDir: string): Promise<ServerLa
     // Root runs binaries from there: nobody else may have put or changed anything in it.
     if (st.uid !== 0 || (st.mode & 0o022) !== 0)
       throw new Error(`${runtimeDir} is not root's alone (owner ${st.uid}, mode ${(st.mode & 0o777).toString(8)})`);
-    const checkout = path.join(runtimeDir, createHash('sha256').update(realpathSync(parent)).digest('hex').slice(0, 16));
+    // Keyed by the data folder and its instance id: a checkout deleted and cloned again at the same path has
+    // a new password, so it must not find the old server's data (which that password would not open).
+    const key = createHash('sha256').update(realpathSync(parent)).update('\0').update(instance).digest('hex').slice(0, 16);
+    const checkout = path.join(runtimeDir, key);
     mkdirSync(checkout, { recursive: true, mode: 0o711 });
     chmodSync(checkout, 0o711);
     // For a person who finds the folder: which checkout it belongs to (root only).
@@ -342,6 +345,10 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions = {}): Promise
   chmodSync(baseDir, 0o711);
   if (!existsSync(passwordFile)) writeFileSync(passwordFile, randomBytes(18).toString('base64url'), { mode: 0o600 });
   const password = readFileSync(passwordFile, 'utf8').trim();
+  // Names this data folder's server wherever it runs (see layout): made once, with the folder.
+  const instanceFile = path.join(baseDir, 'postgres.instance');
+  if (!existsSync(instanceFile)) writeFileSync(instanceFile, `${randomUUID()}\n`, { mode: 0o600 });
+  const instance = readFileSync(instanceFile, 'utf8').trim();
   const url = `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/nhi`;
 
   if (await portOpen(port)) {
@@ -352,6 +359,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions = {}): Promise
   const where = await layout(
     path.join(baseDir, 'postgres'),
     opts.runtimeDir ?? process.env.NHI_PG_RUNTIME_DIR ?? defaultRuntimeDir,
+    instance,
   );
   if (where.relocatedFrom) {
     console.error(`embedded PostgreSQL: ${where.relocatedFrom}, so its data is in ${where.databaseDir}`);
