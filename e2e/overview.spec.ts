@@ -170,6 +170,11 @@ test.describe.serial('overview', () => {
     const body = (await api.json()) as { total: number; rows: { lifetime: string }[] };
     expect(body.total).toBeGreaterThan(5);
     expect(body.rows.every((r) => r.lifetime === 'long-lived')).toBe(true);
+    const coverage = await request.get('/api/credentials/coverage?cluster=demo-cluster');
+    expect(coverage.status()).toBe(200);
+    const [demo] = (await coverage.json()) as { cluster: string; scopes: { scopeKind: string; workloads: number }[] }[];
+    expect(demo?.cluster).toBe('demo-cluster');
+    expect(demo?.scopes.find((s) => s.scopeKind === 'cluster')?.workloads).toBeGreaterThan(100);
     const bad = await request.get('/api/credentials?olderThan=-3');
     expect(bad.status()).toBe(400);
     expect(await bad.json()).toMatchObject({ code: 'INVALID_INPUT' });
