@@ -4,6 +4,7 @@ import { version } from '@/lib/version';
 import { registerCollectCommands, registerImportCommand } from './commands/collect';
 import { registerCredentialCommands } from './commands/credentials';
 import { registerDbCommands } from './commands/db';
+import { registerRuntimeCommands } from './commands/runtime';
 import { registerInventoryCommands } from './commands/inventory';
 import { registerRbacCommands } from './commands/rbac';
 import { registerDemoCommand, registerWebCommands } from './commands/web';
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerImportCommand(program);
   registerInventoryCommands(program);
   registerCredentialCommands(program);
+  registerRuntimeCommands(program);
   registerRbacCommands(program);
   registerWebCommands(program);
   registerDemoCommand(program, loadDemoData);

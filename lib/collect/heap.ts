@@ -8,7 +8,7 @@
 import { invalidInput } from '@/lib/errors';
 
 export const DEFAULT_COLLECTOR_HEAP_MB = 768;
-const HEAVY_COMMANDS = new Set(['collect', 'import']);
+const HEAVY_COMMANDS = new Set(['collect', 'import', 'ingest']);
 
 /** The V8 flag for the collector's heap, from NHI_COLLECTOR_HEAP_MB (megabytes, 256–65536). */
 export function collectorHeapFlag(env: Record<string, string | undefined> = process.env): string {

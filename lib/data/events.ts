@@ -1,0 +1,86 @@
+/**
+ * Runtime events as readers see them (`nhi events`, later the identity and workload pages): newest first,
+ * attributed to the inventory's identity by ServiceAccount namespace and name when it is known.
+ */
+import { z } from 'zod';
+import type { PrismaClient } from '@/lib/db/client';
+import type { Prisma } from '@/lib/db/generated/client';
+
+export const eventFilterSchema = z.object({
+  cluster: z.string().max(253).optional(),
+  /** A ServiceAccount as `NAMESPACE/NAME`. */
+  identity: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'expected NAMESPACE/NAME of a ServiceAccount')
+    .optional(),
+  limit: z.coerce.number().int().min(1).max(10_000).default(100),
+});
+export type EventFilter = z.infer<typeof eventFilterSchema>;
+
+export interface EventItem {
+  cluster: string;
+  at: string;
+  source: string;
+  key: string;
+  verb: string | null;
+  resource: string | null;
+  namespace: string | null;
+  name: string | null;
+  responseCode: number | null;
+  username: string | null;
+  serviceAccount: string | null;
+  /** The inventory's identity, when the ServiceAccount is in it. */
+  identityId: string | null;
+  pod: string | null;
+  node: string | null;
+  credentialId: string | null;
+  sourceIp: string | null;
+  userAgent: string | null;
+}
+
+export async function listEvents(db: PrismaClient, f: EventFilter): Promise<{ total: number; items: EventItem[] }> {
+  const where: Prisma.RuntimeEventWhereInput = {
+    ...(f.cluster ? { cluster: { name: f.cluster } } : {}),
+    ...(f.identity ? { saNamespace: f.identity.split('/')[0], saName: f.identity.split('/')[1] } : {}),
+  };
+  const [total, rows] = await Promise.all([
+    db.runtimeEvent.count({ where }),
+    db.runtimeEvent.findMany({ where, orderBy: [{ at: 'desc' }, { key: 'asc' }], take: f.limit, include: { cluster: { select: { name: true } } } }),
+  ]);
+  const accounts = [...new Set(rows.filter((r) => r.saNamespace && r.saName).map((r) => `${r.clusterId}/${r.saNamespace}/${r.saName}`))];
+  const identities = accounts.length
+    ? await db.identity.findMany({
+        where: {
+          kind: 'ServiceAccount',
+          OR: accounts.map((a) => {
+            const [clusterId, namespace, name] = a.split('/');
+            return { clusterId, namespace, name };
+          }),
+        },
+        select: { id: true, clusterId: true, namespace: true, name: true },
+      })
+    : [];
+  const idOf = new Map(identities.map((i) => [`${i.clusterId}/${i.namespace}/${i.name}`, i.id]));
+  return {
+    total,
+    items: rows.map((r) => ({
+      cluster: r.cluster.name,
+      at: r.at.toISOString(),
+      source: r.source,
+      key: r.key,
+      verb: r.verb,
+      resource: r.resource,
+      namespace: r.namespace,
+      name: r.name,
+      responseCode: r.responseCode,
+      username: r.username,
+      serviceAccount: r.saNamespace && r.saName ? `${r.saNamespace}/${r.saName}` : null,
+      identityId: idOf.get(`${r.clusterId}/${r.saNamespace}/${r.saName}`) ?? null,
+      pod: r.podName,
+      node: r.node,
+      credentialId: r.credentialId,
+      sourceIp: r.sourceIp,
+      userAgent: r.userAgent,
+    })),
+  };
+}
