@@ -95,4 +95,56 @@ describe('the nhi command', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('makes an ingest token shown once, ingests an audit log twice without duplicates, and lists the events', () => {
+    const made = nhi('ingest-token', 'create', '--cluster', 'cli-runtime', '--url', 'https://nhi.example.org');
+    expect(made.status, made.stderr).toBe(0);
+    const token = /nhi_ingest_[A-Za-z0-9_-]{43}/.exec(made.stdout)?.[0];
+    expect(token).toBeDefined();
+    expect(made.stdout).toContain('server: https://nhi.example.org/api/ingest/audit');
+    const listed = nhi('ingest-token', 'list', '--json');
+    expect(JSON.parse(listed.stdout)).toEqual([
+      expect.objectContaining({ cluster: 'cli-runtime', name: 'audit-webhook', revokedAt: null }),
+    ]);
+    expect(listed.stdout).not.toContain(token!);
+    expect(nhi('ingest-token', 'create', '--cluster', 'cli-runtime').status).toBe(1); // the name is taken (conflict)
+
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'nhi-cli-ingest-'));
+    try {
+      const log = path.join(dir, 'audit.log');
+      const event = (i: number) =>
+        JSON.stringify({
+          kind: 'Event',
+          apiVersion: 'audit.k8s.io/v1',
+          auditID: `cli-${i}`,
+          stage: 'ResponseComplete',
+          verb: 'get',
+          requestURI: '/api/v1/namespaces/shop/secrets/db',
+          user: { username: 'system:serviceaccount:shop:api', groups: [] },
+          objectRef: { resource: 'secrets', namespace: 'shop', name: 'db', apiVersion: 'v1' },
+          responseStatus: { code: 200 },
+          requestReceivedTimestamp: '2026-11-29T10:00:00Z',
+          stageTimestamp: '2026-11-29T10:00:01Z',
+        });
+      writeFileSync(log, `${event(1)}\nnot json\n${event(2)}\n`);
+      const first = nhi('ingest', log, '--cluster', 'cli-runtime');
+      expect(first.status).toBe(2); // a rejected line is input to correct
+      expect(first.stdout).toMatch(/^2 events from 1 file\(s\) in [\d.]+ s: 2 stored, 0 already stored, 1 rejected/);
+      expect(first.stdout).toContain(`rejected ${log}: line 2: not JSON`);
+      const again = JSON.parse(nhi('ingest', log, '--cluster', 'cli-runtime', '--json').stdout) as {
+        inserted: number;
+        duplicates: number;
+      };
+      expect(again).toMatchObject({ inserted: 0, duplicates: 2 });
+      const events = JSON.parse(nhi('events', '--json', '--cluster', 'cli-runtime', '--identity', 'shop/api').stdout) as {
+        total: number;
+        items: { verb: string; resource: string; name: string }[];
+      };
+      expect(events.total).toBe(2);
+      expect(events.items[0]).toMatchObject({ verb: 'get', resource: 'secrets', name: 'db' });
+      expect(nhi('events', '--identity', 'not a name').status).toBe(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

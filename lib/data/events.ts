@@ -84,3 +84,19 @@ export async function listEvents(db: PrismaClient, f: EventFilter): Promise<{ to
     })),
   };
 }
+
+/** The ingest tokens (never the tokens themselves: only their names, clusters and use). */
+export async function listIngestTokens(db: PrismaClient, cluster?: string) {
+  const rows = await db.ingestToken.findMany({
+    where: cluster ? { cluster: { name: cluster } } : {},
+    orderBy: [{ cluster: { name: 'asc' } }, { name: 'asc' }],
+    include: { cluster: { select: { name: true } } },
+  });
+  return rows.map((t) => ({
+    cluster: t.cluster.name,
+    name: t.name,
+    createdAt: t.createdAt.toISOString(),
+    lastUsedAt: t.lastUsedAt?.toISOString() ?? null,
+    revokedAt: t.revokedAt?.toISOString() ?? null,
+  }));
+}

@@ -45,7 +45,11 @@ export function json(body: unknown, status = 200): Response {
 /** The response for a thrown value (exported for tests and for pages' server actions later). */
 export function errorResponse(e: unknown, log: (line: string, e: unknown) => void = defaultLog): Response {
   if (isAppError(e) && e.kind !== 'internal') {
-    return json({ error: e.message, code: e.code } satisfies ErrorBody, e.status);
+    const res = json({ error: e.message, code: e.code } satisfies ErrorBody, e.status);
+    // A busy service says when to come back (the audit webhook and falcosidekick retry).
+    if (typeof e.details.retryAfterSeconds === 'number') res.headers.set('retry-after', String(e.details.retryAfterSeconds));
+    if (e.status === 401) res.headers.set('www-authenticate', 'Bearer');
+    return res;
   }
   const reference = randomUUID();
   log(`route error ${reference}`, e);

@@ -139,7 +139,13 @@ export function parseAuditEventList(value: unknown, prefix = ''): ParseResult {
     out.rejected.push({ item: prefix.trim() || 'document', reason: 'EventList has no items array' });
     return out;
   }
-  value.items.forEach((item: unknown, i: number) => collect(parseAuditEvent(item), label(i), out));
+  // The API server's webhook sets kind and apiVersion on the list only: its items inherit them.
+  const apiVersion = typeof value.apiVersion === 'string' ? value.apiVersion : undefined;
+  value.items.forEach((item: unknown, i: number) => {
+    const event =
+      isRecord(item) && item.kind === undefined ? { ...item, kind: 'Event', apiVersion: item.apiVersion ?? apiVersion } : item;
+    collect(parseAuditEvent(event), label(i), out);
+  });
   return out;
 }
 

@@ -436,3 +436,33 @@ describe('fuzz', () => {
     );
   });
 });
+
+describe('the API server webhook body', () => {
+  it('reads EventList items that carry no kind or apiVersion of their own (the list has them)', () => {
+    const body = JSON.stringify({
+      kind: 'EventList',
+      apiVersion: 'audit.k8s.io/v1',
+      metadata: {},
+      items: [
+        {
+          level: 'Metadata',
+          auditID: 'w-1',
+          stage: 'ResponseComplete',
+          requestURI: '/api/v1/namespaces/shop/configmaps',
+          verb: 'list',
+          user: { username: 'system:serviceaccount:shop:api', groups: ['system:authenticated'] },
+          sourceIPs: ['127.0.0.1'],
+          objectRef: { resource: 'configmaps', namespace: 'shop', apiVersion: 'v1' },
+          responseStatus: { metadata: {}, code: 403 },
+          requestReceivedTimestamp: '2026-11-29T10:00:00.000000Z',
+          stageTimestamp: '2026-11-29T10:00:00.001000Z',
+        },
+      ],
+    });
+    const r = parseRuntimeText(body, { hint: 'audit' });
+    expect(r.rejected).toEqual([]);
+    expect(r.events.map((e) => [e.key, e.serviceAccount])).toEqual([
+      ['audit:w-1:ResponseComplete', { namespace: 'shop', name: 'api' }],
+    ]);
+  });
+});

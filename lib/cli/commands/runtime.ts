@@ -5,13 +5,35 @@
 import type { Command } from 'commander';
 import { withDatabase } from '@/lib/cli/database';
 import { ensureCluster } from '@/lib/collect/store';
-import { eventFilterSchema, listEvents } from '@/lib/data/events';
+import { eventFilterSchema, listEvents, listIngestTokens } from '@/lib/data/events';
 import { resolveCluster } from '@/lib/data/clusters';
 import { invalidInput } from '@/lib/errors';
 import { ingestFiles } from '@/lib/runtime/ingest';
 import { dropExpiredPartitions } from '@/lib/runtime/store';
+import { createIngestToken, revokeIngestToken } from '@/lib/runtime/tokens';
 
 const CLUSTER_NAME = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,252}$/;
+
+/** A kubeconfig-format webhook configuration pointing at /api/ingest/audit with the token. */
+export function auditWebhookConfig(baseUrl: string, token: string): string {
+  const server = `${baseUrl.replace(/\/$/, '')}/api/ingest/audit`;
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    '  - name: nhi-dashboard',
+    '    cluster:',
+    `      server: ${server}`,
+    'users:',
+    '  - name: nhi-ingest',
+    '    user:',
+    `      token: ${token}`,
+    'contexts:',
+    '  - name: default',
+    '    context: { cluster: nhi-dashboard, user: nhi-ingest }',
+    'current-context: default',
+  ].join('\n');
+}
 
 export function registerRuntimeCommands(program: Command): void {
   program
@@ -48,6 +70,56 @@ export function registerRuntimeCommands(program: Command): void {
         }
         if (result.rejectedCount) process.exitCode = 2;
       });
+    });
+
+  const tokens = program
+    .command('ingest-token')
+    .description("Tokens with which a cluster's audit webhook or Falco forwarder posts to /api/ingest/* (shown once).");
+  tokens
+    .command('create')
+    .description('Make a token for a cluster and print it with the audit webhook configuration that uses it.')
+    .requiredOption('--cluster <name>', 'the cluster the token speaks for')
+    .option('--name <name>', 'a name for the token', 'audit-webhook')
+    .option('--url <url>', 'the dashboard URL the API server posts to', 'https://nhi.example.internal')
+    .action(async (opts: { cluster: string; name: string; url: string }) => {
+      if (!CLUSTER_NAME.test(opts.cluster))
+        throw invalidInput(`--cluster must be a name of letters, digits and . _ : @ - (got "${opts.cluster}")`);
+      if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(opts.name))
+        throw invalidInput(`--name must be lower-case letters, digits and - (got "${opts.name}")`);
+      const token = await withDatabase(async ({ pool }) => {
+        const clusterId = await ensureCluster(pool, opts.cluster, 'import', null, null);
+        return createIngestToken(pool, clusterId, opts.name);
+      });
+      console.log(`Ingest token "${opts.name}" for cluster ${opts.cluster} (shown once; only its hash is kept):\n\n${token}\n`);
+      console.log('An audit webhook configuration for the API server (--audit-webhook-config-file):\n');
+      console.log(auditWebhookConfig(opts.url, token));
+    });
+  tokens
+    .command('list')
+    .description('The ingest tokens: cluster, name, last use, revocation (never the tokens).')
+    .option('--cluster <name>', 'only this cluster')
+    .option('--json', 'print JSON')
+    .action(async (opts: { cluster?: string; json?: boolean }) => {
+      const rows = await withDatabase(({ db }) => listIngestTokens(db, opts.cluster));
+      if (opts.json) console.log(JSON.stringify(rows, null, 2));
+      else
+        for (const t of rows)
+          console.log(
+            [t.cluster, t.name, `last used ${t.lastUsedAt ?? 'never'}`, t.revokedAt ? `revoked ${t.revokedAt}` : 'live'].join(
+              '\t',
+            ),
+          );
+    });
+  tokens
+    .command('revoke')
+    .description('Revoke an ingest token at once.')
+    .requiredOption('--cluster <name>', 'its cluster')
+    .requiredOption('--name <name>', 'its name')
+    .action(async (opts: { cluster: string; name: string }) => {
+      await withDatabase(async ({ db, pool }) =>
+        revokeIngestToken(pool, (await resolveCluster(db, opts.cluster)).id, opts.name, new Date()),
+      );
+      console.log(`Revoked ingest token "${opts.name}" of cluster ${opts.cluster}.`);
     });
 
   program

@@ -1,0 +1,48 @@
+/**
+ * The ingestion endpoints' work (app/api/ingest/*): authenticate the cluster by its ingest token, read a
+ * bounded body, parse every item, store the valid ones, and say what was rejected and why. Rejected items
+ * do not fail the request (the sender would resend the whole batch forever); a busy store answers 503 with
+ * Retry-After, which the API server's webhook and falcosidekick retry.
+ */
+import type pg from 'pg';
+import { invalidInput } from '@/lib/errors';
+import { IngestLimiter } from './limiter';
+import { parseRuntimeText } from './parse';
+import { storeEvents } from './store';
+import { authenticateIngest } from './tokens';
+import type { RejectedItem } from './types';
+
+export const MAX_BODY_BYTES = 32 * 1024 * 1024;
+const limiter = new IngestLimiter(Number(process.env.NHI_INGEST_MAX_IN_FLIGHT ?? 4));
+
+export interface IngestResponse {
+  accepted: number;
+  stored: number;
+  duplicates: number;
+  rejected: RejectedItem[];
+}
+
+async function readBody(request: Request): Promise<string> {
+  const declared = Number(request.headers.get('content-length') ?? 0);
+  if (declared > MAX_BODY_BYTES)
+    throw invalidInput(`the body is larger than ${MAX_BODY_BYTES / 1024 / 1024} MB; send smaller batches`);
+  const text = await request.text();
+  if (Buffer.byteLength(text) > MAX_BODY_BYTES)
+    throw invalidInput(`the body is larger than ${MAX_BODY_BYTES / 1024 / 1024} MB; send smaller batches`);
+  return text;
+}
+
+export async function ingestRequest(
+  pool: pg.Pool,
+  request: Request,
+  hint: 'audit' | 'falco',
+  now: Date = new Date(),
+): Promise<IngestResponse> {
+  const { clusterId } = await authenticateIngest(pool, request.headers.get('authorization'), now);
+  const text = await readBody(request);
+  return limiter.run(async () => {
+    const { events, rejected } = parseRuntimeText(text, { hint });
+    const stored = await storeEvents(pool, clusterId, events);
+    return { accepted: events.length, stored: stored.inserted, duplicates: stored.duplicates, rejected: rejected.slice(0, 100) };
+  });
+}
