@@ -17,7 +17,8 @@ import { corpusPath } from '@/lib/corpus';
 import { listEvents } from '@/lib/data/events';
 import { createPrisma } from '@/lib/db/client';
 import { ingestFiles } from './ingest';
-import { dropExpiredPartitions, partitionName } from './store';
+import { parseRuntimeText } from './parse';
+import { dropExpiredPartitions, partitionName, storeEvents } from './store';
 
 let db: TestDatabase;
 let pool: pg.Pool;
@@ -174,6 +175,21 @@ describe('ingesting audit logs', () => {
     } finally {
       await prisma.$disconnect();
     }
+  });
+
+  it('stores concurrent batches that each need a new day partition', async () => {
+    const clusterId = await ensureCluster(pool, 'concurrent', 'import', null, null);
+    const batches = Array.from({ length: 8 }, (_, b) => {
+      const day = `2026-10-${String(b + 1).padStart(2, '0')}`;
+      return parseRuntimeText(
+        JSON.stringify(
+          auditEvent(2000 + b, { requestReceivedTimestamp: `${day}T10:00:00Z`, stageTimestamp: `${day}T10:00:01Z` }),
+        ),
+      ).events;
+    });
+    const stored = await Promise.all(batches.map((events) => storeEvents(pool, clusterId, events)));
+    expect(stored.map((s) => s.inserted)).toEqual(Array(8).fill(1));
+    expect(await count(clusterId)).toBe(8);
   });
 
   it('keeps events in day partitions and drops the days past retention', async () => {

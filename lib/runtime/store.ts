@@ -20,28 +20,36 @@ export function partitionName(day: string): string {
 const dayOf = (iso: string) => new Date(iso).toISOString().slice(0, 10);
 const nextDay = (day: string) => new Date(Date.parse(`${day}T00:00:00Z`) + DAY).toISOString().slice(0, 10);
 
-/** Creates the day partitions the events need (idempotent; serialised, as concurrent DDL may collide). */
-export async function ensurePartitions(db: pg.Pool | pg.PoolClient, days: Iterable<string>): Promise<void> {
-  for (const day of new Set(days)) {
-    const table = partitionName(day);
-    await db.query(`SELECT pg_advisory_lock(hashtext('nhi_runtime_partitions'))`);
-    try {
-      await db.query(
-        `CREATE TABLE IF NOT EXISTS "${PARTITION_SCHEMA}"."${table}" PARTITION OF "RuntimeEvent"
+/**
+ * Creates the day partitions the events need (idempotent). Concurrent DDL on one parent may collide, so
+ * writers take a transaction lock, on one connection: a session lock taken through a pool could be taken
+ * on one connection and released on another, and then held for good.
+ */
+export async function ensurePartitions(pool: pg.Pool, days: Iterable<string>): Promise<void> {
+  const wanted = [...new Set(days)];
+  if (!wanted.length) return;
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query(`SELECT pg_advisory_xact_lock(hashtext('nhi_runtime_partitions'))`);
+    for (const day of wanted) {
+      await client.query(
+        `CREATE TABLE IF NOT EXISTS "${PARTITION_SCHEMA}"."${partitionName(day)}" PARTITION OF "RuntimeEvent"
          FOR VALUES FROM ('${day}') TO ('${nextDay(day)}')`,
       );
-    } finally {
-      await db.query(`SELECT pg_advisory_unlock(hashtext('nhi_runtime_partitions'))`);
     }
+    await client.query('COMMIT');
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw e;
+  } finally {
+    client.release();
   }
 }
 
+/** `[group/]resource[/subresource]`, e.g. `secrets`, `apps/deployments/scale`. */
 const resourceText = (e: RuntimeEvent) =>
-  e.resource
-    ? [e.resource.group ?? '', e.resource.resource ?? '', e.resource.subresource]
-        .filter((p) => p !== undefined && p !== null && p !== '')
-        .join('/') || null
-    : null;
+  e.resource ? [e.resource.group, e.resource.resource, e.resource.subresource].filter(Boolean).join('/') || null : null;
 
 /**
  * What the columns do not already hold, without nulls and empty values (a fraction of the event's size,
