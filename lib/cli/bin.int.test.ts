@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { describe, expect, inject, it } from 'vitest';
 import { demoDataFile } from '@/lib/demo/load';
 import { repoRoot } from '@/lib/paths';
@@ -96,7 +97,7 @@ describe('the nhi command', () => {
     }
   });
 
-  it('makes an ingest token shown once, ingests an audit log twice without duplicates, and lists the events', () => {
+  it('makes an ingest token shown once, ingests an audit log twice without duplicates, and lists the events', async () => {
     const made = nhi('ingest-token', 'create', '--cluster', 'cli-runtime', '--url', 'https://nhi.example.org');
     expect(made.status, made.stderr).toBe(0);
     const token = /nhi_ingest_[A-Za-z0-9_-]{43}/.exec(made.stdout)?.[0];
@@ -108,6 +109,20 @@ describe('the nhi command', () => {
     ]);
     expect(listed.stdout).not.toContain(token!);
     expect(nhi('ingest-token', 'create', '--cluster', 'cli-runtime').status).toBe(1); // the name is taken (conflict)
+    // A token for a collected cluster leaves what the inventory knows of it (source, server) as it was.
+    const admin = new pg.Client({ connectionString: inject('databaseUrl') });
+    await admin.connect();
+    try {
+      await admin.query(
+        `INSERT INTO "Cluster" (id, name, source, server, context) VALUES (gen_random_uuid(), 'cli-live', 'kubeconfig', 'https://prod.example:6443', 'prod')`,
+      );
+      expect(nhi('ingest-token', 'create', '--cluster', 'cli-live').status).toBe(0);
+      expect(nhi('ingest', path.join(repoRoot, 'README.md'), '--cluster', 'cli-live').status).toBe(2); // no event in it
+      const after = await admin.query(`SELECT source::text, server, context FROM "Cluster" WHERE name = 'cli-live'`);
+      expect(after.rows).toEqual([{ source: 'kubeconfig', server: 'https://prod.example:6443', context: 'prod' }]);
+    } finally {
+      await admin.end();
+    }
 
     const dir = mkdtempSync(path.join(os.tmpdir(), 'nhi-cli-ingest-'));
     try {

@@ -408,7 +408,22 @@ async function replaceInferredOwners(
   );
 }
 
-/** Creates the cluster row if needed and returns its id. */
+/**
+ * The id of the cluster named `name`, made (as an import) if the inventory has none by that name. Unlike
+ * ensureCluster it never rewrites an existing cluster's source, server or context: for runtime events and
+ * ingest tokens, which name a cluster without collecting it.
+ */
+export async function clusterIdNamed(pool: pg.Pool, name: string): Promise<string> {
+  const res = await pool.query<{ id: string }>(
+    `WITH made AS (
+       INSERT INTO "Cluster" (id, name, source) VALUES (gen_random_uuid(), $1, 'import') ON CONFLICT (name) DO NOTHING RETURNING id)
+     SELECT id FROM made UNION ALL SELECT id FROM "Cluster" WHERE name = $1`,
+    [name],
+  );
+  return res.rows[0]!.id;
+}
+
+/** Creates the cluster row if needed, records how it is collected, and returns its id. */
 export async function ensureCluster(
   pool: pg.Pool,
   name: string,

@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { withDatabase } from '@/lib/cli/database';
-import { ensureCluster } from '@/lib/collect/store';
+import { clusterIdNamed } from '@/lib/collect/store';
 import { eventFilterSchema, listEvents, listIngestTokens } from '@/lib/data/events';
 import { resolveCluster } from '@/lib/data/clusters';
 import { invalidInput } from '@/lib/errors';
@@ -50,9 +50,7 @@ export function registerRuntimeCommands(program: Command): void {
       if (retention !== undefined && !(Number.isInteger(retention) && retention >= 1))
         throw invalidInput(`--retention-days must be a whole number ≥ 1 (got "${opts.retentionDays}")`);
       await withDatabase(async ({ db, pool }) => {
-        const clusterId = opts.cluster
-          ? await ensureCluster(pool, opts.cluster, 'import', null, null)
-          : (await resolveCluster(db)).id;
+        const clusterId = opts.cluster ? await clusterIdNamed(pool, opts.cluster) : (await resolveCluster(db)).id;
         const tty = process.stderr.isTTY && !opts.json;
         const result = await ingestFiles(pool, clusterId, paths, {
           onProgress: tty ? (p) => process.stderr.write(`\r${p.events} events read (${p.file})`) : undefined,
@@ -87,7 +85,7 @@ export function registerRuntimeCommands(program: Command): void {
       if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(opts.name))
         throw invalidInput(`--name must be lower-case letters, digits and - (got "${opts.name}")`);
       const token = await withDatabase(async ({ pool }) => {
-        const clusterId = await ensureCluster(pool, opts.cluster, 'import', null, null);
+        const clusterId = await clusterIdNamed(pool, opts.cluster);
         return createIngestToken(pool, clusterId, opts.name);
       });
       console.log(`Ingest token "${opts.name}" for cluster ${opts.cluster} (shown once; only its hash is kept):\n\n${token}\n`);
