@@ -5,6 +5,7 @@ import { collectOnce, importDumps, type Progress } from '@/lib/collect/collect';
 import type { CredentialUpdate } from '@/lib/collect/credential-store';
 import { resolveTargets } from '@/lib/collect/kube';
 import { withDatabase } from '@/lib/cli/database';
+import { clusterNameOption } from '@/lib/cli/options';
 import { loadPolicy } from '@/lib/credentials/policy';
 import { invalidInput } from '@/lib/errors';
 
@@ -158,9 +159,7 @@ export function registerImportCommand(program: Command): void {
         opts: { cluster?: string; json?: boolean; tlsCertificates?: boolean; credentialPolicy?: string },
       ) => {
         usePolicy(opts.credentialPolicy);
-        if (opts.cluster !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._:@-]{0,252}$/.test(opts.cluster)) {
-          throw invalidInput(`--cluster must be a name of letters, digits and . _ : @ - (got "${opts.cluster}")`);
-        }
+        clusterNameOption(opts.cluster);
         await withDatabase(async ({ pool }) => {
           const outcome = await importDumps(pool, paths, {
             clusterName: opts.cluster,

@@ -7,6 +7,7 @@
  */
 import type { Command } from 'commander';
 import { withDatabase } from '@/lib/cli/database';
+import { parseOptions } from '@/lib/cli/options';
 import { systemClock } from '@/lib/clock';
 import { CREDENTIAL_CLASSES } from '@/lib/credentials/classify';
 import { shortLivedShare } from '@/lib/credentials/assess';
@@ -18,7 +19,6 @@ import {
   type CredentialRow,
   type FederatedCredential,
 } from '@/lib/data/credentials';
-import { invalidInput } from '@/lib/errors';
 
 interface Options {
   cluster?: string;
@@ -88,18 +88,13 @@ export function registerCredentialCommands(program: Command): void {
     .option('--older-than <days>', 'only credentials created or last rotated more than this many days ago')
     .option('--json', 'print JSON')
     .action(async (opts: Options) => {
-      const parsed = credentialFilterSchema.safeParse({
+      const filter = parseOptions(credentialFilterSchema, {
         cluster: opts.cluster,
         namespace: opts.namespace,
         class: opts.class,
         lifetime: opts.lifetime,
         olderThan: opts.olderThan,
       });
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0]!;
-        throw invalidInput(`--${String(issue.path[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${issue.message}`);
-      }
-      const filter = parsed.data;
       const now = systemClock();
       const { rows, federated, coverage } = await withDatabase(async ({ db }) => ({
         rows: await allCredentials(db, filter, now),

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { withDatabase } from '@/lib/cli/database';
+import { parseOptions } from '@/lib/cli/options';
 import { listClusters } from '@/lib/data/clusters';
 import { identityFilterSchema, identityInventory } from '@/lib/data/identities';
-import { invalidInput } from '@/lib/errors';
 
 export function registerInventoryCommands(program: Command): void {
   program
@@ -30,17 +30,13 @@ export function registerInventoryCommands(program: Command): void {
     .option('--include-deleted', 'also identities deleted from the cluster')
     .option('--json', 'print JSON')
     .action(async (opts: { cluster?: string; namespace?: string; includeDeleted?: boolean; json?: boolean }) => {
-      const parsed = identityFilterSchema.safeParse({
+      const filter = parseOptions(identityFilterSchema, {
         cluster: opts.cluster,
         namespace: opts.namespace,
         builtIn: 'show',
         deleted: opts.includeDeleted ? 'show' : 'hide',
       });
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0]!;
-        throw invalidInput(`--${issue.path.join('.')}: ${issue.message}`);
-      }
-      const rows = await withDatabase(({ db }) => identityInventory(db, parsed.data));
+      const rows = await withDatabase(({ db }) => identityInventory(db, filter));
       if (opts.json) console.log(JSON.stringify(rows, null, 2));
       else
         for (const r of rows)

@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { withDatabase } from '@/lib/cli/database';
+import { clusterNameOption, parseOptions } from '@/lib/cli/options';
 import { clusterIdNamed } from '@/lib/collect/store';
 import { eventFilterSchema, listEvents, listIngestTokens } from '@/lib/data/events';
 import { resolveCluster } from '@/lib/data/clusters';
@@ -11,8 +12,6 @@ import { invalidInput } from '@/lib/errors';
 import { ingestFiles } from '@/lib/runtime/ingest';
 import { dropExpiredPartitions } from '@/lib/runtime/store';
 import { createIngestToken, revokeIngestToken } from '@/lib/runtime/tokens';
-
-const CLUSTER_NAME = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,252}$/;
 
 /** A kubeconfig-format webhook configuration pointing at /api/ingest/audit with the token. */
 export function auditWebhookConfig(baseUrl: string, token: string): string {
@@ -44,8 +43,7 @@ export function registerRuntimeCommands(program: Command): void {
     .option('--retention-days <days>', 'also drop the days of events older than this')
     .option('--json', 'print the outcome as JSON')
     .action(async (paths: string[], opts: { cluster?: string; retentionDays?: string; json?: boolean }) => {
-      if (opts.cluster !== undefined && !CLUSTER_NAME.test(opts.cluster))
-        throw invalidInput(`--cluster must be a name of letters, digits and . _ : @ - (got "${opts.cluster}")`);
+      clusterNameOption(opts.cluster);
       const retention = opts.retentionDays === undefined ? undefined : Number(opts.retentionDays);
       if (retention !== undefined && !(Number.isInteger(retention) && retention >= 1))
         throw invalidInput(`--retention-days must be a whole number ≥ 1 (got "${opts.retentionDays}")`);
@@ -80,8 +78,7 @@ export function registerRuntimeCommands(program: Command): void {
     .option('--name <name>', 'a name for the token', 'audit-webhook')
     .option('--url <url>', 'the dashboard URL the API server posts to', 'https://nhi.example.internal')
     .action(async (opts: { cluster: string; name: string; url: string }) => {
-      if (!CLUSTER_NAME.test(opts.cluster))
-        throw invalidInput(`--cluster must be a name of letters, digits and . _ : @ - (got "${opts.cluster}")`);
+      clusterNameOption(opts.cluster);
       if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(opts.name))
         throw invalidInput(`--name must be lower-case letters, digits and - (got "${opts.name}")`);
       const token = await withDatabase(async ({ pool }) => {
@@ -128,12 +125,8 @@ export function registerRuntimeCommands(program: Command): void {
     .option('--limit <n>', 'at most this many items (default 100)')
     .option('--json', 'print JSON: { total, items }')
     .action(async (opts: { identity?: string; cluster?: string; limit?: string; json?: boolean }) => {
-      const parsed = eventFilterSchema.safeParse(opts);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0]!;
-        throw invalidInput(`--${String(issue.path[0])}: ${issue.message}`);
-      }
-      const page = await withDatabase(({ db }) => listEvents(db, parsed.data));
+      const filter = parseOptions(eventFilterSchema, opts);
+      const page = await withDatabase(({ db }) => listEvents(db, filter));
       if (opts.json) console.log(JSON.stringify(page, null, 2));
       else {
         console.log(`${page.total} events${page.total > page.items.length ? ` (newest ${page.items.length})` : ''}`);
