@@ -168,7 +168,7 @@ export function diffInventories(prev: PreviousState, next: Inventory): TimelineC
         kind: 'workload.sa_changed',
         summary: `${w.kind} ${w.namespace}/${w.name} now runs as ${w.serviceAccountName} (was ${before.serviceAccountName})`,
         workload: w.key,
-        identity: `ServiceAccount/${w.namespace}/${w.serviceAccountName}`,
+        identity: identityKey({ kind: 'ServiceAccount', namespace: w.namespace, name: w.serviceAccountName }),
         details: { before: before.serviceAccountName, after: w.serviceAccountName },
       });
     }

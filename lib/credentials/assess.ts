@@ -3,6 +3,7 @@
  * credential policy, and the short-lived coverage of workloads' API credentials. The same input and
  * `now` always give the same output; the caller stores it after each collection.
  */
+import { identityKey } from '@/lib/keys';
 import type { OwaspNhiId } from '@/lib/owasp';
 import type { Severity } from '@/lib/rbac/capabilities';
 import type { CertificateFacts } from './certificate';
@@ -147,6 +148,9 @@ function finding(
     ...about,
   };
 }
+
+/** The key (lib/keys.ts) of the ServiceAccount a workload runs as. */
+const accountOf = (w: WorkloadFacts) => identityKey({ kind: 'ServiceAccount', namespace: w.namespace, name: w.serviceAccount });
 
 const saOf = (identityKey: string) => {
   const [, namespace, name] = identityKey.split('/');
@@ -387,7 +391,7 @@ function sharingFindings(
   // One ServiceAccount run by workloads of different apps.
   const bySa = new Map<string, WorkloadFacts[]>();
   for (const w of workloads) {
-    const key = `ServiceAccount/${w.namespace}/${w.serviceAccount}`;
+    const key = accountOf(w);
     push(bySa, key, w);
   }
   for (const [identity, list] of bySa) {
@@ -421,7 +425,7 @@ function sharingFindings(
           text: 'Give it a ServiceAccount of its own; if it never calls the Kubernetes API, also turn off token automount.',
           yaml: dedicatedAccountYaml(w.namespace, w.name),
         },
-        { workload: w.key, identity: `ServiceAccount/${w.namespace}/default` },
+        { workload: w.key, identity: accountOf(w) },
       ),
     );
   }
@@ -449,7 +453,7 @@ function dormantFindings(
   policy: CredentialPolicy,
   now: Date,
 ): CredentialFinding[] {
-  const running = new Set(workloads.map((w) => `ServiceAccount/${w.namespace}/${w.serviceAccount}`));
+  const running = new Set(workloads.map(accountOf));
   const byIdentity = new Map<string, AssessedCredential[]>();
   for (const c of credentials) for (const i of c.identities) push(byIdentity, i, c);
   const after = policy.spec.unusedAfterDays;

@@ -8,6 +8,7 @@
 import type { Command } from 'commander';
 import { withDatabase } from '@/lib/cli/database';
 import { parseOptions } from '@/lib/cli/options';
+import { identityKey } from '@/lib/keys';
 import { systemClock } from '@/lib/clock';
 import { CREDENTIAL_CLASSES } from '@/lib/credentials/classify';
 import { shortLivedShare } from '@/lib/credentials/assess';
@@ -39,7 +40,7 @@ export function credentialJson(c: CredentialRow) {
     ageDays: c.ageDays,
     expiresAt: c.expiresAt,
     lastUsedAt: c.lastUsedAt,
-    identities: c.identities.map((i) => (i.namespace ? `${i.kind}/${i.namespace}/${i.name}` : `${i.kind}/${i.name}`)),
+    identities: c.identities.map(identityKey),
     workloads: c.workloads.map((w) => `${w.kind}/${w.namespace}/${w.name}`),
     lifetime: c.lifetime,
     kind: c.kind,
@@ -64,7 +65,7 @@ export function federatedJson(f: FederatedCredential) {
     ageDays: null,
     expiresAt: null,
     lastUsedAt: null,
-    identities: [`ServiceAccount/${f.serviceAccount.namespace}/${f.serviceAccount.name}`],
+    identities: [identityKey({ kind: 'ServiceAccount', ...f.serviceAccount })],
     workloads: f.workloads.map((w) => `${w.kind}/${w.namespace}/${w.name}`),
     lifetime: 'short-lived' as const,
     link: f.link,
