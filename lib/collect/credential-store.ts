@@ -3,6 +3,7 @@ import { assessCredentials, RULES, type CredentialFacts, type WorkloadFacts } fr
 import type { CredentialPolicy } from '@/lib/credentials/policy';
 import { systemClock, type Clock } from '@/lib/clock';
 import { keySql } from '@/lib/keys';
+import { credentialKeySql, keyMap, workloadKeySql } from './store';
 
 export interface CredentialUpdate {
   credentials: number;
@@ -13,8 +14,8 @@ export interface CredentialUpdate {
 }
 
 const BATCH = 5000;
-const credentialKey = `c.namespace || '/' || c.kind::text || '/' || c.name`;
-const workloadKey = `w.namespace || '/' || w.kind || '/' || w.name`;
+const credentialKey = credentialKeySql('c');
+const workloadKey = workloadKeySql('w');
 
 /** A row as read: the assessment's input, with the cert-manager Certificate still a nullable column. */
 type CredentialRow = Omit<CredentialFacts, 'certManagerCertificate'> & { certManagerCertificate: string | null };
@@ -82,11 +83,10 @@ export async function updateCredentials(
     const policyName = `${policy.metadata.name} v${policy.metadata.version}`;
 
     // Subjects' row ids by key, read once (a lookup per finding would scan the tables for every finding).
-    const ids = async (sql: string) =>
-      new Map((await db.query<{ k: string; id: string }>(sql, [clusterId])).rows.map((r) => [r.k, r.id]));
-    const identityIds = await ids(`SELECT ${keySql('i')} AS k, i.id FROM "Identity" i WHERE i."clusterId" = $1`);
-    const workloadIds = await ids(`SELECT ${workloadKey} AS k, w.id FROM "Workload" w WHERE w."clusterId" = $1`);
-    const credentialIds = await ids(`SELECT ${credentialKey} AS k, c.id FROM "Credential" c WHERE c."clusterId" = $1`);
+    const byKey = (sql: string) => keyMap(db, sql, [clusterId]);
+    const identityIds = await byKey(`SELECT ${keySql('i')} AS k, i.id FROM "Identity" i WHERE i."clusterId" = $1`);
+    const workloadIds = await byKey(`SELECT ${workloadKey} AS k, w.id FROM "Workload" w WHERE w."clusterId" = $1`);
+    const credentialIds = await byKey(`SELECT ${credentialKey} AS k, c.id FROM "Credential" c WHERE c."clusterId" = $1`);
     const rows = findings.map((f) => ({
       ruleId: f.ruleId,
       owaspIds: f.owasp,

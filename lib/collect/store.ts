@@ -54,15 +54,18 @@ async function syncClusterTable(
   ]);
 }
 
-async function keyMap(db: Client, sql: string, params: unknown[]): Promise<Map<string, string>> {
+/** `k` → `id` of the rows a query returns (row ids by key, read once for a batch of writes). */
+export async function keyMap(db: Client, sql: string, params: unknown[]): Promise<Map<string, string>> {
   const res = await db.query<{ k: string; id: string }>(sql, params);
   return new Map(res.rows.map((r) => [r.k, r.id]));
 }
 
 /** Identity, role and binding rows are matched to normalised records by the one key (lib/keys.ts), in SQL. */
 const identityKeySql = keySql('i');
-const workloadKeySql = `namespace || '/' || kind || '/' || name`;
-const credentialKeySql = `namespace || '/' || kind::text || '/' || name`;
+/** inventory.ts's workloadKey (`<namespace>/<kind>/<name>`) over a Workload row aliased `alias`, in SQL. */
+export const workloadKeySql = (alias: string) => `${alias}.namespace || '/' || ${alias}.kind || '/' || ${alias}.name`;
+/** inventory.ts's credentialKey (`<namespace>/<kind>/<name>`) over a Credential row aliased `alias`, in SQL. */
+export const credentialKeySql = (alias: string) => `${alias}.namespace || '/' || ${alias}.kind::text || '/' || ${alias}.name`;
 
 /** Reads what the last sync of this cluster stored, for the timeline diff. */
 async function readPrevious(db: Client, clusterId: string): Promise<PreviousState> {
@@ -70,10 +73,11 @@ async function readPrevious(db: Client, clusterId: string): Promise<PreviousStat
   // One connection runs one query at a time: read sequentially.
   const queries = [
     () => db.query(`SELECT ${identityKeySql} AS key, kind::text AS kind, uid FROM "Identity" i WHERE ${live}`, [clusterId]),
-    () => db.query(`SELECT ${workloadKeySql} AS key, images, "serviceAccountName" FROM "Workload" WHERE ${live}`, [clusterId]),
+    () =>
+      db.query(`SELECT ${workloadKeySql('w')} AS key, images, "serviceAccountName" FROM "Workload" w WHERE ${live}`, [clusterId]),
     () =>
       db.query(
-        `SELECT c.namespace || '/' || c.kind::text || '/' || c.name AS key, c.uid, c.kind::text AS kind,
+        `SELECT ${credentialKeySql('c')} AS key, c.uid, c.kind::text AS kind,
               CASE WHEN i.id IS NULL THEN NULL ELSE ${identityKeySql} END AS identity,
               c."resourceVersion", c.metadata, c.certificate, c."rotatedAt"
        FROM "Credential" c LEFT JOIN "Identity" i ON i.id = c."identityId" WHERE c."clusterId" = $1 AND c."deletedAt" IS NULL`,
@@ -176,7 +180,9 @@ export async function saveInventory(
     const identityIds = await keyMap(db, `SELECT ${identityKeySql} AS k, id FROM "Identity" i WHERE "clusterId" = $1`, [
       clusterId,
     ]);
-    const workloadIds = await keyMap(db, `SELECT ${workloadKeySql} AS k, id FROM "Workload" WHERE "clusterId" = $1`, [clusterId]);
+    const workloadIds = await keyMap(db, `SELECT ${workloadKeySql('w')} AS k, id FROM "Workload" w WHERE "clusterId" = $1`, [
+      clusterId,
+    ]);
     await syncClusterTable(
       db,
       'Credential',
@@ -240,9 +246,11 @@ export async function saveInventory(
       { kind: 'text', namespace: 'text', name: 'text', uid: 'text', roleRefKind: 'text', roleRefName: 'text', subjects: 'jsonb' },
       inv.bindings.map(({ key: _k, ...r }) => r),
     );
-    const credentialIds = await keyMap(db, `SELECT ${credentialKeySql} AS k, id FROM "Credential" WHERE "clusterId" = $1`, [
-      clusterId,
-    ]);
+    const credentialIds = await keyMap(
+      db,
+      `SELECT ${credentialKeySql('c')} AS k, id FROM "Credential" c WHERE "clusterId" = $1`,
+      [clusterId],
+    );
 
     await syncLinkTable(
       db,
