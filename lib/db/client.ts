@@ -10,6 +10,13 @@ export function createPrisma(url: string): PrismaClient {
   return new PrismaClient({ adapter: new PrismaPg({ ...poolConfigFromUrl(url), max: 10 }) });
 }
 
+/** DATABASE_URL, which `nhi web` always sets for the web server (to the embedded server if need be). */
+export function databaseUrl(): string {
+  const url = process.env.DATABASE_URL;
+  if (!url) throw unavailable('DATABASE_URL is not set; start the web app with `npm run demo` or `npx nhi web`.');
+  return url;
+}
+
 const globalForPrisma = globalThis as unknown as { nhiPrisma?: PrismaClient };
 
 /**
@@ -17,8 +24,6 @@ const globalForPrisma = globalThis as unknown as { nhiPrisma?: PrismaClient };
  * The web server is always started with DATABASE_URL set (by `nhi web`, to the embedded server if needed).
  */
 export function prisma(): PrismaClient {
-  const url = process.env.DATABASE_URL;
-  if (!url) throw unavailable('DATABASE_URL is not set; start the web app with `npm run demo` or `npx nhi web`.');
-  globalForPrisma.nhiPrisma ??= createPrisma(url);
+  globalForPrisma.nhiPrisma ??= createPrisma(databaseUrl());
   return globalForPrisma.nhiPrisma;
 }

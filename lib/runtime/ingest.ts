@@ -66,7 +66,8 @@ function openText(file: string): NodeJS.ReadableStream {
   return file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
 }
 
-const isDocument = (file: string) => file !== '-' && /\.json(\.gz)?$/i.test(file);
+/** A plain `*.json` file is one document (an EventList, an array, one event); everything else is lines. */
+const isDocument = (file: string) => /\.json$/i.test(file);
 
 export async function ingestFiles(
   pool: pg.Pool,
@@ -116,7 +117,7 @@ export async function ingestFiles(
   };
 
   for (const file of files) {
-    if (isDocument(file) && statSync(file).size <= DOCUMENT_MAX_BYTES && !file.endsWith('.gz')) {
+    if (isDocument(file) && statSync(file).size <= DOCUMENT_MAX_BYTES) {
       const chunks: Buffer[] = [];
       for await (const chunk of createReadStream(file)) chunks.push(chunk as Buffer);
       await take(file, Buffer.concat(chunks).toString('utf8'), 0);
