@@ -80,10 +80,14 @@ export function chooseCluster<C extends { name: string }>(clusters: readonly C[]
         );
   }
   if (clusters.length === 0) {
-    throw new AppError('unavailable', 'the inventory holds no cluster yet: run `npx nhi collect` or `npx nhi import PATH` first', {
-      code: 'INVENTORY_EMPTY',
-      details,
-    });
+    throw new AppError(
+      'unavailable',
+      'the inventory holds no cluster yet: run `npx nhi collect` or `npx nhi import PATH` first',
+      {
+        code: 'INVENTORY_EMPTY',
+        details,
+      },
+    );
   }
   if (clusters.length > 1) {
     throw new AppError(

@@ -31,7 +31,8 @@ export const identityFilterSchema = z.object({
 });
 export type IdentityFilter = z.infer<typeof identityFilterSchema>;
 
-export const parseIdentityFilter = (params: Record<string, string | string[] | undefined>) => parseFilter(identityFilterSchema, params);
+export const parseIdentityFilter = (params: Record<string, string | string[] | undefined>) =>
+  parseFilter(identityFilterSchema, params);
 
 export const PAGE_SIZE = 50;
 
@@ -210,7 +211,13 @@ export async function identityInventory(db: PrismaClient, f: IdentityFilter): Pr
           podCount: w.podCount,
           automountToken: w.automountToken,
         }))
-        .sort(byText((w) => w.namespace, (w) => w.kind, (w) => w.name)),
+        .sort(
+          byText(
+            (w) => w.namespace,
+            (w) => w.kind,
+            (w) => w.name,
+          ),
+        ),
       credentials: [...creds.values()]
         .map(({ credential: c, via }) => ({
           kind: c.kind,
@@ -221,13 +228,28 @@ export async function identityInventory(db: PrismaClient, f: IdentityFilter): Pr
           createdInClusterAt: c.createdInClusterAt?.toISOString() ?? null,
           metadata: parseStored(credentialMetadataSchema, c.metadata, `Credential.metadata of ${c.namespace}/${c.name}`),
         }))
-        .sort(byText((c) => c.kind, (c) => c.name)),
+        .sort(
+          byText(
+            (c) => c.kind,
+            (c) => c.name,
+          ),
+        ),
       linkedIdentities: i.linksFrom
-        .map((l) => ({ kind: l.to.kind, name: l.to.name, provider: l.to.provider, link: l.kind, inferred: l.inferred, source: l.source }))
-        .sort(byText((l) => l.link, (l) => l.name)),
-      owners: i.ownerships
-        .map((o) => ({ team: o.team.name, origin: o.origin, source: o.source }))
-        .sort(byText((o) => o.team)),
+        .map((l) => ({
+          kind: l.to.kind,
+          name: l.to.name,
+          provider: l.to.provider,
+          link: l.kind,
+          inferred: l.inferred,
+          source: l.source,
+        }))
+        .sort(
+          byText(
+            (l) => l.link,
+            (l) => l.name,
+          ),
+        ),
+      owners: i.ownerships.map((o) => ({ team: o.team.name, origin: o.origin, source: o.source })).sort(byText((o) => o.team)),
     };
   });
 }
@@ -256,7 +278,10 @@ export async function getIdentity(db: PrismaClient, id: string) {
         { identityId: id },
         {
           credential: {
-            OR: [{ identityId: id }, { uses: { some: { workload: { identities: { some: { identityId: id, deletedAt: null } } } } } }],
+            OR: [
+              { identityId: id },
+              { uses: { some: { workload: { identities: { some: { identityId: id, deletedAt: null } } } } } },
+            ],
           },
         },
       ],

@@ -28,7 +28,10 @@ export const reachBindingSchema = z.object({
   role: z.string(),
   roleMissing: z.boolean(),
   // Rows stored before bindings recorded their group have none: they name the identity directly.
-  group: z.string().nullish().transform((g) => g ?? null),
+  group: z
+    .string()
+    .nullish()
+    .transform((g) => g ?? null),
 }) satisfies z.ZodType<ReachRow['bindings'][number], unknown>;
 export type ReachBinding = z.infer<typeof reachBindingSchema>;
 
@@ -72,7 +75,11 @@ export function parseStored<S extends z.ZodType>(schema: S, value: unknown, wher
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
-  throw new AppError('internal', `Stored data is malformed: ${where} at ${issue?.path.join('.') || '(root)'}: ${issue?.message}`, {
-    code: 'STORED_JSON',
-  });
+  throw new AppError(
+    'internal',
+    `Stored data is malformed: ${where} at ${issue?.path.join('.') || '(root)'}: ${issue?.message}`,
+    {
+      code: 'STORED_JSON',
+    },
+  );
 }

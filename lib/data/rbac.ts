@@ -64,7 +64,10 @@ const aggregationRuleSchema = z.object({
           z.object({
             key: z.string(),
             operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']),
-            values: z.array(z.string()).nullish().transform((v) => (v?.length ? v : undefined)),
+            values: z
+              .array(z.string())
+              .nullish()
+              .transform((v) => (v?.length ? v : undefined)),
           }),
         )
         .nullish()
@@ -141,7 +144,12 @@ export function rbacSnapshotFromRows(rows: RbacRows): DbRbacSnapshot {
         roleRef,
       } satisfies RoleBinding);
     } else if (b.kind === 'ClusterRoleBinding') {
-      snapshot.clusterRoleBindings.push({ kind: 'ClusterRoleBinding', metadata: { name: b.name }, subjects, roleRef } satisfies ClusterRoleBinding);
+      snapshot.clusterRoleBindings.push({
+        kind: 'ClusterRoleBinding',
+        metadata: { name: b.name },
+        subjects,
+        roleRef,
+      } satisfies ClusterRoleBinding);
     }
   }
   snapshot.serviceAccounts = rows.serviceAccounts.map((sa) => ({
