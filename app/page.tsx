@@ -1,11 +1,13 @@
 import { ClusterTable } from '@/components/cluster-table';
+import { IngestionStatusPanel } from '@/components/ingestion-status';
 import { listClusters } from '@/lib/data/clusters';
+import { ingestionStatus } from '@/lib/data/ingestion';
 import { prisma } from '@/lib/db/client';
 
 export const dynamic = 'force-dynamic';
 
 export default async function OverviewPage() {
-  const clusters = await listClusters(prisma());
+  const [clusters, ingestion] = await Promise.all([listClusters(prisma()), ingestionStatus(prisma(), { now: new Date() })]);
   if (clusters.length === 0) {
     return (
       <section className="panel empty-state" data-testid="empty-state">
@@ -34,6 +36,8 @@ export default async function OverviewPage() {
     <section>
       <h1>Clusters</h1>
       <ClusterTable initial={clusters} />
+      <h2>Runtime ingestion</h2>
+      <IngestionStatusPanel initial={ingestion} />
     </section>
   );
 }

@@ -235,3 +235,66 @@ test.describe.serial('overview', () => {
     await page.screenshot({ path: 'e2e/screenshots/overview--live-added.png', fullPage: true });
   });
 });
+
+test.describe('runtime ingestion on the overview', () => {
+  test('a cluster that never received events says how to send them; a webhook batch shows up without a reload', async ({
+    visit,
+    request,
+  }) => {
+    const { clusterIdNamed } = await import('@/lib/collect/store');
+    const { createIngestToken } = await import('@/lib/runtime/tokens');
+    const pool = openStore(process.env.NHI_E2E_DATABASE_URL!);
+    let token: string;
+    try {
+      token = await createIngestToken(pool, await clusterIdNamed(pool, 'ingest-e2e'), 'audit-webhook');
+    } finally {
+      await pool.end();
+    }
+    const page = await visit('/', 'overview-ingestion-never');
+    const row = page.getByTestId('ingestion-status').getByTestId('ingestion-row-ingest-e2e');
+    await expect(row).toHaveAttribute('data-verdict', 'never');
+    await expect(row).toContainText('an ingest token exists but nothing has been posted with it yet');
+    const howTo = page.getByTestId('ingestion-howto-ingest-e2e');
+    await expect(howTo).toContainText('npx nhi ingest-token create --cluster ingest-e2e');
+    await expect(howTo).toContainText('--audit-webhook-config-file');
+
+    // Ten events and one item that is no event, as the API server's webhook would post them.
+    const at = new Date().toISOString();
+    const items: unknown[] = Array.from({ length: 10 }, (_, i) => ({
+      kind: 'Event',
+      apiVersion: 'audit.k8s.io/v1',
+      level: 'Metadata',
+      auditID: `e2e-ingestion-${i}`,
+      stage: 'ResponseComplete',
+      requestURI: '/api/v1/namespaces/shop/pods',
+      verb: 'list',
+      user: { username: 'system:serviceaccount:shop:cart', groups: ['system:serviceaccounts'] },
+      objectRef: { resource: 'pods', namespace: 'shop', apiVersion: 'v1' },
+      responseStatus: { code: 200 },
+      requestReceivedTimestamp: at,
+      stageTimestamp: at,
+    }));
+    items.push({ kind: 'Pod', metadata: { name: 'not-an-event' } });
+    const posted = await request.post('/api/ingest/audit', {
+      headers: { authorization: `Bearer ${token}` },
+      data: { kind: 'EventList', apiVersion: 'audit.k8s.io/v1', items },
+    });
+    expect(posted.status()).toBe(200);
+
+    // The section refreshes every 15 s: 1 of 11 items rejected is under the 10% that makes a cluster "rejecting".
+    await expect(row).toHaveAttribute('data-verdict', 'receiving', { timeout: 25_000 });
+    await expect(row.getByTestId('ingestion-rejected')).toContainText('items[10]');
+    await expect(howTo).toHaveCount(0);
+    await page.screenshot({ path: 'e2e/screenshots/overview--ingestion.png', fullPage: true });
+
+    const api = await request.get('/api/ingest/status?cluster=ingest-e2e');
+    expect(api.status()).toBe(200);
+    const [status] = (await api.json()).clusters as {
+      verdict: string;
+      rate: { events15m: number };
+      last24h: { rejected: number };
+    }[];
+    expect(status).toMatchObject({ verdict: 'receiving', rate: { events15m: 10 }, last24h: { rejected: 1 } });
+    expect((await request.get('/api/ingest/status?gapMinutes=0')).status()).toBe(400);
+  });
+});

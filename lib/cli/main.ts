@@ -1,12 +1,15 @@
 import { Command, CommanderError } from 'commander';
 import { describeError, isAppError } from '@/lib/errors';
 import { version } from '@/lib/version';
+import { registerActivityCommand } from './commands/activity';
 import { registerCollectCommands, registerImportCommand } from './commands/collect';
 import { registerCredentialCommands } from './commands/credentials';
 import { registerDbCommands } from './commands/db';
+import { registerIngestStatusCommand } from './commands/ingest-status';
 import { registerRuntimeCommands } from './commands/runtime';
 import { registerInventoryCommands } from './commands/inventory';
 import { registerRbacCommands } from './commands/rbac';
+import { registerTokenCommands } from './commands/tokens';
 import { registerDemoCommand, registerWebCommands } from './commands/web';
 import { loadDemoData } from '@/lib/demo/load';
 
@@ -23,7 +26,10 @@ export function buildProgram(): Command {
   registerInventoryCommands(program);
   registerCredentialCommands(program);
   registerRuntimeCommands(program);
+  registerActivityCommand(program);
+  registerTokenCommands(program);
   registerRbacCommands(program);
+  registerIngestStatusCommand(program);
   registerWebCommands(program);
   registerDemoCommand(program, loadDemoData);
   return program;

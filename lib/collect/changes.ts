@@ -8,7 +8,16 @@ export interface PreviousState {
   workloads: Pick<WorkloadRec, 'key' | 'images' | 'serviceAccountName'>[];
   credentials: Pick<
     CredentialRec,
-    'key' | 'uid' | 'kind' | 'identity' | 'resourceVersion' | 'metadata' | 'certificate' | 'rotatedAt'
+    | 'key'
+    | 'uid'
+    | 'kind'
+    | 'identity'
+    | 'resourceVersion'
+    | 'metadata'
+    | 'certificate'
+    | 'rotatedAt'
+    | 'lastUsedAt'
+    | 'lastUsedSource'
   >[];
   roles: Pick<RoleRec, 'key' | 'rules'>[];
   bindings: Pick<BindingRec, 'key' | 'roleRefKind' | 'roleRefName' | 'subjects'>[];

@@ -79,7 +79,7 @@ async function readPrevious(db: Client, clusterId: string): Promise<PreviousStat
       db.query(
         `SELECT ${credentialKeySql('c')} AS key, c.uid, c.kind::text AS kind,
               CASE WHEN i.id IS NULL THEN NULL ELSE ${identityKeySql} END AS identity,
-              c."resourceVersion", c.metadata, c.certificate, c."rotatedAt"
+              c."resourceVersion", c.metadata, c.certificate, c."rotatedAt", c."lastUsedAt", c."lastUsedSource"
        FROM "Credential" c LEFT JOIN "Identity" i ON i.id = c."identityId" WHERE c."clusterId" = $1 AND c."deletedAt" IS NULL`,
         [clusterId],
       ),
@@ -127,6 +127,7 @@ export async function saveInventory(
     // What changed since the last sync (nothing on the first, which is the baseline). Rotations also set rotatedAt.
     const changes = firstSync ? [] : diffInventories(previous, inv);
     const rotatedAt = rotationTimes(previous, changes, inv, now);
+    const lastUse = new Map(previous.credentials.map((c) => [c.key, c]));
 
     await syncClusterTable(
       db,
@@ -221,8 +222,8 @@ export async function saveInventory(
         class: c.class,
         classReason: c.classReason,
         resourceVersion: c.resourceVersion,
-        lastUsedAt: validDate(c.lastUsedAt),
-        lastUsedSource: c.lastUsedSource,
+        // A Secret recreated under the same name is a new credential: its predecessor's use is not its own.
+        ...latestUse(c, lastUse.get(c.key)?.uid === c.uid ? lastUse.get(c.key) : undefined),
         invalidSince: validDate(c.invalidSince),
         certificate: c.certificate,
         metadata: c.metadata,
@@ -322,6 +323,21 @@ export async function saveInventory(
   } finally {
     db.release();
   }
+}
+
+/**
+ * A credential's last use: the newer of what this collection read (the legacy-token-last-used label) and what
+ * is stored (which runtime ingestion may have moved forward from audit events), with its source, so a
+ * collection never takes back a later use seen in the audit log.
+ */
+export function latestUse(
+  collected: { lastUsedAt: string | null; lastUsedSource: string | null },
+  stored: { lastUsedAt: Date | string | null; lastUsedSource: string | null } | undefined,
+): { lastUsedAt: string | null; lastUsedSource: string | null } {
+  const fresh = validDate(collected.lastUsedAt);
+  const kept = stored?.lastUsedAt ? new Date(stored.lastUsedAt).toISOString() : null;
+  if (kept && (!fresh || kept > fresh)) return { lastUsedAt: kept, lastUsedSource: stored!.lastUsedSource };
+  return { lastUsedAt: fresh, lastUsedSource: fresh ? collected.lastUsedSource : null };
 }
 
 /**

@@ -35,7 +35,8 @@ export type CredentialFilter = z.infer<typeof credentialFilterSchema>;
 
 export const CREDENTIAL_PAGE_SIZE = 50;
 
-export const parseCredentialFilter = (params: Record<string, string | string[] | undefined>) => parseFilter(credentialFilterSchema, params);
+export const parseCredentialFilter = (params: Record<string, string | string[] | undefined>) =>
+  parseFilter(credentialFilterSchema, params);
 
 function where(f: CredentialFilter, now: Date): Prisma.CredentialWhereInput {
   const and: Prisma.CredentialWhereInput[] = [{ deletedAt: null }];
@@ -120,13 +121,26 @@ const ageOf = (c: Pick<Loaded, 'rotatedAt' | 'createdInClusterAt'>, now: Date) =
 function toRow(c: Loaded, now: Date): CredentialRow {
   const cls = (CREDENTIAL_CLASSES as readonly string[]).includes(c.class) ? (c.class as CredentialClass) : 'unrecognised-secret';
   const identities = new Map<string, CredentialRow['identities'][number]>();
-  if (c.identity) identities.set(c.identity.id, { id: c.identity.id, kind: c.identity.kind, namespace: c.identity.namespace, name: c.identity.name });
+  if (c.identity)
+    identities.set(c.identity.id, {
+      id: c.identity.id,
+      kind: c.identity.kind,
+      namespace: c.identity.namespace,
+      name: c.identity.name,
+    });
   const workloads = new Map<string, CredentialRow['workloads'][number]>();
   for (const u of c.uses) {
-    const w = workloads.get(u.workload.id) ?? { id: u.workload.id, kind: u.workload.kind, namespace: u.workload.namespace, name: u.workload.name, via: [] };
+    const w = workloads.get(u.workload.id) ?? {
+      id: u.workload.id,
+      kind: u.workload.kind,
+      namespace: u.workload.namespace,
+      name: u.workload.name,
+      via: [],
+    };
     w.via = [...new Set([...w.via, u.via])].sort();
     workloads.set(w.id, w);
-    for (const { identity: i } of u.workload.identities) identities.set(i.id, { id: i.id, kind: i.kind, namespace: i.namespace, name: i.name });
+    for (const { identity: i } of u.workload.identities)
+      identities.set(i.id, { id: i.id, kind: i.kind, namespace: i.namespace, name: i.name });
   }
   const where = `Credential ${c.namespace}/${c.name}`;
   const token = c.kind === 'ProjectedToken' ? parseStored(tokenSchema, c.metadata, `${where} metadata`) : null;
@@ -149,7 +163,9 @@ function toRow(c: Loaded, now: Date): CredentialRow {
     lastUsedAt: c.lastUsedAt?.toISOString() ?? null,
     lastUsedSource: c.lastUsedSource,
     identities: [...identities.values()].sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`)),
-    workloads: [...workloads.values()].sort((a, b) => `${a.namespace}/${a.kind}/${a.name}`.localeCompare(`${b.namespace}/${b.kind}/${b.name}`)),
+    workloads: [...workloads.values()].sort((a, b) =>
+      `${a.namespace}/${a.kind}/${a.name}`.localeCompare(`${b.namespace}/${b.kind}/${b.name}`),
+    ),
     owners: [...new Set(c.identity?.ownerships.map((o) => o.team.name) ?? [])].sort(),
     certificate: c.certificate === null ? null : parseStored(certificateFactsSchema, c.certificate, `${where} certificate`),
     findings: {
@@ -180,7 +196,13 @@ export async function listCredentials(
   const w = where(f, now);
   const [total, rows] = await Promise.all([
     db.credential.count({ where: w }),
-    db.credential.findMany({ where: w, orderBy: order, skip: (f.page - 1) * CREDENTIAL_PAGE_SIZE, take: CREDENTIAL_PAGE_SIZE, include }),
+    db.credential.findMany({
+      where: w,
+      orderBy: order,
+      skip: (f.page - 1) * CREDENTIAL_PAGE_SIZE,
+      take: CREDENTIAL_PAGE_SIZE,
+      include,
+    }),
   ]);
   return { total, rows: rows.map((c) => toRow(c, now)) };
 }
@@ -198,9 +220,23 @@ export async function credentialsOfIdentity(db: PrismaClient, identityId: string
       deletedAt: null,
       OR: [
         { identityId },
-        { uses: { some: { deletedAt: null, workload: { deletedAt: null, identities: { some: { identityId, deletedAt: null } } } } } },
+        {
+          uses: {
+            some: { deletedAt: null, workload: { deletedAt: null, identities: { some: { identityId, deletedAt: null } } } },
+          },
+        },
       ],
     },
+    orderBy: order,
+    include,
+  });
+  return rows.map((c) => toRow(c, now));
+}
+
+/** The credentials a workload uses (workload page). */
+export async function credentialsOfWorkload(db: PrismaClient, workloadId: string, now: Date): Promise<CredentialRow[]> {
+  const rows = await db.credential.findMany({
+    where: { deletedAt: null, uses: { some: { workloadId, deletedAt: null } } },
     orderBy: order,
     include,
   });
@@ -221,19 +257,29 @@ export interface FederatedCredential {
 }
 
 /** Only links read from an authoritative object (annotations, ClusterSPIFFEIDs), not ones inferred by convention. */
-export async function federatedCredentials(db: PrismaClient, f: Pick<CredentialFilter, 'cluster' | 'namespace'>): Promise<FederatedCredential[]> {
+export async function federatedCredentials(
+  db: PrismaClient,
+  f: Pick<CredentialFilter, 'cluster' | 'namespace'>,
+): Promise<FederatedCredential[]> {
   const links = await db.identityLink.findMany({
     where: {
       deletedAt: null,
       inferred: false,
-      from: { deletedAt: null, ...(f.cluster ? { cluster: { name: f.cluster } } : {}), ...(f.namespace ? { namespace: f.namespace } : {}) },
+      from: {
+        deletedAt: null,
+        ...(f.cluster ? { cluster: { name: f.cluster } } : {}),
+        ...(f.namespace ? { namespace: f.namespace } : {}),
+      },
     },
     include: {
       to: true,
       from: {
         include: {
           cluster: { select: { name: true } },
-          workloads: { where: { deletedAt: null, workload: { deletedAt: null } }, include: { workload: { select: { kind: true, namespace: true, name: true } } } },
+          workloads: {
+            where: { deletedAt: null, workload: { deletedAt: null } },
+            include: { workload: { select: { kind: true, namespace: true, name: true } } },
+          },
         },
       },
     },
@@ -260,9 +306,18 @@ export async function credentialCoverage(db: PrismaClient, clusterName?: string)
   });
   return Promise.all(
     clusters.map(async (c) => {
-      const latest = await db.credentialCoverage.findFirst({ where: { clusterId: c.id }, orderBy: { at: 'desc' }, select: { at: true } });
+      const latest = await db.credentialCoverage.findFirst({
+        where: { clusterId: c.id },
+        orderBy: { at: 'desc' },
+        select: { at: true },
+      });
       const [scopes, trend] = await Promise.all([
-        latest ? db.credentialCoverage.findMany({ where: { clusterId: c.id, at: latest.at }, orderBy: [{ scopeKind: 'asc' }, { scope: 'asc' }] }) : [],
+        latest
+          ? db.credentialCoverage.findMany({
+              where: { clusterId: c.id, at: latest.at },
+              orderBy: [{ scopeKind: 'asc' }, { scope: 'asc' }],
+            })
+          : [],
         db.credentialCoverage.findMany({
           where: { clusterId: c.id, scopeKind: 'cluster' },
           orderBy: { at: 'desc' },
@@ -273,7 +328,14 @@ export async function credentialCoverage(db: PrismaClient, clusterName?: string)
       return {
         cluster: c.name,
         at: latest?.at.toISOString() ?? null,
-        scopes: scopes.map(({ scopeKind, scope, workloads, shortLived, longLived, none }) => ({ scopeKind, scope, workloads, shortLived, longLived, none })),
+        scopes: scopes.map(({ scopeKind, scope, workloads, shortLived, longLived, none }) => ({
+          scopeKind,
+          scope,
+          workloads,
+          shortLived,
+          longLived,
+          none,
+        })),
         trend: trend.reverse().map((t) => ({ ...t, at: t.at.toISOString() })),
       };
     }),

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import type { PrismaClient } from '@/lib/db/client';
 import type { Prisma } from '@/lib/db/generated/client';
+import { workloadOfPod } from '@/lib/runtime/attribution';
 
 export const eventFilterSchema = z.object({
   cluster: z.string().max(253).optional(),
@@ -45,9 +46,16 @@ export async function listEvents(db: PrismaClient, f: EventFilter): Promise<{ to
   };
   const [total, rows] = await Promise.all([
     db.runtimeEvent.count({ where }),
-    db.runtimeEvent.findMany({ where, orderBy: [{ at: 'desc' }, { key: 'asc' }], take: f.limit, include: { cluster: { select: { name: true } } } }),
+    db.runtimeEvent.findMany({
+      where,
+      orderBy: [{ at: 'desc' }, { key: 'asc' }],
+      take: f.limit,
+      include: { cluster: { select: { name: true } } },
+    }),
   ]);
-  const accounts = [...new Set(rows.filter((r) => r.saNamespace && r.saName).map((r) => `${r.clusterId}/${r.saNamespace}/${r.saName}`))];
+  const accounts = [
+    ...new Set(rows.filter((r) => r.saNamespace && r.saName).map((r) => `${r.clusterId}/${r.saNamespace}/${r.saName}`)),
+  ];
   const identities = accounts.length
     ? await db.identity.findMany({
         where: {
@@ -100,3 +108,57 @@ export async function listIngestTokens(db: PrismaClient, cluster?: string) {
     revokedAt: t.revokedAt?.toISOString() ?? null,
   }));
 }
+
+// ---- one event (the detail page) ------------------------------------------------------------------
+
+export const eventKeySchema = z.object({
+  clusterId: z.uuid(),
+  /** `audit:<auditID>:<stage>` or `falco:<sha256>` (lib/runtime/types.ts). */
+  key: z.string().regex(/^(audit:[^:\s]{1,200}:[A-Za-z]{1,40}|falco:[0-9a-f]{64})$/, 'not an event key'),
+});
+
+/**
+ * One stored event with everything kept about it (never a body or a token: the store keeps none), the
+ * identity and workload it is attributed to, and the other stages of the same audit request.
+ */
+export async function getRuntimeEvent(db: PrismaClient, clusterId: string, key: string) {
+  const parsed = eventKeySchema.safeParse({ clusterId, key });
+  if (!parsed.success) return null;
+  const row = await db.runtimeEvent.findFirst({ where: parsed.data, include: { cluster: { select: { name: true } } } });
+  if (!row) return null;
+  const namespace = row.saNamespace ?? (row.source === 'falco' ? row.namespace : null);
+  const [identity, workloads, stages] = await Promise.all([
+    row.saNamespace && row.saName
+      ? db.identity.findFirst({
+          where: { clusterId, kind: 'ServiceAccount', namespace: row.saNamespace, name: row.saName },
+          select: { id: true, namespace: true, name: true },
+        })
+      : null,
+    row.podName && namespace
+      ? db.workload.findMany({ where: { clusterId, namespace, deletedAt: null }, select: { id: true, kind: true, name: true } })
+      : [],
+    row.source === 'audit'
+      ? db.runtimeEvent.findMany({
+          where: { clusterId, key: { startsWith: `${key.split(':').slice(0, 2).join(':')}:` }, NOT: { key } },
+          select: { key: true, at: true },
+          orderBy: { at: 'asc' },
+        })
+      : [],
+  ]);
+  const workload = row.podName ? workloadOfPod(row.podName, workloads) : null;
+  const { cluster, event, ...columns } = row;
+  return {
+    ...columns,
+    clusterName: cluster.name,
+    at: row.at.toISOString(),
+    receivedAt: row.receivedAt.toISOString(),
+    detail: eventDetailSchema.parse(event),
+    identity,
+    workload,
+    otherStages: stages.map((s) => ({ key: s.key, at: s.at.toISOString() })),
+  };
+}
+export type RuntimeEventDetail = NonNullable<Awaited<ReturnType<typeof getRuntimeEvent>>>;
+
+/** What store.ts keeps in the `event` column (lib/runtime/store.ts detailJson), all optional. */
+const eventDetailSchema = z.record(z.string(), z.unknown());

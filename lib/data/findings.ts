@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import type { PrismaClient } from '@/lib/db/client';
+import type { Prisma } from '@/lib/db/generated/client';
 import { OWASP_NHI_TOP10, type OwaspNhiId } from '@/lib/owasp';
 import { parseStored } from './json';
 
@@ -28,15 +29,20 @@ export interface FindingView {
 const severityOrder = ['critical', 'high', 'medium', 'low', 'info'];
 
 /** Findings about an identity: its own, those of its credentials, and those of the workloads running as it. */
-export async function findingsOfIdentity(db: PrismaClient, identityId: string): Promise<FindingView[]> {
+export function findingsOfIdentity(db: PrismaClient, identityId: string): Promise<FindingView[]> {
+  return findingsWhere(db, {
+    OR: [{ identityId }, { credential: { identityId } }, { workload: { identities: { some: { identityId, deletedAt: null } } } }],
+  });
+}
+
+/** Findings about a workload: its own and those of the credentials it uses. */
+export function findingsOfWorkload(db: PrismaClient, workloadId: string): Promise<FindingView[]> {
+  return findingsWhere(db, { OR: [{ workloadId }, { credential: { uses: { some: { workloadId, deletedAt: null } } } }] });
+}
+
+async function findingsWhere(db: PrismaClient, where: Prisma.FindingWhereInput): Promise<FindingView[]> {
   const rows = await db.finding.findMany({
-    where: {
-      OR: [
-        { identityId },
-        { credential: { identityId } },
-        { workload: { identities: { some: { identityId, deletedAt: null } } } },
-      ],
-    },
+    where,
     orderBy: [{ status: 'asc' }, { lastSeenAt: 'desc' }],
     take: 200,
   });

@@ -6,8 +6,10 @@
  */
 import type pg from 'pg';
 import { invalidInput } from '@/lib/errors';
+import { applyCredentialEvidence } from './credential-use';
 import { IngestLimiter } from './limiter';
 import { parseRuntimeText } from './parse';
+import { describeEvents, recordIngestBatch } from './status';
 import { storeEvents } from './store';
 import { authenticateIngest } from './tokens';
 import type { RejectedItem } from './types';
@@ -43,6 +45,23 @@ export async function ingestRequest(
   return limiter.run(async () => {
     const { events, rejected } = parseRuntimeText(text, { hint });
     const stored = await storeEvents(pool, clusterId, events);
+    // Legacy-token uses move their Secret's last use; a failure fails the POST, whose retry redoes it (idempotent).
+    await applyCredentialEvidence(pool, clusterId, events);
+    // The batch, for the cluster's ingestion status: stored events are never refused for its sake.
+    await recordIngestBatch(pool, clusterId, {
+      channel: 'webhook',
+      ...describeEvents(events, hint),
+      events: events.length,
+      inserted: stored.inserted,
+      duplicates: stored.duplicates,
+      rejected: rejected.length,
+      rejectedSample: rejected,
+      receivedAt: now,
+    }).catch((e: unknown) =>
+      console.error(
+        `ingest: the batch of cluster ${clusterId} was stored but not recorded: ${e instanceof Error ? e.message : e}`,
+      ),
+    );
     return { accepted: events.length, stored: stored.inserted, duplicates: stored.duplicates, rejected: rejected.slice(0, 100) };
   });
 }

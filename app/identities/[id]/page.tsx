@@ -1,8 +1,14 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
+import { ActivityPanel } from '@/components/activity-panel';
 import { CredentialTable } from '@/components/credential-table';
+import { FindingList } from '@/components/finding-list';
 import { SeverityPill } from '@/components/severity';
+import { Timeline } from '@/components/timeline';
+import { TokenLedger } from '@/components/token-ledger';
+import { tokenLedger } from '@/lib/data/ledger';
+import { activityOf, activityQuerySchema, identityScope } from '@/lib/data/activity';
 import { systemClock } from '@/lib/clock';
 import { credentialsOfIdentity } from '@/lib/data/credentials';
 import { findingsOfIdentity } from '@/lib/data/findings';
@@ -16,12 +22,28 @@ export const metadata: Metadata = { title: 'Identity' };
 
 const utc = (d: Date | null) => (d ? d.toISOString().replace('T', ' ').slice(0, 16) + ' UTC' : '—');
 
-export default async function IdentityPage({ params }: { params: Promise<{ id: string }> }) {
+export default async function IdentityPage({
+  params,
+  searchParams,
+}: {
+  params: Promise<{ id: string }>;
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
   const { id } = await params;
   const db = prisma();
   const identity = await getIdentity(db, id);
   if (!identity) notFound();
-  const [credentials, findings] = await Promise.all([credentialsOfIdentity(db, id, systemClock()), findingsOfIdentity(db, id)]);
+  // A bad ?days= falls back to the default window rather than failing the page.
+  const query = activityQuerySchema.safeParse({ days: (await searchParams).days }).data ?? activityQuerySchema.parse({});
+  const scope = await identityScope(db, id);
+  const [credentials, findings, activity, tokens] = await Promise.all([
+    credentialsOfIdentity(db, id, systemClock()),
+    findingsOfIdentity(db, id),
+    scope ? activityOf(db, scope, query) : null,
+    scope
+      ? tokenLedger(db, { clusterId: identity.clusterId, identity: `${identity.namespace}/${identity.name}`, limit: 50 })
+      : null,
+  ]);
   const reach = identity.reach;
   // Effective before declared-only, then worst first.
   const capabilities = [...(reach?.capabilities ?? [])].sort(
@@ -134,34 +156,18 @@ export default async function IdentityPage({ params }: { params: Promise<{ id: s
         <ul>
           {identity.workloads.map((w) => (
             <li key={w.id}>
-              {w.kind} {w.namespace}/{w.name} · {w.podCount} pod(s) · {w.images.join(', ')}
+              {w.kind}{' '}
+              <Link href={`/workloads/${w.id}`}>
+                {w.namespace}/{w.name}
+              </Link>{' '}
+              · {w.podCount} pod(s) · {w.images.join(', ')}
             </li>
           ))}
         </ul>
       )}
 
       <h2>Findings ({findings.filter((f) => f.status === 'open').length} open)</h2>
-      {findings.length === 0 ? (
-        <p className="muted">None.</p>
-      ) : (
-        <ul className="findings" data-testid="findings">
-          {findings.map((f) => (
-            <li key={f.id} className={f.status === 'open' ? '' : 'muted'}>
-              <SeverityPill severity={f.severity} /> <strong>{f.title}</strong>{' '}
-              <span className="muted">
-                {f.ruleId} · {f.owasp.map((o) => `${o.id} ${o.name}`).join(', ')}
-                {f.status !== 'open' && ` · ${f.status} ${utc(f.resolvedAt ? new Date(f.resolvedAt) : null)}`}
-              </span>
-              <p>{f.explanation}</p>
-              <p>
-                <em>Fix:</em> {f.remediation.text}
-              </p>
-              {f.remediation.yaml && <pre>{f.remediation.yaml}</pre>}
-              {f.remediation.command && <pre>{f.remediation.command}</pre>}
-            </li>
-          ))}
-        </ul>
-      )}
+      <FindingList findings={findings} />
 
       <h2>Credentials ({credentials.length})</h2>
       {credentials.length === 0 ? (
@@ -192,18 +198,26 @@ export default async function IdentityPage({ params }: { params: Promise<{ id: s
         </ul>
       )}
 
-      <h2>Timeline</h2>
-      {identity.timeline.length === 0 ? (
-        <p className="muted">No changes recorded since the first collection.</p>
-      ) : (
-        <ul>
-          {identity.timeline.map((e) => (
-            <li key={e.id}>
-              {utc(e.at)} — {e.summary}
-            </li>
-          ))}
-        </ul>
+      {tokens && (
+        <>
+          <h2 id="tokens">Tokens seen at runtime ({tokens.total})</h2>
+          <p className="muted">
+            Each token this ServiceAccount was issued (TokenRequest) or used, from the audit log: who minted it for which pod, and
+            from where it was used.{tokens.total > tokens.items.length && ` The newest ${tokens.items.length} are shown.`}
+          </p>
+          <TokenLedger entries={tokens.items} />
+        </>
       )}
+
+      {activity && (
+        <>
+          <h2 id="activity">Runtime activity</h2>
+          <ActivityPanel activity={activity} basePath={`/identities/${id}`} clusterName={identity.cluster.name} />
+        </>
+      )}
+
+      <h2>Timeline</h2>
+      <Timeline changes={identity.timeline} daily={activity?.daily ?? []} lastEventAt={activity?.window?.until ?? null} />
     </article>
   );
 }

@@ -10,6 +10,7 @@ import { eventFilterSchema, listEvents, listIngestTokens } from '@/lib/data/even
 import { resolveCluster } from '@/lib/data/clusters';
 import { invalidInput } from '@/lib/errors';
 import { ingestFiles } from '@/lib/runtime/ingest';
+import { recordIngestBatch } from '@/lib/runtime/status';
 import { dropExpiredPartitions } from '@/lib/runtime/store';
 import { createIngestToken, revokeIngestToken } from '@/lib/runtime/tokens';
 
@@ -54,6 +55,25 @@ export function registerRuntimeCommands(program: Command): void {
           onProgress: tty ? (p) => process.stderr.write(`\r${p.events} events read (${p.file})`) : undefined,
         });
         if (tty) process.stderr.write('\n');
+        // One IngestBatch row per run, for the cluster's ingestion status. The run's event times are not known
+        // here (IngestResult has none): firstEventAt/lastEventAt stay null; the status reads event times from
+        // the events. The source is `mixed`: files may hold audit events and Falco alerts alike.
+        await recordIngestBatch(pool, clusterId, {
+          channel: 'file',
+          source: 'mixed',
+          events: result.events,
+          inserted: result.inserted,
+          duplicates: result.duplicates,
+          rejected: result.rejectedCount,
+          rejectedSample: result.rejected,
+          firstEventAt: null,
+          lastEventAt: null,
+          receivedAt: new Date(),
+        }).catch((e: unknown) =>
+          process.stderr.write(
+            `nhi: the events are stored, but the run could not be recorded for the ingestion status: ${e instanceof Error ? e.message : e}\n`,
+          ),
+        );
         const dropped = retention ? await dropExpiredPartitions(pool, retention, new Date()) : [];
         if (opts.json) console.log(JSON.stringify({ ...result, droppedPartitions: dropped }, null, 2));
         else {

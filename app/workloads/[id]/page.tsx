@@ -1,0 +1,101 @@
+import type { Metadata } from 'next';
+import Link from 'next/link';
+import { notFound } from 'next/navigation';
+import { ActivityPanel } from '@/components/activity-panel';
+import { CredentialTable } from '@/components/credential-table';
+import { FindingList } from '@/components/finding-list';
+import { Timeline } from '@/components/timeline';
+import { systemClock } from '@/lib/clock';
+import { activityOf, activityQuerySchema, workloadScope } from '@/lib/data/activity';
+import { credentialsOfWorkload } from '@/lib/data/credentials';
+import { findingsOfWorkload } from '@/lib/data/findings';
+import { getWorkload } from '@/lib/data/workloads';
+import { prisma } from '@/lib/db/client';
+
+export const dynamic = 'force-dynamic';
+export const metadata: Metadata = { title: 'Workload' };
+
+const utc = (d: Date | null) => (d ? d.toISOString().replace('T', ' ').slice(0, 16) + ' UTC' : '—');
+
+export default async function WorkloadPage({
+  params,
+  searchParams,
+}: {
+  params: Promise<{ id: string }>;
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
+  const { id } = await params;
+  const db = prisma();
+  const workload = await getWorkload(db, id);
+  if (!workload) notFound();
+  const query = activityQuerySchema.safeParse({ days: (await searchParams).days }).data ?? activityQuerySchema.parse({});
+  const scope = await workloadScope(db, id);
+  const [credentials, findings, activity] = await Promise.all([
+    credentialsOfWorkload(db, id, systemClock()),
+    findingsOfWorkload(db, id),
+    scope ? activityOf(db, scope, query) : null,
+  ]);
+  return (
+    <article className="workload">
+      <p className="muted">
+        <Link href="/identities">Identities</Link> / {workload.cluster.name} / {workload.namespace}
+      </p>
+      <h1>
+        {workload.namespace}/{workload.name}
+      </h1>
+      <p>
+        <span className="pill pill-muted">{workload.kind}</span>{' '}
+        {workload.deletedAt && <span className="pill pill-down">deleted {utc(workload.deletedAt)}</span>} {workload.podCount}{' '}
+        pod(s) · first seen {utc(workload.firstSeenAt)} · Owner:{' '}
+        {workload.ownerships.length ? (
+          workload.ownerships.map((o) => `${o.team.name} (${o.origin}${o.source ? `, ${o.source}` : ''})`).join('; ')
+        ) : (
+          <strong>unowned</strong>
+        )}
+      </p>
+      <dl className="facts" data-testid="workload-facts">
+        <dt>Runs as</dt>
+        <dd>
+          {workload.identities.length === 0
+            ? `ServiceAccount ${workload.serviceAccountName ?? 'default'} (not in the inventory)`
+            : workload.identities.map((i, n) => (
+                <span key={i.id}>
+                  {n > 0 && ', '}
+                  {i.kind}{' '}
+                  <Link href={`/identities/${i.id}`}>
+                    {i.namespace ? `${i.namespace}/` : ''}
+                    {i.name}
+                  </Link>
+                </span>
+              ))}
+        </dd>
+        <dt>Token automount</dt>
+        <dd>{workload.automountToken === null ? 'not set (mounted by default)' : workload.automountToken ? 'on' : 'off'}</dd>
+        <dt>Images</dt>
+        <dd>{workload.images.length ? workload.images.join(', ') : '—'}</dd>
+        <dt>Labels</dt>
+        <dd>
+          {Object.entries(workload.labels)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(', ') || '—'}
+        </dd>
+      </dl>
+
+      <h2>Findings ({findings.filter((f) => f.status === 'open').length} open)</h2>
+      <FindingList findings={findings} />
+
+      <h2>Credentials it uses ({credentials.length})</h2>
+      {credentials.length === 0 ? <p className="muted">None.</p> : <CredentialTable rows={credentials} testId="credentials" />}
+
+      {activity && (
+        <>
+          <h2 id="activity">Runtime activity</h2>
+          <ActivityPanel activity={activity} basePath={`/workloads/${id}`} clusterName={workload.cluster.name} />
+        </>
+      )}
+
+      <h2>Timeline</h2>
+      <Timeline changes={workload.timeline} daily={activity?.daily ?? []} lastEventAt={activity?.window?.until ?? null} />
+    </article>
+  );
+}

@@ -1,0 +1,81 @@
+/**
+ * `nhi activity --identity NS/NAME | --workload NS/KIND/NAME [--cluster NAME] [--days N] [--json]`: what an
+ * identity or a workload did at runtime (lib/data/activity.ts), as the pages show it.
+ */
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { withDatabase } from '@/lib/cli/database';
+import { parseOptions } from '@/lib/cli/options';
+import { activityOf, activityQuerySchema, identityScope, workloadScope, type Activity } from '@/lib/data/activity';
+import { resolveCluster } from '@/lib/data/clusters';
+import { invalidInput, notFound } from '@/lib/errors';
+
+const NAME = '[a-z0-9]([-a-z0-9.]*[a-z0-9])?';
+const optionsSchema = activityQuerySchema.extend({
+  identity: z
+    .string()
+    .regex(new RegExp(`^${NAME}/${NAME}$`), 'expected NAMESPACE/NAME of a ServiceAccount')
+    .optional(),
+  workload: z
+    .string()
+    .regex(new RegExp(`^${NAME}/[A-Za-z]+/${NAME}$`), 'expected NAMESPACE/KIND/NAME, e.g. shop/Deployment/api')
+    .optional(),
+  cluster: z.string().max(253).optional(),
+});
+
+function print(a: Activity): void {
+  if (!a.window) return void console.log('No runtime event recorded.');
+  console.log(`${a.calls} calls, ${a.denied} denied, ${a.alerts} Falco alerts in the ${a.days} days up to ${a.window.until}`);
+  console.log('\nWhat it called:');
+  for (const x of a.actions)
+    console.log(
+      `  ${x.calls}\t${x.denied ? `${x.denied} denied` : ''}\t${x.verb} ${x.resource}${x.namespace ? ` in ${x.namespace}` : ' (cluster)'}`,
+    );
+  console.log('\nWhere from:');
+  for (const [label, rows] of [
+    ['address', a.sources.addresses],
+    ['agent', a.sources.userAgents],
+    ['pod', a.sources.pods],
+    ['node', a.sources.nodes],
+  ] as const)
+    for (const r of rows) console.log(`  ${label}\t${r.count}\t${r.value}`);
+}
+
+export function registerActivityCommand(program: Command): void {
+  program
+    .command('activity')
+    .description('What an identity or a workload did at runtime: calls, denied calls, sources, Falco alerts.')
+    .option('--identity <ns/name>', 'a ServiceAccount')
+    .option('--workload <ns/kind/name>', 'a workload, e.g. shop/Deployment/api')
+    .option('--cluster <name>', 'its cluster (default: the only one)')
+    .option('--days <n>', 'the window in days up to its last event (1–90, default 7)')
+    .option('--json', 'print JSON')
+    .action(async (opts: Record<string, string | boolean | undefined>) => {
+      const o = parseOptions(optionsSchema, opts);
+      if (!o.identity === !o.workload) throw invalidInput('give either --identity NS/NAME or --workload NS/KIND/NAME');
+      const activity = await withDatabase(async ({ db }) => {
+        const cluster = await resolveCluster(db, o.cluster);
+        let scope;
+        if (o.identity) {
+          const [namespace, name] = o.identity.split('/') as [string, string];
+          const identity = await db.identity.findFirst({
+            where: { clusterId: cluster.id, kind: 'ServiceAccount', namespace, name },
+            select: { id: true },
+          });
+          scope = identity && (await identityScope(db, identity.id));
+          if (!scope) throw notFound(`no ServiceAccount ${o.identity} in cluster ${cluster.name}`);
+        } else {
+          const [namespace, kind, name] = o.workload!.split('/') as [string, string, string];
+          const workload = await db.workload.findFirst({
+            where: { clusterId: cluster.id, namespace, kind, name },
+            select: { id: true },
+          });
+          scope = workload && (await workloadScope(db, workload.id));
+          if (!scope) throw notFound(`no workload ${o.workload} in cluster ${cluster.name}`);
+        }
+        return activityOf(db, scope, o);
+      });
+      if (opts.json) console.log(JSON.stringify(activity, null, 2));
+      else print(activity);
+    });
+}
