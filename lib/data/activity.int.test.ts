@@ -160,6 +160,14 @@ describe('runtime activity', () => {
     expect(a.deniedRecent.map((e) => e.key)).toEqual(['audit:e3:ResponseComplete']);
     expect(a.alertsRecent.map((e) => [e.rule, e.pod])).toEqual([['Terminal shell in container', API_POD]]);
     expect(a.recent[0]!.source).toBe('falco');
+    // One line per request: e1's two stages show as its newest.
+    expect(a.recent.map((e) => e.key)).toEqual([
+      a.alertsRecent[0]!.key,
+      'audit:e3:ResponseComplete',
+      'audit:e2:ResponseComplete',
+      'audit:e1:ResponseComplete',
+      'audit:e4:ResponseComplete',
+    ]);
 
     const month = await activityOf(prisma, await scopeOf('identity', 'api'), { days: 30 });
     expect(month.calls).toBe(5);

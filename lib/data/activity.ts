@@ -104,6 +104,9 @@ export interface Activity {
 
 const DAY_MS = 86_400_000;
 const TOP = 10;
+/** Latest events listed, and denied calls or alerts listed. */
+const RECENT = 50;
+const LISTED = 20;
 
 /** The SQL condition for a scope's events (table alias `e`). */
 function scopeSql(scope: ActivityScope): Prisma.Sql {
@@ -170,6 +173,24 @@ const toEvent = (r: EventRow): ActivityEvent => ({
   priority: r.priority,
 });
 
+/**
+ * Newest first, one line per request: a request logged at several stages (ResponseStarted and
+ * ResponseComplete of a watch or an exec) is shown by its newest stage. Rows come newest first, up to
+ * four stages per request, so `limit` requests are among them.
+ */
+function perRequest(rows: EventRow[], limit: number): ActivityEvent[] {
+  const seen = new Set<string>();
+  const out: ActivityEvent[] = [];
+  for (const r of rows) {
+    const request = r.source === 'audit' ? r.key.split(':')[1]! : r.key;
+    if (seen.has(request)) continue;
+    seen.add(request);
+    out.push(toEvent(r));
+    if (out.length === limit) break;
+  }
+  return out;
+}
+
 export async function activityOf(db: PrismaClient, scope: ActivityScope, query: ActivityQuery): Promise<Activity> {
   const where = scopeSql(scope);
   const bucket = query.days <= 3 ? 'hour' : 'day';
@@ -231,11 +252,11 @@ export async function activityOf(db: PrismaClient, scope: ActivityScope, query: 
              count(DISTINCT ${REQUEST}) FILTER (WHERE e.source = 'audit' AND ${DENIED})::int AS denied,
              count(*) FILTER (WHERE e.source = 'falco')::int AS alerts
       FROM "RuntimeEvent" e WHERE ${inWindow} GROUP BY 1 ORDER BY 1 DESC`,
-    db.$queryRaw<EventRow[]>`SELECT ${EVENT_COLUMNS} FROM "RuntimeEvent" e WHERE ${inWindow} ORDER BY e.at DESC, e.key LIMIT 50`,
+    db.$queryRaw<EventRow[]>`SELECT ${EVENT_COLUMNS} FROM "RuntimeEvent" e WHERE ${inWindow} ORDER BY e.at DESC, e.key LIMIT ${4 * RECENT}`,
     db.$queryRaw<EventRow[]>`SELECT ${EVENT_COLUMNS} FROM "RuntimeEvent" e WHERE ${inWindow} AND e.source = 'audit' AND ${DENIED}
-      ORDER BY e.at DESC, e.key LIMIT 20`,
+      ORDER BY e.at DESC, e.key LIMIT ${4 * LISTED}`,
     db.$queryRaw<EventRow[]>`SELECT ${EVENT_COLUMNS} FROM "RuntimeEvent" e WHERE ${inWindow} AND e.source = 'falco'
-      ORDER BY e.at DESC, e.key LIMIT 20`,
+      ORDER BY e.at DESC, e.key LIMIT ${LISTED}`,
   ]);
   const dim = (d: string): ActivityCount[] =>
     sources.filter((s) => s.dim === d).map((s) => ({ value: s.value, count: s.count, lastAt: s.lastAt.toISOString() }));
@@ -256,8 +277,8 @@ export async function activityOf(db: PrismaClient, scope: ActivityScope, query: 
     sources: { addresses: dim('address'), userAgents: dim('agent'), pods: dim('pod'), nodes: dim('node') },
     histogram: histogram.map(toBucket),
     daily: daily.map(toBucket),
-    recent: recent.map(toEvent),
-    deniedRecent: deniedRecent.map(toEvent),
+    recent: perRequest(recent, RECENT),
+    deniedRecent: perRequest(deniedRecent, LISTED),
     alertsRecent: alertsRecent.map(toEvent),
   };
 }

@@ -2,14 +2,26 @@ import path from 'node:path';
 import { importDumps } from '@/lib/collect/collect';
 import { openStore } from '@/lib/collect/store';
 import { repoRoot } from '@/lib/paths';
+import { ingestFiles } from '@/lib/runtime/ingest';
+
+const dataDir = path.join(repoRoot, 'lib', 'demo', 'data');
 
 /** The bundled demo dataset, recorded from the real test cluster by scripts/record-demo.ts. */
-export const demoDataFile = path.join(repoRoot, 'lib', 'demo', 'data', 'demo-cluster.json.gz');
+export const demoDataFile = path.join(dataDir, 'demo-cluster.json.gz');
+/**
+ * The demo's runtime events (scripts/record-demo-audit.ts): the real API server's audit events of calls made
+ * with pod-bound tokens of demo ServiceAccounts (bodies removed, never a token), and a few SYNTHETIC Falco
+ * alerts for one of those pods (no Falco runs in the test cluster; they carry the tag `synthetic`).
+ */
+export const demoAuditFile = path.join(dataDir, 'demo-audit.jsonl.gz');
+export const demoFalcoFile = path.join(dataDir, 'demo-falco.jsonl');
+export const demoRuntimeFiles = [demoAuditFile, demoFalcoFile] as const;
 export const demoClusterName = 'demo-cluster';
 
 /**
  * Loads the bundled demo dataset through the import path when the database holds no cluster yet, so
- * `npm run demo` shows a realistic inventory. A database that already has clusters is left alone.
+ * `npm run demo` shows a realistic inventory, then its runtime events through the ingest path. A database
+ * that already has clusters is left alone.
  */
 export async function loadDemoData(databaseUrl: string, log: (line: string) => void = console.log): Promise<boolean> {
   const pool = openStore(databaseUrl);
@@ -24,6 +36,8 @@ export async function loadDemoData(databaseUrl: string, log: (line: string) => v
     });
     const total = Object.values(outcome.counts).reduce((a, b) => a + b, 0);
     log(`Loaded the demo dataset: ${total} objects as cluster "${demoClusterName}".`);
+    const runtime = await ingestFiles(pool, outcome.clusterId, demoRuntimeFiles);
+    log(`Loaded ${runtime.inserted} demo runtime events.`);
     return true;
   } finally {
     await pool.end();
