@@ -252,7 +252,9 @@ export async function activityOf(db: PrismaClient, scope: ActivityScope, query: 
              count(DISTINCT ${REQUEST}) FILTER (WHERE e.source = 'audit' AND ${DENIED})::int AS denied,
              count(*) FILTER (WHERE e.source = 'falco')::int AS alerts
       FROM "RuntimeEvent" e WHERE ${inWindow} GROUP BY 1 ORDER BY 1 DESC`,
-    db.$queryRaw<EventRow[]>`SELECT ${EVENT_COLUMNS} FROM "RuntimeEvent" e WHERE ${inWindow} ORDER BY e.at DESC, e.key LIMIT ${4 * RECENT}`,
+    db.$queryRaw<
+      EventRow[]
+    >`SELECT ${EVENT_COLUMNS} FROM "RuntimeEvent" e WHERE ${inWindow} ORDER BY e.at DESC, e.key LIMIT ${4 * RECENT}`,
     db.$queryRaw<EventRow[]>`SELECT ${EVENT_COLUMNS} FROM "RuntimeEvent" e WHERE ${inWindow} AND e.source = 'audit' AND ${DENIED}
       ORDER BY e.at DESC, e.key LIMIT ${4 * LISTED}`,
     db.$queryRaw<EventRow[]>`SELECT ${EVENT_COLUMNS} FROM "RuntimeEvent" e WHERE ${inWindow} AND e.source = 'falco'
