@@ -69,4 +69,27 @@ test.describe.serial('runtime activity', () => {
     expect((await request.get('/api/workloads/00000000-0000-4000-8000-000000000000/activity')).status()).toBe(404);
     await visit('/events/00000000-0000-4000-8000-000000000000/audit%3Anope%3AResponseComplete', 'event-missing', { status: 404 });
   });
+
+  test('a workload is classed with the reason: a controller by its labels, one whose token met kubectl as human-like', async ({
+    visit,
+  }) => {
+    const db = new pg.Client({ connectionString: process.env.NHI_E2E_DATABASE_URL });
+    await db.connect();
+    const idOf = async (namespace: string, name: string) =>
+      (await db.query<{ id: string }>(`SELECT id FROM "Workload" WHERE namespace = $1 AND name = $2`, [namespace, name])).rows[0]!
+        .id;
+    try {
+      const certManager = await visit(`/workloads/${await idOf('cert-manager', 'cert-manager')}`, 'workload-class-controller');
+      await expect(certManager.getByTestId('workload-class')).toHaveText(
+        'Controller or operator — it is labelled app.kubernetes.io/component=controller',
+      );
+      // The demo's recorded audit log has checkout-worker's pod-bound token used with kubectl's user agent.
+      const worker = await visit(`/workloads/${await idOf('checkout', 'checkout-worker')}?days=30`, 'workload-class-human');
+      await expect(worker.getByTestId('workload-class')).toContainText(
+        "Human-like (kubectl) — its ServiceAccount's token was used with kubectl's user agent",
+      );
+    } finally {
+      await db.end();
+    }
+  });
 });

@@ -14,6 +14,7 @@ import {
   reachBindingSchema,
   reachCapabilitySchema,
   stringListSchema,
+  stringMapSchema,
 } from './json';
 
 export const identityKinds = ['ServiceAccount', 'CloudIdentity', 'SpiffeId', 'User', 'Group'] as const;
@@ -303,6 +304,7 @@ export async function getIdentity(db: PrismaClient, id: string) {
     workloads: workloads.map(({ workload: w }) => ({
       ...w,
       images: parseStored(stringListSchema, w.images, `Workload.images of ${w.namespace}/${w.name}`),
+      labels: parseStored(stringMapSchema, w.labels, `Workload.labels of ${w.namespace}/${w.name}`),
     })),
   };
 }

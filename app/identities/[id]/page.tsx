@@ -8,6 +8,8 @@ import { SeverityPill } from '@/components/severity';
 import { Timeline } from '@/components/timeline';
 import { TokenLedger } from '@/components/token-ledger';
 import { tokenLedger } from '@/lib/data/ledger';
+import { classifyWorkload } from '@/lib/behaviour/workload-class';
+import { WorkloadClassText } from '@/components/workload-class';
 import { activityOf, activityQuerySchema, identityScope } from '@/lib/data/activity';
 import { systemClock } from '@/lib/clock';
 import { credentialsOfIdentity } from '@/lib/data/credentials';
@@ -50,6 +52,7 @@ export default async function IdentityPage({
     (a, b) => Number(b.effective) - Number(a.effective) || severityRank(b.severity) - severityRank(a.severity),
   );
   const steps = reach?.escalationSteps ?? [];
+  const behaviour = { userAgents: activity?.sources.userAgents.map((a) => a.value) ?? [] };
   const bindings = reach?.bindings ?? [];
   const title = `${identity.namespace ? `${identity.namespace}/` : ''}${identity.name}`;
   return (
@@ -160,7 +163,7 @@ export default async function IdentityPage({
               <Link href={`/workloads/${w.id}`}>
                 {w.namespace}/{w.name}
               </Link>{' '}
-              · {w.podCount} pod(s) · {w.images.join(', ')}
+              · {w.podCount} pod(s) · {w.images.join(', ')} · <WorkloadClassText decision={classifyWorkload(w, behaviour)} />
             </li>
           ))}
         </ul>

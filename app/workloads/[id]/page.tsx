@@ -10,6 +10,8 @@ import { activityOf, activityQuerySchema, workloadScope } from '@/lib/data/activ
 import { credentialsOfWorkload } from '@/lib/data/credentials';
 import { findingsOfWorkload } from '@/lib/data/findings';
 import { getWorkload } from '@/lib/data/workloads';
+import { classifyWorkload } from '@/lib/behaviour/workload-class';
+import { WorkloadClassText } from '@/components/workload-class';
 import { prisma } from '@/lib/db/client';
 
 export const dynamic = 'force-dynamic';
@@ -35,6 +37,7 @@ export default async function WorkloadPage({
     findingsOfWorkload(db, id),
     scope ? activityOf(db, scope, query) : null,
   ]);
+  const decided = classifyWorkload(workload, { userAgents: activity?.sources.userAgents.map((a) => a.value) ?? [] });
   return (
     <article className="workload">
       <p className="muted">
@@ -54,6 +57,10 @@ export default async function WorkloadPage({
         )}
       </p>
       <dl className="facts" data-testid="workload-facts">
+        <dt>Class</dt>
+        <dd data-testid="workload-class">
+          <WorkloadClassText decision={decided} />
+        </dd>
         <dt>Runs as</dt>
         <dd>
           {workload.identities.length === 0
