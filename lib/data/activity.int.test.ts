@@ -148,10 +148,11 @@ describe('runtime activity', () => {
       ['list', 'pods', '', 1, 0],
     ]);
     expect(a.sources.pods.map((p) => [p.value, p.count])).toEqual([
-      [API_POD, 5],
+      [API_POD, 4],
       [WORKER_POD, 1],
     ]);
-    expect(a.sources.addresses.map((p) => [p.value, p.count])).toEqual([['10.0.0.7', 5]]);
+    // Calls and alerts are counted, not each logged stage: e1's two stages are one.
+    expect(a.sources.addresses.map((p) => [p.value, p.count])).toEqual([['10.0.0.7', 4]]);
     expect(a.daily.map((d) => [d.at.slice(0, 10), d.calls, d.denied, d.alerts])).toEqual([
       ['2026-11-20', 3, 1, 1],
       ['2026-11-19', 1, 0, 0],
