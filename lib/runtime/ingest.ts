@@ -1,27 +1,47 @@
 /**
  * Ingestion of runtime event files (audit logs as JSON lines, `.gz`, folders, `-` for stdin; Falco JSON
- * output): read as a stream, parsed 5,000 lines at a time, written in bulk (two batches in flight) while the next is parsed,
- * so memory stays flat whatever the file size. Whole JSON documents (`*.json`: an EventList, an array, one
- * event) are read at once. Malformed items are reported with their place and reason; valid ones are kept.
+ * output): read as a stream, parsed 5,000 lines at a time, written in bulk (one COPY per batch, two
+ * batches in flight) while the next is parsed, so memory stays flat whatever the file size. Large inputs
+ * are parsed in a worker thread (parse-worker.ts): one core parses while PostgreSQL writes on the other.
+ * Whole JSON documents (`*.json`: an EventList, an array, one event) are read at once. Malformed items are
+ * reported with their place and reason; valid ones are kept.
  */
 import { createReadStream, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import type pg from 'pg';
 import { invalidInput } from '@/lib/errors';
-import { parseRuntimeText } from './parse';
-import { storeEvents } from './store';
+import { batchText, LineBatcher, parseBatch, type LineBatch, type ParsedBatch } from './batches';
+import { ParseThread } from './parse-thread';
+import { applyCredentialEvidence } from './credential-use';
+import { storeRows, type StoreRowsOptions } from './store';
 import type { RejectedItem } from './types';
 
 const LINES_PER_BATCH = 5000;
 const WRITES_IN_FLIGHT = 2;
 /** Whole documents larger than this must be JSON lines instead. */
 const DOCUMENT_MAX_BYTES = 64 * 1024 * 1024;
+/** Bytes read at a time. */
+const CHUNK_BYTES = 1024 * 1024;
+/** Batches sent to the worker and not yet written: the worker parses ahead, within bounded memory. */
+const BATCHES_AHEAD = 2;
+/** Inputs smaller than this are parsed in-process (starting a worker takes a few hundred milliseconds). */
+const THREAD_MIN_BYTES = 8 * 1024 * 1024;
 
 export interface IngestProgress {
   file: string;
   events: number;
+}
+
+export interface IngestOptions {
+  onProgress?: (p: IngestProgress) => void;
+  now?: () => number;
+  /**
+   * Where JSON lines are parsed: `auto` (default) in a worker thread when an input is large (stdin, or a
+   * file of 8 MB or more) and in-process otherwise, or in-process if the worker cannot start; `thread`
+   * always in a worker (an error if it cannot start); `main` always in-process.
+   */
+  parseIn?: 'auto' | 'thread' | 'main';
 }
 
 export interface IngestResult {
@@ -62,8 +82,8 @@ export function runtimeFiles(paths: readonly string[]): string[] {
 }
 
 function openText(file: string): NodeJS.ReadableStream {
-  const raw = file === '-' ? process.stdin : createReadStream(file);
-  return file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
+  const raw = file === '-' ? process.stdin : createReadStream(file, { highWaterMark: CHUNK_BYTES });
+  return file.endsWith('.gz') ? raw.pipe(createGunzip({ chunkSize: 256 * 1024 })) : raw;
 }
 
 /** A plain `*.json` file is one document (an EventList, an array, one event); everything else is lines. */
@@ -73,7 +93,7 @@ export async function ingestFiles(
   pool: pg.Pool,
   clusterId: string,
   paths: readonly string[],
-  opts: { onProgress?: (p: IngestProgress) => void; now?: () => number } = {},
+  opts: IngestOptions = {},
 ): Promise<IngestResult> {
   const clock = opts.now ?? Date.now;
   const started = clock();
@@ -87,56 +107,112 @@ export async function ingestFiles(
     rejectedCount: 0,
     seconds: 0,
   };
-  // Writes in flight: two keep PostgreSQL busy on its own core while the next batch is parsed.
+  const documents = new Set(files.filter((f) => isDocument(f) && statSync(f).size <= DOCUMENT_MAX_BYTES));
+  const lineFiles = files.filter((f) => !documents.has(f));
+  const mode = opts.parseIn ?? 'auto';
+  const wantThread =
+    lineFiles.length > 0 &&
+    (mode === 'thread' || (mode === 'auto' && lineFiles.some((f) => f === '-' || statSync(f).size >= THREAD_MIN_BYTES)));
+  // The worker starts while the first batches are parsed here (`auto`: it is used once ready, if it starts
+  // at all), or before any is (`thread`).
+  const parsers: Parsers = { clusterId, thread: null };
+  const thread = wantThread ? ParseThread.spawn({ clusterId }) : null;
+  if (thread && mode === 'thread') {
+    try {
+      await thread.ready;
+    } catch (e) {
+      await thread.close();
+      throw e;
+    }
+    parsers.thread = thread;
+  } else
+    void thread?.ready.then(
+      () => void (parsers.thread = thread),
+      () => {},
+    );
+
+  // Writes in flight: two keep PostgreSQL busy while the next batch is parsed. The batches of one run share
+  // the days already ensured, those of one file whether a direct COPY is still worth trying (storeRows).
+  const write: StoreRowsOptions = { ensured: new Set(), synchronousCommit: false, direct: { enabled: true } };
   const inFlight: Promise<void>[] = [];
   let failure: unknown;
 
-  /** Parses a chunk now and queues its write behind the previous one (parse and write overlap). */
-  const take = async (file: string, text: string, lineOffset: number) => {
-    const { events, rejected } = parseRuntimeText(text);
-    result.events += events.length;
-    result.rejectedCount += rejected.length;
-    for (const r of rejected.slice(0, Math.max(0, 100 - result.rejected.length))) {
-      const item = r.item.replace(/^line (\d+)/, (_m, n: string) => `line ${Number(n) + lineOffset}`);
-      result.rejected.push({ item: `${file}: ${item}`, reason: r.reason });
+  /** Counts a parsed batch and queues its write behind the previous ones (parse and write overlap). */
+  const take = async (file: string, batch: ParsedBatch) => {
+    result.events += batch.events;
+    result.rejectedCount += batch.rejectedCount;
+    for (const r of batch.rejected.slice(0, Math.max(0, 100 - result.rejected.length)))
+      result.rejected.push({ item: `${file}: ${r.item}`, reason: r.reason });
+    if (batch.events) {
+      inFlight.push(
+        storeRows(pool, { rows: batch.rows, count: batch.events, days: batch.days }, write)
+          .then(async (stored) => {
+            result.inserted += stored.inserted;
+            result.duplicates += stored.duplicates;
+            // Legacy-token uses move their Secret's last use (idempotent, so a re-run redoes it safely).
+            await applyCredentialEvidence(pool, clusterId, batch.evidence);
+          })
+          .catch((e: unknown) => {
+            failure ??= e;
+          }),
+      );
     }
-    inFlight.push(
-      storeEvents(pool, clusterId, events).then(
-        (stored) => {
-          result.inserted += stored.inserted;
-          result.duplicates += stored.duplicates;
-        },
-        (e: unknown) => {
-          failure ??= e;
-        },
-      ),
-    );
     if (inFlight.length >= WRITES_IN_FLIGHT) await inFlight.shift();
     if (failure !== undefined) throw failure;
     opts.onProgress?.({ file, events: result.events });
   };
 
-  for (const file of files) {
-    if (isDocument(file) && statSync(file).size <= DOCUMENT_MAX_BYTES) {
-      const chunks: Buffer[] = [];
-      for await (const chunk of createReadStream(file)) chunks.push(chunk as Buffer);
-      await take(file, Buffer.concat(chunks).toString('utf8'), 0);
-      continue;
+  try {
+    for (const file of files) {
+      // Each file tries the direct COPY again (a folder may hold files already ingested and new ones).
+      write.direct = { enabled: true };
+      if (documents.has(file)) {
+        const chunks: Buffer[] = [];
+        for await (const chunk of createReadStream(file)) chunks.push(chunk as Buffer);
+        await take(file, parseBatch(clusterId, Buffer.concat(chunks).toString('utf8'), 0));
+      } else await readLines(parsers, file, take);
     }
-    let lines: string[] = [];
-    let offset = 0;
-    for await (const line of createInterface({ input: openText(file), crlfDelay: Infinity })) {
-      lines.push(line);
-      if (lines.length === LINES_PER_BATCH) {
-        await take(file, lines.join('\n'), offset);
-        offset += lines.length;
-        lines = [];
-      }
-    }
-    if (lines.length) await take(file, lines.join('\n'), offset);
+    await Promise.all(inFlight);
+  } finally {
+    // Whatever happened, no write is left running against a pool the caller may end, nor a worker.
+    await Promise.allSettled(inFlight);
+    await thread?.close();
   }
-  await Promise.all(inFlight);
   if (failure !== undefined) throw failure;
   result.seconds = (clock() - started) / 1000;
   return result;
+}
+
+type Take = (file: string, batch: ParsedBatch) => Promise<void>;
+
+interface Parsers {
+  clusterId: string;
+  /** The parse worker once it is ready; until then (or without one) batches are parsed here. */
+  thread: ParseThread | null;
+}
+
+/**
+ * A JSON-lines file, cut into batches here and parsed in the worker when there is one (at most
+ * BATCHES_AHEAD batches ahead of the writes, answered in order), else here.
+ */
+async function readLines(parsers: Parsers, file: string, take: Take): Promise<void> {
+  const batcher = new LineBatcher(LINES_PER_BATCH);
+  const replies: Promise<ParsedBatch>[] = [];
+  const drain = async (keep: number) => {
+    while (replies.length > keep) await take(file, await replies.shift()!);
+  };
+  const dispatch = async ({ bytes, offset }: LineBatch) => {
+    const thread = parsers.thread;
+    if (!thread) return take(file, parseBatch(parsers.clusterId, batchText(bytes), offset));
+    const reply = thread.parse(bytes, offset);
+    // Awaited in order by drain; marked handled now, so a failure while an earlier one is awaited is not
+    // reported as unhandled.
+    reply.catch(() => {});
+    replies.push(reply);
+    await drain(BATCHES_AHEAD);
+  };
+  for await (const chunk of openText(file)) for (const batch of batcher.push(chunk as Buffer)) await dispatch(batch);
+  const last = batcher.end();
+  if (last) await dispatch(last);
+  await drain(0);
 }

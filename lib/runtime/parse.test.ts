@@ -466,3 +466,28 @@ describe('the API server webhook body', () => {
     ]);
   });
 });
+
+describe('rejection reasons', () => {
+  it('never quote free text from the input, which may be a token', () => {
+    const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6YTpiIn0.c2lnbmF0dXJl';
+    const text = [
+      JSON.stringify({ kind: jwt, apiVersion: 'audit.k8s.io/v1' }),
+      JSON.stringify({ kind: 'Pod', apiVersion: 'v1' }),
+      JSON.stringify({
+        kind: 'Event',
+        apiVersion: 'audit.k8s.io/v1',
+        auditID: 'x',
+        stage: 'ResponseComplete',
+        verb: 'get',
+        requestURI: '/',
+        user: { username: 'u' },
+        stageTimestamp: jwt,
+        requestReceivedTimestamp: jwt,
+      }),
+    ].join('\n');
+    const { rejected } = parseRuntimeText(text);
+    expect(rejected.map((r) => r.item)).toEqual(['line 1', 'line 2', 'line 3']);
+    expect(rejected[1]!.reason).toBe('neither an audit event nor a Falco alert: an object of kind "Pod"');
+    expect(JSON.stringify(rejected)).not.toContain('eyJ');
+  });
+});

@@ -6,35 +6,53 @@
  */
 import { isAuditEventList, kindText, looksLikeAuditEvent, parseAuditEvent, parseAuditEventList, safeJson } from './audit';
 import { looksLikeFalcoAlert, parseFalcoAlert } from './falco';
-import type { ParseResult, RuntimeEvent } from './types';
+import type { ParseResult, RejectedItem, RuntimeEvent } from './types';
 
 export interface ParseOptions {
   /** Parse every item as this source (its reasons are then that parser's); detected per item when absent. */
   hint?: 'audit' | 'falco';
 }
 
+/**
+ * Where parsed items go: a ParseResult's arrays, or a consumer that uses each event at once (ingestion
+ * encodes it as a row, so a batch's events are never all held).
+ */
+export interface ParseSink {
+  events: { push(...events: RuntimeEvent[]): unknown };
+  rejected: { push(...items: RejectedItem[]): unknown };
+  /** In JSON lines, called with each line before its items are given. */
+  line?: (text: string) => void;
+}
+
 /** Text (a JSON document or JSON lines) → events and rejected items. Never throws. */
 export function parseRuntimeText(text: string, options: ParseOptions = {}): ParseResult {
   const out: ParseResult = { events: [], rejected: [] };
+  parseRuntimeTextTo(text, out, options);
+  return out;
+}
+
+/** parseRuntimeText, giving each event and rejected item to `out` in order. Never throws. */
+export function parseRuntimeTextTo(text: string, out: ParseSink, options: ParseOptions = {}): void {
   try {
     if (typeof text !== 'string') {
       out.rejected.push({ item: 'document', reason: 'not text' });
-      return out;
+      return;
     }
     const trimmed = text.trim();
-    if (!trimmed) return out;
+    if (!trimmed) return;
     // A whole JSON document (pretty-printed or one line); else JSON lines.
     if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
       const whole = safeJson(trimmed);
       if ('value' in whole) {
         parseDocumentInto(whole.value, 'document', options, out);
-        return out;
+        return;
       }
     }
     text.split('\n').forEach((raw, i) => {
       const line = raw.trim();
       if (!line) return;
       const item = `line ${i + 1}`;
+      out.line?.(line);
       const parsed = safeJson(line);
       if ('error' in parsed) out.rejected.push({ item, reason: `not JSON: ${parsed.error}` });
       else parseDocumentInto(parsed.value, item, options, out);
@@ -43,7 +61,6 @@ export function parseRuntimeText(text: string, options: ParseOptions = {}): Pars
     // Defensive: the parsers answer rather than throw, but a caller must never see an exception.
     out.rejected.push({ item: 'document', reason: 'could not be read' });
   }
-  return out;
 }
 
 /** A parsed JSON value (object, array or EventList) → events and rejected items. Never throws. */
@@ -65,7 +82,7 @@ export function dedupe(events: readonly RuntimeEvent[]): RuntimeEvent[] {
   return out;
 }
 
-function parseDocumentInto(value: unknown, item: string, options: ParseOptions, out: ParseResult): void {
+function parseDocumentInto(value: unknown, item: string, options: ParseOptions, out: ParseSink): void {
   if (Array.isArray(value)) {
     const prefix = item === 'document' ? '' : `${item} `;
     value.forEach((v: unknown, i) => parseItemInto(v, `${prefix}[${i}]`, options, out));
@@ -74,7 +91,7 @@ function parseDocumentInto(value: unknown, item: string, options: ParseOptions, 
   parseItemInto(value, item, options, out);
 }
 
-function parseItemInto(value: unknown, item: string, options: ParseOptions, out: ParseResult): void {
+function parseItemInto(value: unknown, item: string, options: ParseOptions, out: ParseSink): void {
   try {
     if (isAuditEventList(value) && options.hint !== 'falco') {
       const list = parseAuditEventList(value, item === 'document' ? '' : `${item} `);

@@ -1,13 +1,15 @@
 /**
- * The runtime event store: parsed events written in bulk (one UNNEST statement per 5,000 events), into
- * day partitions of "RuntimeEvent" made as events arrive (schema nhi_runtime), each event once per
+ * The runtime event store: parsed events written in bulk (one COPY per batch, copy.ts encodes the rows),
+ * into day partitions of "RuntimeEvent" made as events arrive (schema nhi_runtime), each event once per
  * cluster and key (a replay is counted as a duplicate), and old days dropped by retention.
  */
+import { finished } from 'node:stream/promises';
 import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import { invalidInput } from '@/lib/errors';
+import { COPY_COLUMN_LIST, encodeRows, type EncodedRows } from './copy';
 import type { RuntimeEvent } from './types';
 
-const BATCH = 5000;
 const DAY = 86_400_000;
 const PARTITION_SCHEMA = 'nhi_runtime';
 
@@ -17,7 +19,6 @@ export function partitionName(day: string): string {
   return `RuntimeEvent_${day.replaceAll('-', '')}`;
 }
 
-const dayOf = (iso: string) => new Date(iso).toISOString().slice(0, 10);
 const nextDay = (day: string) => new Date(Date.parse(`${day}T00:00:00Z`) + DAY).toISOString().slice(0, 10);
 
 /**
@@ -47,37 +48,6 @@ export async function ensurePartitions(pool: pg.Pool, days: Iterable<string>): P
   }
 }
 
-/** `[group/]resource[/subresource]`, e.g. `secrets`, `apps/deployments/scale`. */
-const resourceText = (e: RuntimeEvent) =>
-  e.resource ? [e.resource.group, e.resource.resource, e.resource.subresource].filter(Boolean).join('/') || null : null;
-
-/**
- * What the columns do not already hold, without nulls and empty values (a fraction of the event's size,
- * which is most of the cost of a write): groups, annotations, stage, request URI, decision, token facts,
- * Falco's alert.
- */
-function detailJson(e: RuntimeEvent): string {
-  const detail: Record<string, unknown> = {};
-  const keep = (k: string, v: unknown) => {
-    if (v === null || v === undefined || v === '' || (Array.isArray(v) && !v.length)) return;
-    if (typeof v === 'object' && !Array.isArray(v) && !Object.keys(v).length) return;
-    detail[k] = v;
-  };
-  keep('stage', e.stage);
-  keep('requestURI', e.requestURI);
-  keep('decision', e.decision);
-  keep('groups', e.user?.groups);
-  keep('impersonatedUser', e.impersonatedUser);
-  keep('podUid', e.pod?.uid);
-  keep('sourceIPs', e.sourceIPs.length > 1 ? e.sourceIPs : undefined);
-  keep('legacyToken', e.legacyToken);
-  keep('staleToken', e.staleToken);
-  keep('tokenRequest', e.tokenRequest);
-  keep('annotations', e.annotations);
-  keep('falco', e.falco);
-  return JSON.stringify(detail);
-}
-
 export interface StoreResult {
   inserted: number;
   duplicates: number;
@@ -85,46 +55,116 @@ export interface StoreResult {
 
 /** Writes events of one cluster; those already stored (same key) are skipped and counted. */
 export async function storeEvents(db: pg.Pool, clusterId: string, events: readonly RuntimeEvent[]): Promise<StoreResult> {
-  let inserted = 0;
-  await ensurePartitions(
-    db,
-    events.map((e) => dayOf(e.at)),
-  );
-  for (let i = 0; i < events.length; i += BATCH) {
-    const batch = events.slice(i, i + BATCH);
-    const col = <T>(f: (e: RuntimeEvent) => T) => batch.map(f);
-    const res = await db.query(
-      `INSERT INTO "RuntimeEvent" ("clusterId", at, key, source, verb, resource, namespace, name, "responseCode", username,
-          "saNamespace", "saName", "podName", node, "credentialId", "issuedCredentialId", "sourceIp", "userAgent", event)
-       SELECT $1::uuid, * FROM UNNEST($2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-          $9::int[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[],
-          $18::text[], $19::jsonb[])
-       ON CONFLICT DO NOTHING`,
-      [
-        clusterId,
-        col((e) => e.at),
-        col((e) => e.key),
-        col((e) => e.source),
-        col((e) => e.verb),
-        col(resourceText),
-        col((e) => e.resource?.namespace ?? e.workload?.namespace ?? null),
-        col((e) => e.resource?.name ?? e.workload?.pod ?? null),
-        col((e) => e.responseCode),
-        col((e) => e.user?.username ?? null),
-        col((e) => e.serviceAccount?.namespace ?? null),
-        col((e) => e.serviceAccount?.name ?? null),
-        col((e) => e.pod?.name ?? e.workload?.pod ?? null),
-        col((e) => e.node),
-        col((e) => e.credentialId),
-        col((e) => e.issuedCredentialId),
-        col((e) => e.sourceIPs[0] ?? null),
-        col((e) => e.userAgent || null),
-        col(detailJson),
-      ],
-    );
-    inserted += res.rowCount ?? 0;
+  if (!events.length) return { inserted: 0, duplicates: 0 };
+  return storeRows(db, encodeRows(clusterId, events));
+}
+
+export interface StoreRowsOptions {
+  /**
+   * Days whose partition this writer already made: skipped, so a long ingestion does not ask again per
+   * batch. If one was dropped since (retention), the write fails on it, the days are made again and the
+   * write retried once.
+   */
+  ensured?: Set<string>;
+  /**
+   * false: the transaction commits without waiting for its WAL to reach the disk (`synchronous_commit =
+   * off`, for this transaction only). A crash of PostgreSQL may then lose the last few hundred
+   * milliseconds of committed batches, never corrupt or half-write one: acceptable for file ingestion,
+   * whose runs are replayed idempotently (and for senders that retry), not for the webhook's answer.
+   */
+  synchronousCommit?: boolean;
+  /**
+   * Shared by the batches of one file: whether to try the direct COPY first. It is turned off by the first
+   * batch that meets an event already stored (a replayed file is usually replayed whole).
+   */
+  direct?: { enabled: boolean };
+}
+
+/** SQLSTATEs after which a direct COPY is retried through the staging table. */
+const UNIQUE_VIOLATION = '23505';
+const DEADLOCK = '40P01';
+/** "no partition of relation … found for row": a day dropped by retention after it was ensured. */
+const NO_PARTITION = '23514';
+
+const sqlState = (e: unknown) => (typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined);
+
+/**
+ * Writes a batch of COPY rows (copy.ts encodeRows), each event once per cluster and key: the events
+ * already stored are skipped and counted as duplicates.
+ *
+ * A batch is first COPYed straight into "RuntimeEvent" (the cheapest write: no staging, no speculative
+ * insertion), in one transaction: a batch holding an event already stored fails as a whole on the
+ * primary key, is rolled back, and is then written the idempotent way, COPYed into a temporary staging
+ * table and moved with INSERT … SELECT … ON CONFLICT DO NOTHING. Either way it is one bulk statement per
+ * batch, and the same (cluster, key, time) is stored once.
+ */
+export async function storeRows(db: pg.Pool, batch: EncodedRows, options: StoreRowsOptions = {}): Promise<StoreResult> {
+  if (!batch.count) return { inserted: 0, duplicates: 0 };
+  const { ensured } = options;
+  const ensure = async (days: readonly string[]) => {
+    await ensurePartitions(db, days);
+    for (const day of days) ensured?.add(day);
+  };
+  await ensure(ensured ? batch.days.filter((d) => !ensured.has(d)) : batch.days);
+  let inserted: number;
+  try {
+    inserted = await writeRows(db, batch, options);
+  } catch (e) {
+    if (!ensured || sqlState(e) !== NO_PARTITION) throw e;
+    for (const day of batch.days) ensured.delete(day);
+    await ensure(batch.days);
+    inserted = await writeRows(db, batch, options);
   }
-  return { inserted, duplicates: events.length - inserted };
+  return { inserted, duplicates: batch.count - inserted };
+}
+
+const STAGE = 'nhi_runtime_stage';
+
+async function writeRows(db: pg.Pool, batch: EncodedRows, options: StoreRowsOptions): Promise<number> {
+  const begin = options.synchronousCommit === false ? 'BEGIN; SET LOCAL synchronous_commit = off' : 'BEGIN';
+  const client = await db.connect();
+  let broken: unknown;
+  try {
+    if (options.direct?.enabled ?? true) {
+      await client.query(begin);
+      try {
+        const copied = await copyIn(client, `COPY "RuntimeEvent" (${COPY_COLUMN_LIST}) FROM STDIN`, batch.rows);
+        await client.query('COMMIT');
+        return copied;
+      } catch (e) {
+        await client.query('ROLLBACK').catch((r: unknown) => (broken = r));
+        if (broken !== undefined || (sqlState(e) !== UNIQUE_VIOLATION && sqlState(e) !== DEADLOCK)) throw e;
+        if (options.direct) options.direct.enabled = false;
+      }
+    }
+    await client.query(begin);
+    try {
+      // Session-local, emptied at each commit; made once per connection.
+      await client.query(
+        `CREATE TEMP TABLE IF NOT EXISTS ${STAGE} (LIKE "RuntimeEvent" INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`,
+      );
+      await copyIn(client, `COPY ${STAGE} (${COPY_COLUMN_LIST}) FROM STDIN`, batch.rows);
+      const res = await client.query(
+        `INSERT INTO "RuntimeEvent" (${COPY_COLUMN_LIST}) SELECT ${COPY_COLUMN_LIST} FROM ${STAGE} ON CONFLICT DO NOTHING`,
+      );
+      await client.query('COMMIT');
+      return res.rowCount ?? 0;
+    } catch (e) {
+      await client.query('ROLLBACK').catch((r: unknown) => (broken = r));
+      throw e;
+    }
+  } finally {
+    // A connection whose ROLLBACK failed is in an unknown state: dropped, not reused.
+    client.release(broken instanceof Error ? broken : broken !== undefined);
+  }
+}
+
+/** Sends rows to a `COPY … FROM STDIN`; the number of rows copied. */
+async function copyIn(client: pg.PoolClient, sql: string, rows: Uint8Array): Promise<number> {
+  const stream = client.query(copyFrom(sql));
+  stream.end(Buffer.from(rows.buffer, rows.byteOffset, rows.byteLength));
+  await finished(stream);
+  return stream.rowCount;
 }
 
 /** Drops the day partitions older than `days` days before `now`; returns the tables dropped. */
