@@ -29,6 +29,10 @@ export const activityQuerySchema = z.object({
 });
 export type ActivityQuery = z.infer<typeof activityQuerySchema>;
 
+/** A page's `?days=`: a bad value falls back to the default window rather than failing the page. */
+export const activityQueryOf = (params: Record<string, string | string[] | undefined>): ActivityQuery =>
+  activityQuerySchema.safeParse({ days: params.days }).data ?? activityQuerySchema.parse({});
+
 export type ActivityScope =
   | { kind: 'identity'; clusterId: string; namespace: string; name: string; workloads: WorkloadRef[] }
   | {
@@ -136,45 +140,14 @@ function scopeSql(scope: ActivityScope): Prisma.Sql {
 const CALL = Prisma.sql`(e.source = 'audit' AND (e.key LIKE '%:ResponseComplete' OR e.key LIKE '%:Panic'))`;
 const DENIED = Prisma.sql`(e."responseCode" IN (401, 403) OR e.event->>'decision' = 'forbid')`;
 
-interface EventRow {
-  key: string;
-  at: Date;
-  source: string;
-  stage: string | null;
-  verb: string | null;
-  resource: string | null;
-  namespace: string | null;
-  name: string | null;
-  responseCode: number | null;
-  denied: boolean;
-  podName: string | null;
-  sourceIp: string | null;
-  userAgent: string | null;
-  rule: string | null;
-  priority: string | null;
-}
+/** An ActivityEvent as read (the time as a Date, the pod by its column's name). */
+type EventRow = Omit<ActivityEvent, 'at' | 'pod'> & { at: Date; podName: string | null };
 
 const EVENT_COLUMNS = Prisma.sql`e.key, e.at, e.source, e.event->>'stage' AS stage, e.verb, e.resource, e.namespace, e.name,
   e."responseCode", ${DENIED} AS denied, e."podName", e."sourceIp", e."userAgent",
   e.event->'falco'->>'rule' AS rule, e.event->'falco'->>'priority' AS priority`;
 
-const toEvent = (r: EventRow): ActivityEvent => ({
-  key: r.key,
-  at: r.at.toISOString(),
-  source: r.source,
-  stage: r.stage,
-  verb: r.verb,
-  resource: r.resource,
-  namespace: r.namespace,
-  name: r.name,
-  responseCode: r.responseCode,
-  denied: r.denied,
-  pod: r.podName,
-  sourceIp: r.sourceIp,
-  userAgent: r.userAgent,
-  rule: r.rule,
-  priority: r.priority,
-});
+const toEvent = ({ at, podName, ...rest }: EventRow): ActivityEvent => ({ ...rest, at: at.toISOString(), pod: podName });
 
 /**
  * Newest first, one line per request: a request logged at several stages (ResponseStarted and

@@ -138,18 +138,7 @@ export async function ingestionStatus(db: PrismaClient, options: { now: Date } &
       FROM "IngestBatch"
       WHERE "clusterId" = ANY(${ids}::uuid[]) AND "receivedAt" >= ${dayAgo}::timestamp AND "receivedAt" <= ${nowTs}::timestamp
       GROUP BY 1`,
-    db.$queryRaw<
-      {
-        clusterId: string;
-        receivedMs: number;
-        channel: string;
-        source: string;
-        events: number;
-        inserted: number;
-        duplicates: number;
-        rejected: number;
-      }[]
-    >`
+    db.$queryRaw<(Omit<IngestBatchSummary, 'receivedAt'> & { clusterId: string; receivedMs: number })[]>`
       SELECT c.id::text AS "clusterId", b."receivedMs", b.channel, b.source, b.events, b.inserted, b.duplicates, b.rejected
       FROM unnest(${ids}::uuid[]) AS c(id) CROSS JOIN LATERAL (
         SELECT (extract(epoch FROM "receivedAt") * 1000)::float8 AS "receivedMs", channel, source, events, inserted, duplicates, rejected

@@ -79,17 +79,7 @@ export async function tokenLedger(db: PrismaClient, filter: LedgerFilter): Promi
 
   // The minting TokenRequest of each (its first event carrying the issued id).
   const mintRows = await db.$queryRaw<
-    {
-      clusterId: string;
-      credentialId: string;
-      at: Date;
-      username: string | null;
-      namespace: string | null;
-      name: string | null;
-      sourceIp: string | null;
-      userAgent: string | null;
-      tokenRequest: unknown;
-    }[]
+    (Omit<MintRow, 'audiences' | 'expirationSeconds' | 'boundObject' | 'expiresAt'> & { tokenRequest: unknown })[]
   >`
     SELECT DISTINCT ON (e."clusterId", e."issuedCredentialId") e."clusterId"::text AS "clusterId", e."issuedCredentialId" AS "credentialId",
            e.at, e.username, e.namespace, e.name, e."sourceIp", e."userAgent", e.event->'tokenRequest' AS "tokenRequest"

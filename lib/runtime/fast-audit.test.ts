@@ -14,71 +14,7 @@ import { isoTimeFast, isWellFormedAuditEvent } from './fast-audit';
 import { parseRuntimeText } from './parse';
 import { isoTime } from './types';
 
-const TOKEN = 'eyJhbGciOiJSUzI1NiIsImtpZCI6IlNFQ1JFVCJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6c2hvcDpjYXJ0In0.c2lnbmF0dXJl';
-
-// The corpus-like fixtures of parse.test.ts.
-function auditEvent(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    kind: 'Event',
-    apiVersion: 'audit.k8s.io/v1',
-    level: 'Metadata',
-    auditID: 'a1b2c3',
-    stage: 'ResponseComplete',
-    requestURI: '/api/v1/namespaces/shop/secrets/db',
-    verb: 'get',
-    user: {
-      username: 'system:serviceaccount:shop:cart',
-      uid: 'sa-uid-1',
-      groups: ['system:serviceaccounts', 'system:serviceaccounts:shop', 'system:authenticated'],
-      extra: {
-        'authentication.kubernetes.io/pod-name': ['cart-7d9f-abcde'],
-        'authentication.kubernetes.io/pod-uid': ['pod-uid-1'],
-        'authentication.kubernetes.io/node-name': ['node-a'],
-        'authentication.kubernetes.io/node-uid': ['node-uid-1'],
-        'authentication.kubernetes.io/credential-id': ['JTI=3f1c-42'],
-      },
-    },
-    sourceIPs: ['10.0.0.7'],
-    userAgent: 'cart/1.0',
-    objectRef: { resource: 'secrets', namespace: 'shop', name: 'db', apiVersion: 'v1' },
-    responseStatus: { metadata: {}, code: 200 },
-    requestReceivedTimestamp: '2026-11-01T10:00:00.000000Z',
-    stageTimestamp: '2026-11-01T10:00:00.120000Z',
-    annotations: { 'authorization.k8s.io/decision': 'allow', 'authorization.k8s.io/reason': 'RBAC: allowed', other: 'x' },
-    ...overrides,
-  };
-}
-
-function tokenRequestEvent(): Record<string, unknown> {
-  return auditEvent({
-    level: 'RequestResponse',
-    auditID: 'tr-1',
-    verb: 'create',
-    requestURI: '/api/v1/namespaces/shop/serviceaccounts/cart/token',
-    user: { username: 'system:node:node-a', groups: ['system:nodes', 'system:authenticated'] },
-    objectRef: { resource: 'serviceaccounts', subresource: 'token', namespace: 'shop', name: 'cart', apiVersion: 'v1' },
-    responseStatus: { code: 201 },
-    requestObject: {
-      kind: 'TokenRequest',
-      apiVersion: 'authentication.k8s.io/v1',
-      spec: {
-        audiences: ['https://kubernetes.default.svc'],
-        expirationSeconds: 3607,
-        boundObjectRef: { kind: 'Pod', apiVersion: 'v1', name: 'cart-7d9f-abcde', uid: 'pod-uid-1' },
-      },
-    },
-    responseObject: {
-      kind: 'TokenRequest',
-      apiVersion: 'authentication.k8s.io/v1',
-      spec: { audiences: ['https://kubernetes.default.svc'], expirationSeconds: 3607 },
-      status: { token: TOKEN, expirationTimestamp: '2026-11-01T11:00:07Z' },
-    },
-    annotations: {
-      'authorization.k8s.io/decision': 'allow',
-      'authentication.kubernetes.io/issued-credential-id': 'JTI=3f1c-42',
-    },
-  });
-}
+import { auditEvent, TOKEN, tokenRequestEvent } from './test-events';
 
 const WELL_FORMED: Record<string, unknown>[] = [
   auditEvent(),

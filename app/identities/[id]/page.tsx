@@ -10,7 +10,7 @@ import { TokenLedger } from '@/components/token-ledger';
 import { tokenLedger } from '@/lib/data/ledger';
 import { classifyWorkload } from '@/lib/behaviour/workload-class';
 import { WorkloadClassText } from '@/components/workload-class';
-import { activityOf, activityQuerySchema, identityScope } from '@/lib/data/activity';
+import { activityOf, activityQueryOf, identityScope } from '@/lib/data/activity';
 import { systemClock } from '@/lib/clock';
 import { credentialsOfIdentity } from '@/lib/data/credentials';
 import { findingsOfIdentity } from '@/lib/data/findings';
@@ -35,8 +35,7 @@ export default async function IdentityPage({
   const db = prisma();
   const identity = await getIdentity(db, id);
   if (!identity) notFound();
-  // A bad ?days= falls back to the default window rather than failing the page.
-  const query = activityQuerySchema.safeParse({ days: (await searchParams).days }).data ?? activityQuerySchema.parse({});
+  const query = activityQueryOf(await searchParams);
   const scope = await identityScope(db, id);
   const [credentials, findings, activity, tokens] = await Promise.all([
     credentialsOfIdentity(db, id, systemClock()),

@@ -6,7 +6,7 @@ import { CredentialTable } from '@/components/credential-table';
 import { FindingList } from '@/components/finding-list';
 import { Timeline } from '@/components/timeline';
 import { systemClock } from '@/lib/clock';
-import { activityOf, activityQuerySchema, workloadScope } from '@/lib/data/activity';
+import { activityOf, activityQueryOf, workloadScope } from '@/lib/data/activity';
 import { credentialsOfWorkload } from '@/lib/data/credentials';
 import { findingsOfWorkload } from '@/lib/data/findings';
 import { getWorkload } from '@/lib/data/workloads';
@@ -30,7 +30,7 @@ export default async function WorkloadPage({
   const db = prisma();
   const workload = await getWorkload(db, id);
   if (!workload) notFound();
-  const query = activityQuerySchema.safeParse({ days: (await searchParams).days }).data ?? activityQuerySchema.parse({});
+  const query = activityQueryOf(await searchParams);
   const scope = await workloadScope(db, id);
   const [credentials, findings, activity] = await Promise.all([
     credentialsOfWorkload(db, id, systemClock()),
