@@ -288,10 +288,27 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** JSON.parse that answers instead of throwing (the message is the parser's, not the input). */
+/** A `\u0000` or a UTF-16 surrogate escape: text PostgreSQL refuses (in text and jsonb) unless cleaned. */
+const UNSTORABLE_ESCAPE = /\\u(0000|d[89a-f][0-9a-f]{2})/i;
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/** A string PostgreSQL stores: without NUL characters, and with lone surrogates replaced by U+FFFD. */
+export function storable(value: string): string {
+  const noNul = value.includes('\u0000') ? value.replaceAll('\u0000', '') : value;
+  return noNul.replace(LONE_SURROGATE, '\ufffd');
+}
+
+const cleanStrings = (_key: string, value: unknown) => (typeof value === 'string' ? storable(value) : value);
+
+/**
+ * JSON.parse that answers instead of throwing (the message is the parser's, not the input). A text that
+ * escapes a NUL or a surrogate (rare) is parsed with its strings cleaned, so one such event cannot make
+ * PostgreSQL refuse the batch it is written with.
+ */
 export function safeJson(text: string): { value: unknown } | { error: string } {
   try {
-    return { value: JSON.parse(text) as unknown };
+    return { value: (UNSTORABLE_ESCAPE.test(text) ? JSON.parse(text, cleanStrings) : JSON.parse(text)) as unknown };
   } catch (e) {
     // The parser's message may quote the input (which may hold a token): keep only where it failed.
     const at = e instanceof Error ? /position (\d+)/.exec(e.message) : null;

@@ -84,6 +84,27 @@ describeWithCorpus('ingesting the public runtime corpus', () => {
 });
 
 describe('ingesting audit logs', () => {
+  it('stores an event whose text escapes a NUL or a lone surrogate, cleaned, beside the valid ones (file and webhook paths)', async () => {
+    const clusterId = await ensureCluster(pool, 'unstorable', 'import', null, null);
+    const lines = [
+      JSON.stringify(auditEvent(7001, { userAgent: 'bad\u0000agent' })),
+      JSON.stringify(auditEvent(7002)).replace('"cart/1.0"', '"half \\ud83d of an emoji"'),
+      JSON.stringify(auditEvent(7003, { requestURI: `/api/${'😀'.repeat(2000)}` })),
+      JSON.stringify(auditEvent(7004)),
+    ];
+    const file = path.join(dir, 'unstorable.log');
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const result = await ingestFiles(pool, clusterId, [file]);
+    expect(result).toMatchObject({ events: 4, inserted: 4, rejectedCount: 0 });
+    const agents = await pool.query<{ a: string }>(
+      `SELECT "userAgent" AS a FROM "RuntimeEvent" WHERE "clusterId" = $1 ORDER BY key`,
+      [clusterId],
+    );
+    expect(agents.rows.map((r) => r.a)).toEqual(['badagent', 'half \ufffd of an emoji', 'cart/1.0', 'cart/1.0']);
+    const webhook = parseRuntimeText(lines.join('\n').replaceAll('"a-70', '"b-70'));
+    expect(await storeEvents(pool, clusterId, webhook.events)).toEqual({ inserted: 4, duplicates: 0 });
+  });
+
   it('keeps every valid event of a batch full of junk, and never crashes (fuzzed)', async () => {
     const clusterId = await ensureCluster(pool, 'fuzz', 'import', null, null);
     let expected = 0;

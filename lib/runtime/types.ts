@@ -125,7 +125,10 @@ export const OUTPUT_MAX = 1000;
 export const FIELD_MAX = 500;
 
 export function truncate(value: string, max: number): string {
-  return value.length > max ? `${value.slice(0, max)}…` : value;
+  if (value.length <= max) return value;
+  // Never cut between the two halves of a surrogate pair (an emoji): a lone half cannot be stored.
+  const cut = /[\ud800-\udbff]/.test(value[max - 1] ?? '') ? max - 1 : max;
+  return `${value.slice(0, cut)}…`;
 }
 
 /** An empty record, filled by each source's mapper. */
