@@ -1,8 +1,9 @@
 import Link from 'next/link';
 import { ActivityChart } from '@/components/activity-chart';
 import type { Activity, ActivityCount, ActivityEvent } from '@/lib/data/activity';
+import { utcTime } from '@/lib/format';
 
-const utc = (iso: string) => iso.replace('T', ' ').slice(0, 19) + ' UTC';
+const utc = (iso: string) => utcTime(iso, 'second');
 
 /** The event detail page of a stored runtime event. */
 export const eventHref = (clusterId: string, key: string) => `/events/${clusterId}/${encodeURIComponent(key)}`;

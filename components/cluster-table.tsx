@@ -4,6 +4,7 @@ import { useQuery } from '@tanstack/react-query';
 import type { ClusterSummary } from '@/lib/data/clusters';
 import { AppError } from '@/lib/errors';
 import type { ErrorBody } from '@/lib/http/route';
+import { utcTime } from '@/lib/format';
 
 async function fetchClusters(): Promise<ClusterSummary[]> {
   const res = await fetch('/api/clusters', { cache: 'no-store' });
@@ -14,7 +15,7 @@ async function fetchClusters(): Promise<ClusterSummary[]> {
   return (await res.json()) as ClusterSummary[];
 }
 
-const utc = (iso: string) => new Date(iso).toISOString().replace('T', ' ').slice(0, 19) + ' UTC';
+const utc = (iso: string) => utcTime(iso, 'second');
 
 /**
  * Per-cluster inventory size and sync status: last sync, last run's outcome, duration and problems.

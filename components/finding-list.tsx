@@ -1,7 +1,8 @@
 import { SeverityPill } from '@/components/severity';
 import type { FindingView } from '@/lib/data/findings';
+import { utcTime } from '@/lib/format';
 
-const utc = (iso: string | null) => (iso ? iso.replace('T', ' ').slice(0, 16) + ' UTC' : '—');
+const utc = (iso: string | null) => (iso ? utcTime(iso) : '—');
 
 /** Findings with their explanation and fix, open ones first (identity and workload pages). */
 export function FindingList({ findings }: { findings: FindingView[] }) {

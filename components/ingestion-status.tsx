@@ -5,6 +5,7 @@ import type { ClusterIngestion, IngestionStatus } from '@/lib/data/ingestion';
 import { AppError } from '@/lib/errors';
 import type { ErrorBody } from '@/lib/http/route';
 import { durationText, type IngestionVerdict } from '@/lib/runtime/status';
+import { utcTime } from '@/lib/format';
 
 async function fetchStatus(): Promise<IngestionStatus> {
   const res = await fetch('/api/ingest/status', { cache: 'no-store' });
@@ -22,7 +23,7 @@ const PILL: Record<IngestionVerdict, string> = {
   never: 'pill-muted',
 };
 
-const utc = (iso: string) => `${iso.replace('T', ' ').slice(0, 19)} UTC`;
+const utc = (iso: string) => utcTime(iso, 'second');
 /** Events per minute: `0`, `<0.01`, `0.42`, `6.7`, `120`. */
 const rate = (n: number) =>
   n === 0 ? '0' : n < 0.01 ? '<0.01' : n < 1 ? n.toFixed(2) : n < 10 ? n.toFixed(1) : String(Math.round(n));

@@ -1,4 +1,5 @@
 import type { ActivityBucket } from '@/lib/data/activity';
+import { utcTime } from '@/lib/format';
 
 interface Change {
   id: string;
@@ -6,8 +7,6 @@ interface Change {
   kind: string;
   summary: string;
 }
-
-const utc = (d: Date) => d.toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
 
 /**
  * A page's timeline: recorded changes (bindings, rotations, images, …) and one line per UTC day of runtime
@@ -50,7 +49,7 @@ export function Timeline({
             </>
           ) : (
             <>
-              {utc(i.at)} — {i.text}
+              {utcTime(i.at)} — {i.text}
             </>
           )}
         </li>

@@ -1,6 +1,7 @@
 import { shortCredentialId, type LedgerCount, type LedgerEntry } from '@/lib/runtime/ledger';
+import { utcTime } from '@/lib/format';
 
-const utc = (iso: string | null) => (iso ? `${iso.replace('T', ' ').slice(0, 19)} UTC` : null);
+const utc = (iso: string | null) => (iso ? utcTime(iso, 'second') : null);
 
 function Counts({ label, counts, distinct }: { label: string; counts: LedgerCount[]; distinct: number }) {
   if (!counts.length) return null;

@@ -10,6 +10,7 @@
 import type pg from 'pg';
 import { z } from 'zod';
 import type { RuntimeEvent } from './types';
+import { utcTime } from '@/lib/format';
 
 /** IngestBatch rows older than this are deleted when the cluster records a new one. */
 export const BATCH_RETENTION_DAYS = 30;
@@ -169,7 +170,7 @@ export function silentNow(
   return age > input.gapMinutes * MINUTE ? { since: input.lastEventAt.toISOString(), minutes: Math.floor(age / MINUTE) } : null;
 }
 
-const utc = (d: Date) => `${d.toISOString().replace('T', ' ').slice(0, 19)} UTC`;
+const utc = (d: Date) => utcTime(d, 'second');
 const round = (n: number) => (n >= 10 ? Math.round(n) : Math.round(n * 10) / 10);
 
 /**

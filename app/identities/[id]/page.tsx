@@ -18,11 +18,12 @@ import { bindingGroups, bindingText } from '@/lib/data/bindings';
 import { getIdentity } from '@/lib/data/identities';
 import { prisma } from '@/lib/db/client';
 import { severityRank } from '@/lib/rbac/capabilities';
+import { utcTime } from '@/lib/format';
 
 export const dynamic = 'force-dynamic';
 export const metadata: Metadata = { title: 'Identity' };
 
-const utc = (d: Date | null) => (d ? d.toISOString().replace('T', ' ').slice(0, 16) + ' UTC' : '—');
+const utc = (d: Date | null) => (d ? utcTime(d) : '—');
 
 export default async function IdentityPage({
   params,

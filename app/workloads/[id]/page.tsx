@@ -13,11 +13,12 @@ import { getWorkload } from '@/lib/data/workloads';
 import { classifyWorkload } from '@/lib/behaviour/workload-class';
 import { WorkloadClassText } from '@/components/workload-class';
 import { prisma } from '@/lib/db/client';
+import { utcTime } from '@/lib/format';
 
 export const dynamic = 'force-dynamic';
 export const metadata: Metadata = { title: 'Workload' };
 
-const utc = (d: Date | null) => (d ? d.toISOString().replace('T', ' ').slice(0, 16) + ' UTC' : '—');
+const utc = (d: Date | null) => (d ? utcTime(d) : '—');
 
 export default async function WorkloadPage({
   params,

@@ -10,8 +10,9 @@ import { withDatabase } from '@/lib/cli/database';
 import { clusterNameOption, parseOptions } from '@/lib/cli/options';
 import { ingestionQuerySchema, ingestionStatus, type ClusterIngestion } from '@/lib/data/ingestion';
 import { durationText } from '@/lib/runtime/status';
+import { utcTime } from '@/lib/format';
 
-const utc = (iso: string) => `${iso.replace('T', ' ').slice(0, 19)} UTC`;
+const utc = (iso: string) => utcTime(iso, 'second');
 /** Events per minute: `0`, `<0.01`, `0.42`, `6.7`, `120`. */
 const rate = (n: number) =>
   n === 0 ? '0' : n < 0.01 ? '<0.01' : n < 1 ? n.toFixed(2) : n < 10 ? n.toFixed(1) : String(Math.round(n));

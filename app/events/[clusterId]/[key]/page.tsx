@@ -4,6 +4,7 @@ import { notFound } from 'next/navigation';
 import { eventHref } from '@/components/activity-panel';
 import { getRuntimeEvent } from '@/lib/data/events';
 import { prisma } from '@/lib/db/client';
+import { utcTime } from '@/lib/format';
 
 export const dynamic = 'force-dynamic';
 export const metadata: Metadata = { title: 'Runtime event' };
@@ -17,7 +18,7 @@ function decodedParam(value: string): string {
   }
 }
 
-const utc = (iso: string) => iso.replace('T', ' ').slice(0, 23) + ' UTC';
+const utc = (iso: string) => utcTime(iso, 'millisecond');
 
 /**
  * One runtime event with everything kept about it: the request, who made it, from where, with which
