@@ -1,13 +1,80 @@
+import Link from 'next/link';
 import { ClusterTable } from '@/components/cluster-table';
 import { IngestionStatusPanel } from '@/components/ingestion-status';
+import { SeverityPill } from '@/components/severity';
 import { listClusters } from '@/lib/data/clusters';
+import { escalationPaths, type EscalationPathRow } from '@/lib/data/identities';
 import { ingestionStatus } from '@/lib/data/ingestion';
 import { prisma } from '@/lib/db/client';
 
 export const dynamic = 'force-dynamic';
 
+const ESCALATION_LIMIT = 15;
+
+/** Identities with a path to cluster-admin, those showing active anomalies first. */
+function EscalationPaths({ rows, total }: { rows: EscalationPathRow[]; total: number }) {
+  if (rows.length === 0) return <p className="muted">No identity has a path to cluster-admin.</p>;
+  return (
+    <>
+      <p className="muted">
+        Identities that can reach cluster-admin, ranked: those with open or acknowledged anomalies first (more first), then fewer
+        steps, then the worse capability. Built-in identities are listed only when they show anomalies.
+        {total > rows.length && ` The first ${rows.length} of ${total}.`}
+      </p>
+      <table className="data" data-testid="escalation-paths">
+        <thead>
+          <tr>
+            <th>Identity</th>
+            <th>Cluster</th>
+            <th>Active anomalies</th>
+            <th>Path to cluster-admin</th>
+            <th>Worst</th>
+            <th>First step</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((r) => (
+            <tr key={r.id}>
+              <td>
+                <Link href={`/identities/${r.id}`}>
+                  {r.namespace ? `${r.namespace}/` : ''}
+                  {r.name}
+                </Link>{' '}
+                <span className="muted small">{r.kind}</span>
+              </td>
+              <td>{r.cluster}</td>
+              <td>
+                {r.anomalies > 0 ? (
+                  <Link href={`/anomalies?identityId=${r.id}`} className="pill sev-high">
+                    {r.anomalies}
+                  </Link>
+                ) : (
+                  <span className="muted">0</span>
+                )}
+              </td>
+              <td>
+                <span className="pill sev-critical">
+                  {r.distance === 0 ? 'is cluster-admin' : `${r.distance} step${r.distance === 1 ? '' : 's'}`}
+                </span>
+              </td>
+              <td>
+                <SeverityPill severity={r.maxSeverity} />
+              </td>
+              <td className="small">{r.firstStep ?? <span className="muted">—</span>}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
+  );
+}
+
 export default async function OverviewPage() {
-  const [clusters, ingestion] = await Promise.all([listClusters(prisma()), ingestionStatus(prisma(), { now: new Date() })]);
+  const [clusters, ingestion, escalation] = await Promise.all([
+    listClusters(prisma()),
+    ingestionStatus(prisma(), { now: new Date() }),
+    escalationPaths(prisma(), { limit: ESCALATION_LIMIT }),
+  ]);
   if (clusters.length === 0) {
     return (
       <section className="panel empty-state" data-testid="empty-state">
@@ -36,6 +103,8 @@ export default async function OverviewPage() {
     <section>
       <h1>Clusters</h1>
       <ClusterTable initial={clusters} />
+      <h2>Escalation paths (anomalous sources first)</h2>
+      <EscalationPaths rows={escalation.rows} total={escalation.total} />
       <h2>Runtime ingestion</h2>
       <IngestionStatusPanel initial={ingestion} />
     </section>

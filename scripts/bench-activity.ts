@@ -36,7 +36,13 @@ function event(i: number, busy: boolean): RuntimeEvent {
   e.auditID = `${busy ? 'b' : 'o'}-${i}`;
   e.stage = 'ResponseComplete';
   e.verb = rng.pick(['get', 'list', 'watch', 'update', 'create']);
-  e.resource = { group: '', resource: rng.pick(['pods', 'configmaps', 'secrets', 'leases', 'events', 'services', 'endpoints', 'nodes']), subresource: '', namespace: `ns-${rng.int(1)}`, name: '' };
+  e.resource = {
+    group: '',
+    resource: rng.pick(['pods', 'configmaps', 'secrets', 'leases', 'events', 'services', 'endpoints', 'nodes']),
+    subresource: '',
+    namespace: `ns-${rng.int(1)}`,
+    name: '',
+  };
   e.responseCode = rng.int(20) === 0 ? 403 : 200;
   e.user = { username: `system:serviceaccount:shop:${sa}`, groups: [], uid: '' };
   e.serviceAccount = { namespace: 'shop', name: sa };
@@ -63,7 +69,13 @@ try {
       );
   await pool.query('ANALYZE "RuntimeEvent"');
   process.stderr.write(`stored ${2 * count} events\n`);
-  const scope = { kind: 'identity' as const, clusterId, namespace: 'shop', name: 'api', workloads: [{ kind: 'Deployment', name: 'api' }] };
+  const scope = {
+    kind: 'identity' as const,
+    clusterId,
+    namespace: 'shop',
+    name: 'api',
+    workloads: [{ kind: 'Deployment', name: 'api' }],
+  };
   const times: number[] = [];
   let calls = 0;
   for (let run = 0; run < 20; run++) {
@@ -74,7 +86,9 @@ try {
   times.sort((a, b) => a - b);
   const p = (q: number) => Math.round(times[Math.min(times.length - 1, Math.ceil(q * times.length) - 1)]!);
   process.stdout.write(`calls counted ${calls}\n`);
-  process.stdout.write(`activity: p50 ${p(0.5)} ms, p95 ${p(0.95)} ms for ${count} events of one identity (${2 * count} events stored)\n`);
+  process.stdout.write(
+    `activity: p50 ${p(0.5)} ms, p95 ${p(0.95)} ms for ${count} events of one identity (${2 * count} events stored)\n`,
+  );
 } finally {
   await prisma.$disconnect();
   await pool.end();

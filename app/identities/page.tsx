@@ -65,6 +65,7 @@ export default async function IdentitiesPage({
             <th>Sensitive capabilities</th>
             <th>Worst</th>
             <th>Path to cluster-admin</th>
+            <th>Anomalies</th>
           </tr>
         </thead>
         <tbody>
@@ -96,6 +97,15 @@ export default async function IdentitiesPage({
                   <span className="muted">none</span>
                 ) : (
                   <span className="muted">—</span>
+                )}
+              </td>
+              <td>
+                {r.anomalies > 0 ? (
+                  <Link href={`/anomalies?identityId=${r.id}`} className="pill sev-high" title="open and acknowledged anomalies">
+                    {r.anomalies}
+                  </Link>
+                ) : (
+                  <span className="muted">0</span>
                 )}
               </td>
             </tr>

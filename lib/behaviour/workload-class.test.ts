@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyWorkload, imageName, type WorkloadFacts } from './workload-class';
+import { classifyWorkload, imageName, type WorkloadFacts, serviceAccountClass, type ClassifiedWorkload } from './workload-class';
 
 const w = (over: Partial<WorkloadFacts>): WorkloadFacts => ({ kind: 'Deployment', name: 'app', images: [], labels: {}, ...over });
 const cls = (over: Partial<WorkloadFacts>, agents?: string[]) =>
@@ -70,5 +70,36 @@ describe('classifyWorkload', () => {
       reason: "its ServiceAccount's token was used with kubectl's user agent (kubectl/v1.35.0 (linux/amd64) kubernetes/abc123)",
     });
     expect(cls({ kind: 'DaemonSet' }, ['app/1.0'])).toBe('node-agent');
+  });
+});
+
+describe('serviceAccountClass', () => {
+  const w = (kind: string, name: string, extra: Partial<ClassifiedWorkload> = {}): ClassifiedWorkload => ({
+    kind,
+    name,
+    images: ['registry.example/app:1'],
+    labels: {},
+    ...extra,
+  });
+  it('takes the most common class of its workloads, with the reason', () => {
+    const d = serviceAccountClass({ namespace: 'shop', name: 'api' }, [
+      w('Deployment', 'api'),
+      w('Deployment', 'web'),
+      w('CronJob', 'report'),
+    ]);
+    expect(d).toEqual({
+      class: 'service',
+      reason: 'Deployment api: a long-running Deployment with no sign of another class (2 of its 3 workloads)',
+    });
+  });
+  it("honours an owner's choice over the facts", () => {
+    const d = serviceAccountClass({ namespace: 'shop', name: 'api' }, [
+      w('Deployment', 'api', { classOverride: 'ai-agent', classOverrideReason: 'runs our agent' }),
+    ]);
+    expect(d).toEqual({ class: 'ai-agent', reason: 'Deployment api: set by its owner: runs our agent' });
+  });
+  it("knows kube-controller-manager's own ServiceAccounts without a workload", () => {
+    expect(serviceAccountClass({ namespace: 'kube-system', name: 'deployment-controller' }, []).class).toBe('controller');
+    expect(serviceAccountClass({ namespace: 'shop', name: 'deployment-controller' }, []).class).toBe('service');
   });
 });

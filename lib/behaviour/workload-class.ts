@@ -121,3 +121,45 @@ export function classifyWorkload(w: WorkloadFacts, behaviour?: BehaviourFacts): 
 
   return { class: 'service', reason: `a long-running ${w.kind} with no sign of another class` };
 }
+
+/** A workload as the inventory keeps it, with an owner's choice of class when one was made. */
+export interface ClassifiedWorkload extends WorkloadFacts {
+  classOverride?: WorkloadClass | null;
+  classOverrideReason?: string | null;
+}
+
+/** A workload's class: the owner's choice when made, else the decision from its facts. */
+export function workloadClass(w: ClassifiedWorkload, behaviour?: BehaviourFacts): WorkloadClassDecision {
+  if (w.classOverride)
+    return { class: w.classOverride, reason: `set by its owner${w.classOverrideReason ? `: ${w.classOverrideReason}` : ''}` };
+  return classifyWorkload(w, behaviour);
+}
+
+/**
+ * The class a ServiceAccount's baseline is tuned by: that of the workloads running as it (the most common
+ * one; ties go to the class listed first in WORKLOAD_CLASSES). Without a workload, a ServiceAccount of
+ * kube-system named like a controller (kube-controller-manager's own, e.g. `deployment-controller`) is a
+ * controller, anything else a service. Behaviour is not consulted: the class must not follow the very use
+ * (kubectl) a detector looks for.
+ */
+export function serviceAccountClass(
+  sa: { namespace: string; name: string },
+  workloads: readonly ClassifiedWorkload[],
+): WorkloadClassDecision {
+  if (!workloads.length) {
+    if (sa.namespace === 'kube-system' && CONTROLLER_NAME.test(sa.name))
+      return { class: 'controller', reason: `kube-system's ServiceAccount ${sa.name} is a controller's` };
+    return { class: 'service', reason: 'no workload in the inventory runs as it' };
+  }
+  const decisions = workloads.map((w) => ({ w, d: workloadClass(w) }));
+  const counts = new Map<WorkloadClass, number>();
+  for (const { d } of decisions) counts.set(d.class, (counts.get(d.class) ?? 0) + 1);
+  const best = [...counts].sort((a, b) => b[1] - a[1] || WORKLOAD_CLASSES.indexOf(a[0]) - WORKLOAD_CLASSES.indexOf(b[0]))[0]![0];
+  const { w, d } = decisions.find((x) => x.d.class === best)!;
+  const of = workloads.length > 1 ? ` (${counts.get(best)} of its ${workloads.length} workloads)` : '';
+  return { class: best, reason: `${w.kind} ${w.name}: ${d.reason}${of}` };
+}
+
+/** A stored class name as a WorkloadClass (null when unset or not one). */
+export const asWorkloadClass = (v: string | null | undefined): WorkloadClass | null =>
+  v && (WORKLOAD_CLASSES as readonly string[]).includes(v) ? (v as WorkloadClass) : null;

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -158,6 +158,102 @@ describe('the nhi command', () => {
       expect(events.total).toBe(2);
       expect(events.items[0]).toMatchObject({ verb: 'get', resource: 'secrets', name: 'db' });
       expect(nhi('events', '--identity', 'not a name').status).toBe(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('judges ingested events under a profiles file, lists the anomalies as JSON, and records a decision', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'nhi-cli-behaviour-'));
+    try {
+      const profiles = path.join(dir, 'profiles.yaml');
+      writeFileSync(
+        profiles,
+        readFileSync(path.join(repoRoot, 'public', 'behaviour-profiles.yaml'), 'utf8').replace(
+          'learningWindow: 7d',
+          'learningWindow: 60s',
+        ),
+      );
+      const t0 = Date.parse('2026-11-20T10:00:00Z');
+      let n = 0;
+      const event = (s: number, verb: string, resource: string, ns: string, agent = 'api/1.0', extra: object = {}) =>
+        JSON.stringify({
+          kind: 'Event',
+          apiVersion: 'audit.k8s.io/v1',
+          auditID: `beh-${++n}`,
+          stage: 'ResponseComplete',
+          verb,
+          requestURI: `/api/v1/namespaces/${ns}/${resource}`,
+          user: {
+            username: 'system:serviceaccount:shop:api',
+            groups: [],
+            extra: { 'authentication.kubernetes.io/pod-name': ['api-7d9f8c6b5-x2k9p'] },
+          },
+          sourceIPs: ['10.0.0.7'],
+          userAgent: agent,
+          objectRef: { resource, namespace: ns, apiVersion: 'v1', ...extra },
+          responseStatus: { code: 200 },
+          requestReceivedTimestamp: new Date(t0 + s * 1000).toISOString(),
+          stageTimestamp: new Date(t0 + s * 1000 + 5).toISOString(),
+        });
+      const normal = Array.from({ length: 30 }, (_, i) => event(i * 5, 'list', 'configmaps', 'shop'));
+      const abuse = [
+        event(200, 'list', 'secrets', 'payments'),
+        event(210, 'list', 'configmaps', 'shop', 'kubectl/v1.37.2 (linux/amd64)'),
+      ];
+      const log = path.join(dir, 'audit.log');
+      writeFileSync(log, [...normal, ...abuse].join('\n'));
+
+      const bad = path.join(dir, 'bad.yaml');
+      writeFileSync(bad, 'apiVersion: nhi.dev/v1\nkind: BehaviourProfiles\n');
+      const refused = nhi('ingest', log, '--cluster', 'cli-behaviour', '--profiles', bad);
+      expect(refused.status).toBe(2);
+      expect(refused.stderr).toContain(`${bad}: metadata`);
+
+      const ingested = nhi('ingest', log, '--cluster', 'cli-behaviour', '--profiles', profiles);
+      expect(ingested.status, ingested.stderr).toBe(0);
+      expect(ingested.stdout).toMatch(/behaviour: 1 identities checked, 3 anomalies raised or given new evidence \(3 new\)/);
+      const listed = nhi('anomalies', '--json', '--identity', 'shop/api', '--cluster', 'cli-behaviour');
+      expect(listed.status, listed.stderr).toBe(0);
+      const items = JSON.parse(listed.stdout) as {
+        id: string;
+        identity: string;
+        detector: string;
+        severity: string;
+        owasp: string[];
+        eventIds: string[];
+        status: string;
+      }[];
+      expect(items.map((a) => a.detector).sort()).toEqual(['human-use', 'new-namespace', 'secret-access']);
+      for (const a of items) {
+        expect(a).toMatchObject({ identity: 'shop/api', status: 'open' });
+        expect(a.eventIds[0]).toMatch(/^audit:beh-3[12]:ResponseComplete$/);
+        expect(a.owasp.length).toBeGreaterThan(0);
+      }
+      expect(items.find((a) => a.detector === 'human-use')).toMatchObject({ severity: 'high', owasp: ['NHI10'] });
+
+      const human = items.find((a) => a.detector === 'human-use')!;
+      const acked = nhi('anomalies', 'ack', human.id, '--by', 'alice', '--note', 'checking with the team');
+      expect(acked.status, acked.stderr).toBe(0);
+      expect(acked.stdout).toMatch(new RegExp(`^${human.id}: acknowledged by alice at `));
+      const shown = JSON.parse(nhi('anomalies', 'show', human.id, '--json').stdout) as {
+        history: object[];
+        events: { userAgent: string }[];
+      };
+      expect(shown.history).toEqual([
+        expect.objectContaining({ status: 'acknowledged', by: 'alice', note: 'checking with the team' }),
+      ]);
+      expect(shown.events[0]!.userAgent).toMatch(/^kubectl\//);
+      expect(JSON.parse(nhi('anomalies', '--json', '--status', 'acknowledged').stdout)).toHaveLength(1);
+      // A replay stores nothing and raises nothing new.
+      expect(nhi('ingest', log, '--cluster', 'cli-behaviour', '--profiles', profiles).stdout).not.toContain('behaviour:');
+      expect(JSON.parse(nhi('anomalies', '--json', '--status', 'all', '--cluster', 'cli-behaviour').stdout)).toHaveLength(3);
+
+      expect(nhi('anomalies', '--identity', 'not a name').status).toBe(2);
+      expect(nhi('anomalies', 'ack', human.id, '--by', ' ').status).toBe(2);
+      expect(nhi('anomalies', 'suppress', '--by', 'bob', '--reason', 'everything', '--days', '3').stderr).toContain(
+        'would hide everything',
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

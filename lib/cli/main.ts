@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { describeError, isAppError } from '@/lib/errors';
 import { version } from '@/lib/version';
 import { registerActivityCommand } from './commands/activity';
+import { registerAnomalyCommands } from './commands/anomalies';
 import { registerCollectCommands, registerImportCommand } from './commands/collect';
 import { registerCredentialCommands } from './commands/credentials';
 import { registerDbCommands } from './commands/db';
@@ -19,6 +20,8 @@ export function buildProgram(): Command {
     .description('Inventory, ownership and RBAC reach of the non-human identities of Kubernetes clusters.')
     .version(version, '-V, --version')
     .showHelpAfterError()
+    // Options belong to the command they follow (`nhi anomalies show ID --json` is show's --json).
+    .enablePositionalOptions()
     .exitOverride();
   registerDbCommands(program);
   registerCollectCommands(program);
@@ -27,6 +30,7 @@ export function buildProgram(): Command {
   registerCredentialCommands(program);
   registerRuntimeCommands(program);
   registerActivityCommand(program);
+  registerAnomalyCommands(program);
   registerTokenCommands(program);
   registerRbacCommands(program);
   registerIngestStatusCommand(program);

@@ -8,10 +8,8 @@
  *   metadata: { name: default, version: 3 }
  *   spec: { forbiddenClasses: [legacy-service-account-token], certificateExpiryWarningDays: 30, … }
  */
-import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
 import { z } from 'zod';
-import { invalidInput } from '@/lib/errors';
+import { loadYamlConfig, parseYamlConfig } from '@/lib/yaml-config';
 import { CREDENTIAL_CLASSES } from './classify';
 
 export const WORKLOAD_CLASSES = ['service', 'batch', 'node-agent', 'bare-pod'] as const;
@@ -71,28 +69,12 @@ export const DEFAULT_POLICY: CredentialPolicy = credentialPolicySchema.parse({
 
 /** A policy from YAML text; an invalid one is refused with the field and the reason. */
 export function parsePolicy(text: string, source = 'the credential policy'): CredentialPolicy {
-  let raw: unknown;
-  try {
-    raw = parse(text);
-  } catch (e) {
-    throw invalidInput(`${source} is not valid YAML: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
-  }
-  const parsed = credentialPolicySchema.safeParse(raw);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  throw invalidInput(`${source}: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`);
+  return parseYamlConfig(credentialPolicySchema, text, source);
 }
 
 /** The policy in force: the file named by `file` or NHI_CREDENTIAL_POLICY, else the default. */
 export function loadPolicy(file = process.env.NHI_CREDENTIAL_POLICY): CredentialPolicy {
-  if (!file) return DEFAULT_POLICY;
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw invalidInput(`cannot read the credential policy ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-  }
-  return parsePolicy(text, file);
+  return loadYamlConfig(credentialPolicySchema, file, DEFAULT_POLICY, 'the credential policy');
 }
 
 /** The maximum age of a credential class for a workload class (undefined: none). */

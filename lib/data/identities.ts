@@ -37,6 +37,9 @@ export const parseIdentityFilter = (params: Record<string, string | string[] | u
 
 export const PAGE_SIZE = 50;
 
+/** The anomaly statuses that still need a decision or a fix (`active` in lib/data/anomalies.ts). */
+const ACTIVE_ANOMALY = ['open', 'acknowledged'] as const;
+
 function where(f: IdentityFilter): Prisma.IdentityWhereInput {
   const and: Prisma.IdentityWhereInput[] = [];
   if (f.deleted === 'hide') and.push({ deletedAt: null });
@@ -69,6 +72,8 @@ export interface IdentityListRow {
   reachesClusterAdmin: boolean | null;
   escalationDistance: number | null;
   owners: string[];
+  /** Open and acknowledged anomalies of the identity. */
+  anomalies: number;
 }
 
 /** One page of identities, riskiest first: fewest steps to cluster-admin, then severity, then number of capabilities. */
@@ -92,7 +97,9 @@ export async function listIdentities(db: PrismaClient, f: IdentityFilter): Promi
         cluster: { select: { name: true } },
         reach: { select: { capabilityCount: true, maxSeverity: true, reachesClusterAdmin: true, escalationDistance: true } },
         ownerships: { include: { team: { select: { name: true } } } },
-        _count: { select: { workloads: { where: { deletedAt: null } } } },
+        _count: {
+          select: { workloads: { where: { deletedAt: null } }, anomalies: { where: { status: { in: [...ACTIVE_ANOMALY] } } } },
+        },
       },
     }),
   ]);
@@ -112,6 +119,7 @@ export async function listIdentities(db: PrismaClient, f: IdentityFilter): Promi
       reachesClusterAdmin: i.reach?.reachesClusterAdmin ?? null,
       escalationDistance: i.reach?.escalationDistance ?? null,
       owners: [...new Set(i.ownerships.map((o) => o.team.name))],
+      anomalies: i._count.anomalies,
     })),
   };
 }
@@ -309,3 +317,119 @@ export async function getIdentity(db: PrismaClient, id: string) {
   };
 }
 export type IdentityDetail = NonNullable<Awaited<ReturnType<typeof getIdentity>>>;
+
+// ---- escalation paths, anomalous sources first (overview) ----------------------------------------
+
+export interface EscalationPathRow {
+  id: string;
+  cluster: string;
+  kind: string;
+  namespace: string;
+  name: string;
+  builtIn: boolean;
+  /** Attacker actions to cluster-admin-equivalent (0: already is). */
+  distance: number;
+  maxSeverity: string | null;
+  /** Open and acknowledged anomalies of the identity. */
+  anomalies: number;
+  /** The first step of its path in words (null when none is stored). */
+  firstStep: string | null;
+}
+
+export const escalationPathsQuerySchema = z.object({
+  cluster: z.string().max(253).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(20),
+});
+export type EscalationPathsQuery = z.input<typeof escalationPathsQuerySchema>;
+
+const SEVERITY_ORDER = ['info', 'low', 'medium', 'high', 'critical'];
+const severityOrder = (s: string | null) => (s === null ? -1 : SEVERITY_ORDER.indexOf(s));
+
+/**
+ * Escalation paths ranked for triage: identities with active anomalies first (more first), then fewer steps
+ * to cluster-admin, then the worse severity of what they hold; then by cluster, namespace and name.
+ */
+export function rankEscalationPaths<
+  T extends Pick<EscalationPathRow, 'anomalies' | 'distance' | 'maxSeverity' | 'cluster' | 'namespace' | 'name'>,
+>(rows: readonly T[]): T[] {
+  return [...rows].sort(
+    (a, b) =>
+      b.anomalies - a.anomalies ||
+      a.distance - b.distance ||
+      severityOrder(b.maxSeverity) - severityOrder(a.maxSeverity) ||
+      a.cluster.localeCompare(b.cluster) ||
+      a.namespace.localeCompare(b.namespace) ||
+      a.name.localeCompare(b.name),
+  );
+}
+
+/**
+ * Live identities with a path to cluster-admin (IdentityReach.escalationDistance not null), each with its
+ * count of open and acknowledged anomalies, ranked by `rankEscalationPaths`, the first `limit`. Built-in
+ * identities (Kubernetes' own controllers, system:* subjects) are listed only when they show anomalies.
+ * `total`: how many identities such a list has in all.
+ */
+export async function escalationPaths(
+  db: PrismaClient,
+  query: EscalationPathsQuery = {},
+): Promise<{ rows: EscalationPathRow[]; total: number }> {
+  const { cluster, limit } = escalationPathsQuerySchema.parse(query);
+  const withPath: Prisma.IdentityWhereInput = {
+    deletedAt: null,
+    reach: { escalationDistance: { not: null } },
+    ...(cluster ? { cluster: { name: cluster } } : {}),
+  };
+  const counted = await db.anomaly.groupBy({
+    by: ['identityId'],
+    where: { status: { in: [...ACTIVE_ANOMALY] }, identityId: { not: null }, identity: withPath },
+    _count: { _all: true },
+  });
+  const anomalies = new Map(counted.flatMap((c) => (c.identityId ? [[c.identityId, c._count._all] as const] : [])));
+  const ids = [...anomalies.keys()];
+  const select = {
+    id: true,
+    kind: true,
+    namespace: true,
+    name: true,
+    builtIn: true,
+    cluster: { select: { name: true } },
+    reach: { select: { escalationDistance: true, maxSeverity: true, escalationSteps: true } },
+  } as const;
+  const quiet: Prisma.IdentityWhereInput = { AND: [withPath, { builtIn: false }, { id: { notIn: ids } }] };
+  const [anomalous, others, quietTotal] = await Promise.all([
+    ids.length ? db.identity.findMany({ where: { id: { in: ids } }, select }) : [],
+    db.identity.findMany({
+      where: quiet,
+      orderBy: [
+        { reach: { escalationDistance: 'asc' } },
+        { reach: { maxSeverity: { sort: 'desc', nulls: 'last' } } },
+        { cluster: { name: 'asc' } },
+        { namespace: 'asc' },
+        { name: 'asc' },
+      ],
+      take: limit,
+      select,
+    }),
+    db.identity.count({ where: quiet }),
+  ]);
+  const rows = [...anomalous, ...others].map((i) => {
+    const steps = parseStored(
+      z.array(escalationStepSchema),
+      i.reach?.escalationSteps ?? [],
+      `IdentityReach.escalationSteps of identity ${i.id}`,
+    );
+    return {
+      id: i.id,
+      cluster: i.cluster.name,
+      kind: i.kind,
+      namespace: i.namespace,
+      name: i.name,
+      builtIn: i.builtIn,
+      distance: i.reach?.escalationDistance ?? 0,
+      maxSeverity: i.reach?.maxSeverity ?? null,
+      anomalies: anomalies.get(i.id) ?? 0,
+      firstStep: steps[0]?.text ?? null,
+    };
+  });
+  return { rows: rankEscalationPaths(rows).slice(0, limit), total: anomalous.length + quietTotal };
+}

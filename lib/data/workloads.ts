@@ -4,7 +4,9 @@
  * activity come from lib/data/credentials.ts, findings.ts and activity.ts.
  */
 import { z } from 'zod';
+import { WORKLOAD_CLASSES } from '@/lib/behaviour/workload-class';
 import type { PrismaClient } from '@/lib/db/client';
+import { notFound } from '@/lib/errors';
 import { parseStored, stringListSchema, stringMapSchema } from './json';
 
 export async function getWorkload(db: PrismaClient, id: string) {
@@ -36,3 +38,45 @@ export async function getWorkload(db: PrismaClient, id: string) {
   };
 }
 export type WorkloadDetail = NonNullable<Awaited<ReturnType<typeof getWorkload>>>;
+
+export const classChangeSchema = z.object({
+  /** A class, or `auto` to go back to the one decided from the workload's facts. */
+  class: z.enum([...WORKLOAD_CLASSES, 'auto']),
+  reason: z.string().trim().max(500).optional(),
+  by: z.string().trim().min(1, 'say who you are').max(100),
+});
+export type ClassChange = z.infer<typeof classChangeSchema>;
+
+/**
+ * An owner's choice of the workload's class (or `auto`), recorded with who and why and on its timeline. The
+ * behaviour engine relearns its ServiceAccount's baseline under the new class's profile at the next events.
+ */
+export async function setWorkloadClass(db: PrismaClient, id: string, change: ClassChange, now = new Date()): Promise<void> {
+  if (!z.uuid().safeParse(id).success) throw notFound('no such workload');
+  const w = await db.workload.findUnique({ where: { id }, select: { clusterId: true, classOverride: true } });
+  if (!w) throw notFound('no such workload');
+  const next = change.class === 'auto' ? null : change.class;
+  await db.$transaction([
+    db.workload.update({
+      where: { id },
+      data: {
+        classOverride: next,
+        classOverrideReason: next ? (change.reason ?? null) : null,
+        classOverrideBy: change.by,
+        classOverrideAt: now,
+      },
+    }),
+    db.timelineEvent.create({
+      data: {
+        clusterId: w.clusterId,
+        workloadId: id,
+        at: now,
+        kind: 'workload.class_set',
+        summary: next
+          ? `${change.by} set its class to ${next}${change.reason ? `: ${change.reason}` : ''}`
+          : `${change.by} let its class be decided from its facts again`,
+        details: { from: w.classOverride, to: next, by: change.by },
+      },
+    }),
+  ]);
+}

@@ -2,6 +2,8 @@ import path from 'node:path';
 import { importDumps } from '@/lib/collect/collect';
 import { openStore } from '@/lib/collect/store';
 import { repoRoot } from '@/lib/paths';
+import { detectDays } from '@/lib/behaviour/engine';
+import { loadProfiles, profilesLabel } from '@/lib/behaviour/profiles';
 import { ingestFiles } from '@/lib/runtime/ingest';
 
 const dataDir = path.join(repoRoot, 'lib', 'demo', 'data');
@@ -17,6 +19,8 @@ export const demoAuditFile = path.join(dataDir, 'demo-audit.jsonl.gz');
 export const demoFalcoFile = path.join(dataDir, 'demo-falco.jsonl');
 export const demoRuntimeFiles = [demoAuditFile, demoFalcoFile] as const;
 export const demoClusterName = 'demo-cluster';
+/** The demo's behaviour profiles: the built-in ones with time compressed (its traffic lasts 15 seconds). */
+export const demoProfilesFile = path.join(dataDir, 'demo-behaviour.yaml');
 
 /**
  * Loads the bundled demo dataset through the import path when the database holds no cluster yet, so
@@ -38,6 +42,9 @@ export async function loadDemoData(databaseUrl: string, log: (line: string) => v
     log(`Loaded the demo dataset: ${total} objects as cluster "${demoClusterName}".`);
     const runtime = await ingestFiles(pool, outcome.clusterId, demoRuntimeFiles);
     log(`Loaded ${runtime.inserted} demo runtime events.`);
+    const profiles = loadProfiles(process.env.NHI_BEHAVIOUR_PROFILES || demoProfilesFile);
+    const found = await detectDays(pool, outcome.clusterId, runtime.days, profiles);
+    log(`Behaviour (profiles ${profilesLabel(profiles)}): ${found?.created ?? 0} anomalies in the demo's runtime events.`);
     return true;
   } finally {
     await pool.end();

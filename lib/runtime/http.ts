@@ -6,6 +6,7 @@
  */
 import type pg from 'pg';
 import { invalidInput } from '@/lib/errors';
+import { detectAnomalies, subjectRangesOf } from '@/lib/behaviour/engine';
 import { applyCredentialEvidence } from './credential-use';
 import { IngestLimiter } from './limiter';
 import { parseRuntimeText } from './parse';
@@ -47,6 +48,12 @@ export async function ingestRequest(
     const stored = await storeEvents(pool, clusterId, events);
     // Legacy-token uses move their Secret's last use; a failure fails the POST, whose retry redoes it (idempotent).
     await applyCredentialEvidence(pool, clusterId, events);
+    // The behaviour detectors over the batch's identities: a failure is logged, never a reason to refuse
+    // events already stored (`nhi anomalies detect` runs them again).
+    if (stored.inserted)
+      await detectAnomalies(pool, clusterId, subjectRangesOf(events)).catch((e: unknown) =>
+        console.error(`ingest: behaviour detection failed for cluster ${clusterId}: ${e instanceof Error ? e.message : e}`),
+      );
     // The batch, for the cluster's ingestion status: stored events are never refused for its sake.
     await recordIngestBatch(pool, clusterId, {
       channel: 'webhook',

@@ -53,6 +53,8 @@ export interface IngestResult {
   rejected: RejectedItem[];
   rejectedCount: number;
   seconds: number;
+  /** The UTC days (YYYY-MM-DD) of the valid events read, first and last; null when none were. */
+  days: { first: string; last: string } | null;
 }
 
 /** In folders, only files named like event files are read (a file named on the command line always is). */
@@ -106,6 +108,7 @@ export async function ingestFiles(
     rejected: [],
     rejectedCount: 0,
     seconds: 0,
+    days: null,
   };
   const documents = new Set(files.filter((f) => isDocument(f) && statSync(f).size <= DOCUMENT_MAX_BYTES));
   const lineFiles = files.filter((f) => !documents.has(f));
@@ -141,6 +144,11 @@ export async function ingestFiles(
   const take = async (file: string, batch: ParsedBatch) => {
     result.events += batch.events;
     result.rejectedCount += batch.rejectedCount;
+    for (const day of batch.days) {
+      if (!result.days) result.days = { first: day, last: day };
+      else if (day < result.days.first) result.days.first = day;
+      else if (day > result.days.last) result.days.last = day;
+    }
     for (const r of batch.rejected.slice(0, Math.max(0, 100 - result.rejected.length)))
       result.rejected.push({ item: `${file}: ${r.item}`, reason: r.reason });
     if (batch.events) {

@@ -2,13 +2,17 @@ import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { ActivityPanel } from '@/components/activity-panel';
+import { PermissionUsePanel } from '@/components/permission-use';
+import { permissionUse } from '@/lib/data/permission-use';
 import { CredentialTable } from '@/components/credential-table';
 import { FindingList } from '@/components/finding-list';
 import { SeverityPill } from '@/components/severity';
 import { Timeline } from '@/components/timeline';
 import { TokenLedger } from '@/components/token-ledger';
 import { tokenLedger } from '@/lib/data/ledger';
-import { classifyWorkload } from '@/lib/behaviour/workload-class';
+import { BehaviourPanel } from '@/components/behaviour-panel';
+import { baselineOf, listAnomalies } from '@/lib/data/anomalies';
+import { asWorkloadClass, workloadClass } from '@/lib/behaviour/workload-class';
 import { WorkloadClassText } from '@/components/workload-class';
 import { activityOf, activityQueryOf, identityScope } from '@/lib/data/activity';
 import { systemClock } from '@/lib/clock';
@@ -38,14 +42,18 @@ export default async function IdentityPage({
   if (!identity) notFound();
   const query = activityQueryOf(await searchParams);
   const scope = await identityScope(db, id);
-  const [credentials, findings, activity, tokens] = await Promise.all([
+  const [credentials, findings, activity, tokens, baseline, anomalies] = await Promise.all([
     credentialsOfIdentity(db, id, systemClock()),
     findingsOfIdentity(db, id),
     scope ? activityOf(db, scope, query) : null,
     scope
       ? tokenLedger(db, { clusterId: identity.clusterId, identity: `${identity.namespace}/${identity.name}`, limit: 50 })
       : null,
+    baselineOf(db, identity.clusterId, identity.namespace, identity.name),
+    listAnomalies(db, { identityId: id, status: 'all', page: 1 }, 20),
   ]);
+  // Over the same window as the runtime activity.
+  const permissions = activity ? await permissionUse(db, id, activity) : null;
   const reach = identity.reach;
   // Effective before declared-only, then worst first.
   const capabilities = [...(reach?.capabilities ?? [])].sort(
@@ -163,7 +171,8 @@ export default async function IdentityPage({
               <Link href={`/workloads/${w.id}`}>
                 {w.namespace}/{w.name}
               </Link>{' '}
-              · {w.podCount} pod(s) · {w.images.join(', ')} · <WorkloadClassText decision={classifyWorkload(w, behaviour)} />
+              · {w.podCount} pod(s) · {w.images.join(', ')} ·{' '}
+              <WorkloadClassText decision={workloadClass({ ...w, classOverride: asWorkloadClass(w.classOverride) }, behaviour)} />
             </li>
           ))}
         </ul>
@@ -212,10 +221,24 @@ export default async function IdentityPage({
         </>
       )}
 
+      {(baseline || anomalies.total > 0) && (
+        <>
+          <h2 id="anomalies">Behaviour ({anomalies.byStatus.open + anomalies.byStatus.acknowledged} open anomalies)</h2>
+          <BehaviourPanel baseline={baseline} anomalies={anomalies} moreHref={`/anomalies?status=all&identityId=${id}`} />
+        </>
+      )}
+
       {activity && (
         <>
           <h2 id="activity">Runtime activity</h2>
           <ActivityPanel activity={activity} basePath={`/identities/${id}`} clusterName={identity.cluster.name} />
+        </>
+      )}
+
+      {permissions && (
+        <>
+          <h2 id="permissions">Permissions held but never used</h2>
+          <PermissionUsePanel use={permissions} />
         </>
       )}
 

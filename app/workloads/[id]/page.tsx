@@ -10,7 +10,10 @@ import { activityOf, activityQueryOf, workloadScope } from '@/lib/data/activity'
 import { credentialsOfWorkload } from '@/lib/data/credentials';
 import { findingsOfWorkload } from '@/lib/data/findings';
 import { getWorkload } from '@/lib/data/workloads';
-import { classifyWorkload } from '@/lib/behaviour/workload-class';
+import { asWorkloadClass, workloadClass } from '@/lib/behaviour/workload-class';
+import { BehaviourPanel } from '@/components/behaviour-panel';
+import { ClassOverride } from '@/components/class-override';
+import { baselineOf, listAnomalies } from '@/lib/data/anomalies';
 import { WorkloadClassText } from '@/components/workload-class';
 import { prisma } from '@/lib/db/client';
 import { utcTime } from '@/lib/format';
@@ -33,12 +36,18 @@ export default async function WorkloadPage({
   if (!workload) notFound();
   const query = activityQueryOf(await searchParams);
   const scope = await workloadScope(db, id);
-  const [credentials, findings, activity] = await Promise.all([
+  const sa = workload.serviceAccountName ?? 'default';
+  const [credentials, findings, activity, baseline, anomalies] = await Promise.all([
     credentialsOfWorkload(db, id, systemClock()),
     findingsOfWorkload(db, id),
     scope ? activityOf(db, scope, query) : null,
+    baselineOf(db, workload.clusterId, workload.namespace, sa),
+    listAnomalies(db, { workloadId: id, status: 'all', page: 1 }, 20),
   ]);
-  const decided = classifyWorkload(workload, { userAgents: activity?.sources.userAgents.map((a) => a.value) ?? [] });
+  const decided = workloadClass(
+    { ...workload, classOverride: asWorkloadClass(workload.classOverride) },
+    { userAgents: activity?.sources.userAgents.map((a) => a.value) ?? [] },
+  );
   return (
     <article className="workload">
       <p className="muted">
@@ -88,12 +97,30 @@ export default async function WorkloadPage({
             .join(', ') || '—'}
         </dd>
       </dl>
+      <details className="class-override" data-testid="class-override">
+        <summary>
+          Change the class
+          {workload.classOverrideBy && ` (last changed by ${workload.classOverrideBy} ${utc(workload.classOverrideAt)})`}
+        </summary>
+        <p className="muted">
+          Its class tunes how its ServiceAccount&apos;s baseline is learned and judged (public/behaviour-profiles.yaml). Choose
+          one when the decision above is wrong; the baseline is learned again under the new class.
+        </p>
+        <ClassOverride id={id} current={workload.classOverride} />
+      </details>
 
       <h2>Findings ({findings.filter((f) => f.status === 'open').length} open)</h2>
       <FindingList findings={findings} />
 
       <h2>Credentials it uses ({credentials.length})</h2>
       {credentials.length === 0 ? <p className="muted">None.</p> : <CredentialTable rows={credentials} testId="credentials" />}
+
+      {(baseline || anomalies.total > 0) && (
+        <>
+          <h2 id="anomalies">Behaviour ({anomalies.byStatus.open + anomalies.byStatus.acknowledged} open anomalies)</h2>
+          <BehaviourPanel baseline={baseline} anomalies={anomalies} moreHref={`/anomalies?status=all&workloadId=${id}`} />
+        </>
+      )}
 
       {activity && (
         <>

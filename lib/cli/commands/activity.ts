@@ -1,6 +1,8 @@
 /**
  * `nhi activity --identity NS/NAME | --workload NS/KIND/NAME [--cluster NAME] [--days N] [--json]`: what an
- * identity or a workload did at runtime (lib/data/activity.ts), as the pages show it.
+ * identity or a workload did at runtime (lib/data/activity.ts), as the pages show it; for an identity, also
+ * the permissions it holds but never used over the same window (lib/data/permission-use.ts), `permissions`
+ * in the JSON.
  */
 import type { Command } from 'commander';
 import { z } from 'zod';
@@ -8,6 +10,7 @@ import { withDatabase } from '@/lib/cli/database';
 import { parseOptions } from '@/lib/cli/options';
 import { activityOf, activityQuerySchema, identityScope, workloadScope, type Activity } from '@/lib/data/activity';
 import { resolveCluster } from '@/lib/data/clusters';
+import { permissionUse, type PermissionUse } from '@/lib/data/permission-use';
 import { invalidInput, notFound } from '@/lib/errors';
 
 const NAME = '[a-z0-9]([-a-z0-9.]*[a-z0-9])?';
@@ -41,10 +44,26 @@ function print(a: Activity): void {
     for (const r of rows) console.log(`  ${label}\t${r.count}\t${r.value}`);
 }
 
+function printPermissions(p: PermissionUse): void {
+  console.log('\nPermissions held but never used (what a least-privilege Role would drop):');
+  if (!p.window) console.log('  No runtime event recorded: nothing to compare with.');
+  else {
+    console.log(
+      `  ${p.used} of ${p.granted} granted rules used by ${p.actions} distinct actions in the ${p.window.days} days up to ${p.window.until}`,
+    );
+    for (const u of p.unused) console.log(`  never used\t${u.text}\t${u.binding}`);
+    for (const u of p.partial) console.log(`  in part\t${u.text}\t${u.binding}\tverbs never used: ${u.unusedVerbs.join(',')}`);
+  }
+  if (p.groupBindings) console.log(`  ${p.groupBindings} binding(s) through a group left out (shared with other identities)`);
+  for (const m of p.missingRoles) console.log(`  grants nothing, role missing: ${m}`);
+}
+
 export function registerActivityCommand(program: Command): void {
   program
     .command('activity')
-    .description('What an identity or a workload did at runtime: calls, denied calls, sources, Falco alerts.')
+    .description(
+      'What an identity or a workload did at runtime: calls, denied calls, sources, Falco alerts; for an identity, the permissions it never used.',
+    )
     .option('--identity <ns/name>', 'a ServiceAccount')
     .option('--workload <ns/kind/name>', 'a workload, e.g. shop/Deployment/api')
     .option('--cluster <name>', 'its cluster (default: the only one)')
@@ -53,29 +72,32 @@ export function registerActivityCommand(program: Command): void {
     .action(async (opts: Record<string, string | boolean | undefined>) => {
       const o = parseOptions(optionsSchema, opts);
       if (!o.identity === !o.workload) throw invalidInput('give either --identity NS/NAME or --workload NS/KIND/NAME');
-      const activity = await withDatabase(async ({ db }) => {
+      const { activity, permissions } = await withDatabase(async ({ db }) => {
         const cluster = await resolveCluster(db, o.cluster);
-        let scope;
         if (o.identity) {
           const [namespace, name] = o.identity.split('/') as [string, string];
           const identity = await db.identity.findFirst({
             where: { clusterId: cluster.id, kind: 'ServiceAccount', namespace, name },
             select: { id: true },
           });
-          scope = identity && (await identityScope(db, identity.id));
-          if (!scope) throw notFound(`no ServiceAccount ${o.identity} in cluster ${cluster.name}`);
-        } else {
-          const [namespace, kind, name] = o.workload!.split('/') as [string, string, string];
-          const workload = await db.workload.findFirst({
-            where: { clusterId: cluster.id, namespace, kind, name },
-            select: { id: true },
-          });
-          scope = workload && (await workloadScope(db, workload.id));
-          if (!scope) throw notFound(`no workload ${o.workload} in cluster ${cluster.name}`);
+          const scope = identity && (await identityScope(db, identity.id));
+          if (!identity || !scope) throw notFound(`no ServiceAccount ${o.identity} in cluster ${cluster.name}`);
+          const activity = await activityOf(db, scope, o);
+          return { activity, permissions: await permissionUse(db, identity.id, activity) };
         }
-        return activityOf(db, scope, o);
+        const [namespace, kind, name] = o.workload!.split('/') as [string, string, string];
+        const workload = await db.workload.findFirst({
+          where: { clusterId: cluster.id, namespace, kind, name },
+          select: { id: true },
+        });
+        const scope = workload && (await workloadScope(db, workload.id));
+        if (!scope) throw notFound(`no workload ${o.workload} in cluster ${cluster.name}`);
+        return { activity: await activityOf(db, scope, o), permissions: null };
       });
-      if (opts.json) console.log(JSON.stringify(activity, null, 2));
-      else print(activity);
+      if (opts.json) console.log(JSON.stringify(permissions ? { ...activity, permissions } : activity, null, 2));
+      else {
+        print(activity);
+        if (permissions) printPermissions(permissions);
+      }
     });
 }

@@ -9,6 +9,8 @@ import { clusterIdNamed } from '@/lib/collect/store';
 import { eventFilterSchema, listEvents, listIngestTokens } from '@/lib/data/events';
 import { resolveCluster } from '@/lib/data/clusters';
 import { invalidInput } from '@/lib/errors';
+import { detectDays } from '@/lib/behaviour/engine';
+import { loadProfiles } from '@/lib/behaviour/profiles';
 import { ingestFiles } from '@/lib/runtime/ingest';
 import { recordIngestBatch } from '@/lib/runtime/status';
 import { dropExpiredPartitions } from '@/lib/runtime/store';
@@ -42,51 +44,65 @@ export function registerRuntimeCommands(program: Command): void {
     .argument('<paths...>', 'files or folders')
     .option('--cluster <name>', 'the cluster the events come from (default: the only one in the inventory)')
     .option('--retention-days <days>', 'also drop the days of events older than this')
+    .option('--no-detect', 'store the events without running the behaviour detectors over them')
+    .option('--profiles <file>', 'behaviour profiles (default: NHI_BEHAVIOUR_PROFILES, else the built-in ones)')
     .option('--json', 'print the outcome as JSON')
-    .action(async (paths: string[], opts: { cluster?: string; retentionDays?: string; json?: boolean }) => {
-      clusterNameOption(opts.cluster);
-      const retention = opts.retentionDays === undefined ? undefined : Number(opts.retentionDays);
-      if (retention !== undefined && !(Number.isInteger(retention) && retention >= 1))
-        throw invalidInput(`--retention-days must be a whole number ≥ 1 (got "${opts.retentionDays}")`);
-      await withDatabase(async ({ db, pool }) => {
-        const clusterId = opts.cluster ? await clusterIdNamed(pool, opts.cluster) : (await resolveCluster(db)).id;
-        const tty = process.stderr.isTTY && !opts.json;
-        const result = await ingestFiles(pool, clusterId, paths, {
-          onProgress: tty ? (p) => process.stderr.write(`\r${p.events} events read (${p.file})`) : undefined,
-        });
-        if (tty) process.stderr.write('\n');
-        // One IngestBatch row per run, for the cluster's ingestion status. The run's event times are not known
-        // here (IngestResult has none): firstEventAt/lastEventAt stay null; the status reads event times from
-        // the events. The source is `mixed`: files may hold audit events and Falco alerts alike.
-        await recordIngestBatch(pool, clusterId, {
-          channel: 'file',
-          source: 'mixed',
-          events: result.events,
-          inserted: result.inserted,
-          duplicates: result.duplicates,
-          rejected: result.rejectedCount,
-          rejectedSample: result.rejected,
-          firstEventAt: null,
-          lastEventAt: null,
-          receivedAt: new Date(),
-        }).catch((e: unknown) =>
-          process.stderr.write(
-            `nhi: the events are stored, but the run could not be recorded for the ingestion status: ${e instanceof Error ? e.message : e}\n`,
-          ),
-        );
-        const dropped = retention ? await dropExpiredPartitions(pool, retention, new Date()) : [];
-        if (opts.json) console.log(JSON.stringify({ ...result, droppedPartitions: dropped }, null, 2));
-        else {
-          console.log(
-            `${result.events} events from ${result.files} file(s) in ${result.seconds.toFixed(1)} s: ${result.inserted} stored, ${result.duplicates} already stored, ${result.rejectedCount} rejected`,
+    .action(
+      async (
+        paths: string[],
+        opts: { cluster?: string; retentionDays?: string; json?: boolean; detect: boolean; profiles?: string },
+      ) => {
+        clusterNameOption(opts.cluster);
+        const retention = opts.retentionDays === undefined ? undefined : Number(opts.retentionDays);
+        if (retention !== undefined && !(Number.isInteger(retention) && retention >= 1))
+          throw invalidInput(`--retention-days must be a whole number ≥ 1 (got "${opts.retentionDays}")`);
+        // A bad profiles file is refused before any work.
+        const profiles = opts.detect ? loadProfiles(opts.profiles) : null;
+        await withDatabase(async ({ db, pool }) => {
+          const clusterId = opts.cluster ? await clusterIdNamed(pool, opts.cluster) : (await resolveCluster(db)).id;
+          const tty = process.stderr.isTTY && !opts.json;
+          const result = await ingestFiles(pool, clusterId, paths, {
+            onProgress: tty ? (p) => process.stderr.write(`\r${p.events} events read (${p.file})`) : undefined,
+          });
+          if (tty) process.stderr.write('\n');
+          // One IngestBatch row per run, for the cluster's ingestion status. The run's event times are not known
+          // here (IngestResult has none): firstEventAt/lastEventAt stay null; the status reads event times from
+          // the events. The source is `mixed`: files may hold audit events and Falco alerts alike.
+          await recordIngestBatch(pool, clusterId, {
+            channel: 'file',
+            source: 'mixed',
+            events: result.events,
+            inserted: result.inserted,
+            duplicates: result.duplicates,
+            rejected: result.rejectedCount,
+            rejectedSample: result.rejected,
+            firstEventAt: null,
+            lastEventAt: null,
+            receivedAt: new Date(),
+          }).catch((e: unknown) =>
+            process.stderr.write(
+              `nhi: the events are stored, but the run could not be recorded for the ingestion status: ${e instanceof Error ? e.message : e}\n`,
+            ),
           );
-          for (const r of result.rejected.slice(0, 20)) console.log(`  rejected ${r.item}: ${r.reason}`);
-          if (result.rejectedCount > 20) console.log(`  … and ${result.rejectedCount - 20} more (--json lists 100)`);
-          if (dropped.length) console.log(`  dropped ${dropped.length} day(s) older than ${retention} days`);
-        }
-        if (result.rejectedCount) process.exitCode = 2;
-      });
-    });
+          const anomalies = profiles && result.inserted ? await detectDays(pool, clusterId, result.days, profiles) : null;
+          const dropped = retention ? await dropExpiredPartitions(pool, retention, new Date()) : [];
+          if (opts.json) console.log(JSON.stringify({ ...result, anomalies, droppedPartitions: dropped }, null, 2));
+          else {
+            console.log(
+              `${result.events} events from ${result.files} file(s) in ${result.seconds.toFixed(1)} s: ${result.inserted} stored, ${result.duplicates} already stored, ${result.rejectedCount} rejected`,
+            );
+            for (const r of result.rejected.slice(0, 20)) console.log(`  rejected ${r.item}: ${r.reason}`);
+            if (result.rejectedCount > 20) console.log(`  … and ${result.rejectedCount - 20} more (--json lists 100)`);
+            if (anomalies)
+              console.log(
+                `  behaviour: ${anomalies.subjects} identities checked, ${anomalies.raised} anomalies raised or given new evidence (${anomalies.created} new)`,
+              );
+            if (dropped.length) console.log(`  dropped ${dropped.length} day(s) older than ${retention} days`);
+          }
+          if (result.rejectedCount) process.exitCode = 2;
+        });
+      },
+    );
 
   const tokens = program
     .command('ingest-token')

@@ -3,6 +3,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { demoProfilesFile } from '@/lib/demo/load';
 import { repoRoot } from '@/lib/paths';
 import { withDatabase } from '@/lib/cli/database';
 import { applyMigrations } from '@/lib/db/migrate';
@@ -102,6 +103,8 @@ export function registerDemoCommand(program: Command, loadDemo: (databaseUrl: st
     .option('-p, --port <port>', 'TCP port', process.env.PORT ?? '3000')
     .option('-H, --hostname <host>', 'address to listen on', '127.0.0.1')
     .action(async (opts: WebOptions) => {
+      // The demo's traffic lasts seconds: the web app judges what arrives later with the same compressed time.
+      process.env.NHI_BEHAVIOUR_PROFILES ||= demoProfilesFile;
       process.exitCode = await startWeb({ ...opts, migrate: true }, async (url) => {
         await loadDemo(url);
       });

@@ -1,0 +1,140 @@
+import type { Metadata } from 'next';
+import Link from 'next/link';
+import { AnomalyTable } from '@/components/anomaly-list';
+import { Pager } from '@/components/pager';
+import { RevokeSuppression, SuppressionForm } from '@/components/suppression-form';
+import { DETECTOR_IDS, DETECTORS } from '@/lib/behaviour/catalogue';
+import { ANOMALY_STATUSES, listAnomalies, listSuppressions, parseAnomalyFilter, type AnomalyFilter } from '@/lib/data/anomalies';
+import { prisma } from '@/lib/db/client';
+import { utcTime } from '@/lib/format';
+import { filterHref } from '@/lib/http/query';
+import { OWASP_NHI_TOP10 } from '@/lib/owasp';
+
+export const dynamic = 'force-dynamic';
+export const metadata: Metadata = { title: 'Anomalies' };
+
+const DEFAULTS = { page: 1, status: 'active' };
+const href = (f: AnomalyFilter, over: Partial<AnomalyFilter>) => filterHref('/anomalies', { ...f, page: 1, ...over }, DEFAULTS);
+const TABS: [AnomalyFilter['status'], string][] = [
+  ['active', 'Open and acknowledged'],
+  ...ANOMALY_STATUSES.map((s): [AnomalyFilter['status'], string] => [s, s.replace('_', ' ')]),
+  ['all', 'All'],
+];
+
+export default async function AnomaliesPage({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
+  const { filter, error } = parseAnomalyFilter(await searchParams);
+  const db = prisma();
+  const [page, suppressions] = await Promise.all([listAnomalies(db, filter), listSuppressions(db)]);
+  const pages = Math.max(1, Math.ceil(page.total / page.pageSize));
+  const count = (s: string) =>
+    s === 'all'
+      ? Object.values(page.byStatus).reduce((a, b) => a + b, 0)
+      : s === 'active'
+        ? page.byStatus.open + page.byStatus.acknowledged
+        : page.byStatus[s as keyof typeof page.byStatus];
+  return (
+    <section>
+      <h1>Anomalies</h1>
+      <p className="muted">
+        What the behaviour detectors found in the runtime events: each identity is compared with what it did during its learning
+        window and with what its workload class is expected to do. Most severe first.
+      </p>
+      <nav className="tabs" aria-label="Status">
+        {TABS.map(([s, label]) => (
+          <Link key={s} href={href(filter, { status: s })} aria-current={filter.status === s ? 'page' : undefined}>
+            {label} ({count(s)})
+          </Link>
+        ))}
+      </nav>
+      <form className="filters" method="get" action="/anomalies">
+        <input type="hidden" name="status" value={filter.status} />
+        <input name="identity" placeholder="Identity NS/NAME" defaultValue={filter.identity ?? ''} aria-label="Identity" />
+        <input name="namespace" placeholder="Namespace" defaultValue={filter.namespace ?? ''} aria-label="Namespace" />
+        <input name="cluster" placeholder="Cluster" defaultValue={filter.cluster ?? ''} aria-label="Cluster" />
+        <select name="detector" defaultValue={filter.detector ?? ''} aria-label="Detector">
+          <option value="">All detectors</option>
+          {DETECTOR_IDS.map((d) => (
+            <option key={d} value={d}>
+              {DETECTORS[d].title}
+            </option>
+          ))}
+        </select>
+        <select name="severity" defaultValue={filter.severity ?? ''} aria-label="Severity">
+          <option value="">Any severity</option>
+          {['critical', 'high', 'medium', 'low', 'info'].map((s) => (
+            <option key={s} value={s}>
+              {s}
+            </option>
+          ))}
+        </select>
+        <select name="owasp" defaultValue={filter.owasp ?? ''} aria-label="OWASP item">
+          <option value="">Any OWASP item</option>
+          {Object.entries(OWASP_NHI_TOP10).map(([id, name]) => (
+            <option key={id} value={id}>
+              {id} {name}
+            </option>
+          ))}
+        </select>
+        <button type="submit">Filter</button>
+      </form>
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      <p className="muted" data-testid="anomaly-count">
+        {page.total} anomalies
+      </p>
+      <AnomalyTable items={page.items} />
+      <Pager page={filter.page} pages={pages} href={(p) => filterHref('/anomalies', { ...filter, page: p }, DEFAULTS)} />
+
+      <h2 id="suppressions">Suppression rules ({suppressions.filter((s) => s.active).length} active)</h2>
+      <p className="muted">
+        A rule keeps matching anomalies out of the open list until it expires (judged by the events&apos; time); they stay listed
+        under &quot;suppressed&quot;. Every rule ends.
+      </p>
+      <SuppressionForm />
+      {suppressions.length > 0 && (
+        <table className="data" data-testid="suppressions">
+          <thead>
+            <tr>
+              <th>Matches</th>
+              <th>Why</th>
+              <th>By</th>
+              <th>Until</th>
+              <th>Anomalies</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {suppressions.map((s) => (
+              <tr key={s.id} className={s.active ? '' : 'muted'}>
+                <td>
+                  {[
+                    s.cluster && `cluster ${s.cluster}`,
+                    s.detector && DETECTORS[s.detector as keyof typeof DETECTORS]?.title,
+                    s.namespace && `namespace ${s.namespace}`,
+                    s.name && `name ${s.name}`,
+                  ]
+                    .filter(Boolean)
+                    .join(' · ')}
+                </td>
+                <td>{s.reason}</td>
+                <td>
+                  {s.createdBy} <span className="muted">{utcTime(s.createdAt)}</span>
+                </td>
+                <td>{s.revokedAt ? `revoked by ${s.revokedBy} ${utcTime(s.revokedAt)}` : utcTime(s.expiresAt)}</td>
+                <td>{s.anomalies}</td>
+                <td>{s.active && <RevokeSuppression id={s.id} />}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}

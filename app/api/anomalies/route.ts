@@ -1,0 +1,8 @@
+import { anomalyFilterSchema, listAnomalies } from '@/lib/data/anomalies';
+import { prisma } from '@/lib/db/client';
+import { route } from '@/lib/http/route';
+
+export const dynamic = 'force-dynamic';
+
+/** One page of anomalies for the filter in the query string (default: open and acknowledged), most severe first. */
+export const GET = route({ query: anomalyFilterSchema }, ({ query }) => listAnomalies(prisma(), query));

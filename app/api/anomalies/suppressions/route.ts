@@ -1,0 +1,11 @@
+import { createSuppression, listSuppressions, suppressionSchema } from '@/lib/data/anomalies';
+import { prisma } from '@/lib/db/client';
+import { route } from '@/lib/http/route';
+
+export const dynamic = 'force-dynamic';
+
+/** Every suppression rule, newest first, with who made it, why, until when and what it suppresses. */
+export const GET = route({}, () => listSuppressions(prisma()));
+
+/** `{ reason, by, days, cluster?, detector?, namespace?, name? }`: a rule that ends; matching anomalies are suppressed now. */
+export const POST = route({ body: suppressionSchema }, ({ body }) => createSuppression(prisma(), body));
