@@ -16,9 +16,9 @@ for (const stream of [process.stdout, process.stderr])
 
 register();
 
-// `collect` and `import` run in a child with a bounded heap (lib/collect/heap.ts), so their memory stays
-// predictable; the child inherits the terminal, and signals and the exit status pass through.
-const { collectorHeapFlag, wantsBoundedHeap } = await import('../lib/collect/heap.ts');
+// `collect`, `import` and `ingest` run in a child with a bounded heap (lib/collect/heap.ts), so their memory
+// stays predictable; the child inherits the terminal, and signals and the exit status pass through.
+const { collectorHeapFlag, ingestHeapFlags, wantsBoundedHeap } = await import('../lib/collect/heap.ts');
 if (wantsBoundedHeap(process.argv.slice(2), process.execArgv, process.env.NODE_OPTIONS)) {
   let flag;
   try {
@@ -28,9 +28,9 @@ if (wantsBoundedHeap(process.argv.slice(2), process.execArgv, process.env.NODE_O
     process.exit(2);
   }
   const { spawn } = await import('node:child_process');
-  const child = spawn(process.execPath, [flag, ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
-    stdio: 'inherit',
-  });
+  // `ingest` also starts with a larger old generation (fewer full collections, lib/collect/heap.ts).
+  const args = [flag, ...ingestHeapFlags(process.argv.slice(2)), ...process.execArgv, fileURLToPath(import.meta.url)];
+  const child = spawn(process.execPath, [...args, ...process.argv.slice(2)], { stdio: 'inherit' });
   for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
   const code = await new Promise((resolve) =>
     child.on('exit', (status, signal) => {

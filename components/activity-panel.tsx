@@ -5,8 +5,9 @@ import { utcTime } from '@/lib/format';
 
 const utc = (iso: string) => utcTime(iso, 'second');
 
-/** The event detail page of a stored runtime event. */
-export const eventHref = (clusterId: string, key: string) => `/events/${clusterId}/${encodeURIComponent(key)}`;
+/** The event detail page of a stored runtime event; its time makes the lookup one index probe (lib/data/events.ts). */
+export const eventHref = (clusterId: string, key: string, at?: string) =>
+  `/events/${clusterId}/${encodeURIComponent(key)}${at ? `?at=${encodeURIComponent(at)}` : ''}`;
 
 const WINDOWS = [1, 7, 30] as const;
 
@@ -58,7 +59,7 @@ function EventTable({ events, clusterId, testId }: { events: ActivityEvent[]; cl
         {events.map((e) => (
           <tr key={e.key}>
             <td>
-              <Link href={eventHref(clusterId, e.key)}>{utc(e.at)}</Link>
+              <Link href={eventHref(clusterId, e.key, e.at)}>{utc(e.at)}</Link>
               {e.stage && e.stage !== 'ResponseComplete' && <span className="muted"> ({e.stage})</span>}
             </td>
             <td>
@@ -171,7 +172,7 @@ export function ActivityPanel({
                 <td>{x.calls}</td>
                 <td>{x.denied > 0 ? <span className="pill pill-down">{x.denied}</span> : 0}</td>
                 <td>
-                  <Link href={eventHref(a.clusterId, x.sampleKey)}>{utc(x.lastAt)}</Link>
+                  <Link href={eventHref(a.clusterId, x.sampleKey, x.lastAt)}>{utc(x.lastAt)}</Link>
                 </td>
               </tr>
             ))}

@@ -47,7 +47,9 @@ export function SuppressionForm() {
       <input value={rule.namespace} onChange={set('namespace')} placeholder="Namespace" aria-label="Suppress namespace" />
       <input value={rule.name} onChange={set('name')} placeholder="ServiceAccount (* wildcard)" aria-label="Suppress name" />
       <input value={rule.reason} onChange={set('reason')} placeholder="Why" aria-label="Reason" required />
-      <input value={rule.days} onChange={set('days')} type="number" min={1} max={365} aria-label="Days" />
+      <label className="check">
+        for <input value={rule.days} onChange={set('days')} type="number" min={1} max={365} aria-label="Days" /> days
+      </label>
       <input value={by} onChange={(e) => setBy(e.target.value)} placeholder="Your name" aria-label="Your name" required />
       <button type="submit" disabled={create.isPending}>
         Suppress

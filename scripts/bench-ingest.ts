@@ -18,7 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createTestDatabase, testServer } from '@/e2e/setup/test-database';
-import { collectorHeapFlag } from '@/lib/collect/heap';
+import { collectorHeapFlag, ingestHeapFlags } from '@/lib/collect/heap';
 import { repoRoot } from '@/lib/paths';
 import { createRng } from '@/lib/rng';
 
@@ -76,7 +76,14 @@ try {
 
   const child = spawn(
     process.execPath,
-    [collectorHeapFlag(), '--import', 'tsx', path.join('scripts', 'bench', 'ingest-once.ts'), file],
+    [
+      collectorHeapFlag(),
+      ...ingestHeapFlags(['ingest']),
+      '--import',
+      'tsx',
+      path.join('scripts', 'bench', 'ingest-once.ts'),
+      file,
+    ],
     {
       cwd: repoRoot,
       env: { ...process.env, NHI_BENCH_DATABASE_URL: db.url },

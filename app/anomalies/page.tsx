@@ -1,6 +1,7 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { AnomalyTable } from '@/components/anomaly-list';
+import { FilterSelect } from '@/components/filter-select';
 import { Pager } from '@/components/pager';
 import { RevokeSuppression, SuppressionForm } from '@/components/suppression-form';
 import { DETECTOR_IDS, DETECTORS } from '@/lib/behaviour/catalogue';
@@ -14,6 +15,7 @@ export const dynamic = 'force-dynamic';
 export const metadata: Metadata = { title: 'Anomalies' };
 
 const DEFAULTS = { page: 1, status: 'active' };
+const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'] as const;
 const href = (f: AnomalyFilter, over: Partial<AnomalyFilter>) => filterHref('/anomalies', { ...f, page: 1, ...over }, DEFAULTS);
 const TABS: [AnomalyFilter['status'], string][] = [
   ['active', 'Open and acknowledged'],
@@ -55,30 +57,27 @@ export default async function AnomaliesPage({
         <input name="identity" placeholder="Identity NS/NAME" defaultValue={filter.identity ?? ''} aria-label="Identity" />
         <input name="namespace" placeholder="Namespace" defaultValue={filter.namespace ?? ''} aria-label="Namespace" />
         <input name="cluster" placeholder="Cluster" defaultValue={filter.cluster ?? ''} aria-label="Cluster" />
-        <select name="detector" defaultValue={filter.detector ?? ''} aria-label="Detector">
-          <option value="">All detectors</option>
-          {DETECTOR_IDS.map((d) => (
-            <option key={d} value={d}>
-              {DETECTORS[d].title}
-            </option>
-          ))}
-        </select>
-        <select name="severity" defaultValue={filter.severity ?? ''} aria-label="Severity">
-          <option value="">Any severity</option>
-          {['critical', 'high', 'medium', 'low', 'info'].map((s) => (
-            <option key={s} value={s}>
-              {s}
-            </option>
-          ))}
-        </select>
-        <select name="owasp" defaultValue={filter.owasp ?? ''} aria-label="OWASP item">
-          <option value="">Any OWASP item</option>
-          {Object.entries(OWASP_NHI_TOP10).map(([id, name]) => (
-            <option key={id} value={id}>
-              {id} {name}
-            </option>
-          ))}
-        </select>
+        <FilterSelect
+          name="detector"
+          label="Detector"
+          any="All detectors"
+          value={filter.detector}
+          options={DETECTOR_IDS.map((d) => [d, DETECTORS[d].title])}
+        />
+        <FilterSelect
+          name="severity"
+          label="Severity"
+          any="Any severity"
+          value={filter.severity}
+          options={SEVERITIES.map((s) => [s, s])}
+        />
+        <FilterSelect
+          name="owasp"
+          label="OWASP item"
+          any="Any OWASP item"
+          value={filter.owasp}
+          options={Object.entries(OWASP_NHI_TOP10).map(([id, name]) => [id, `${id} ${name}`])}
+        />
         <button type="submit">Filter</button>
       </form>
       {error && (

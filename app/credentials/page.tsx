@@ -2,6 +2,7 @@ import type { Metadata } from 'next';
 import Link from 'next/link';
 import { CoverageTrend } from '@/components/coverage-trend';
 import { CredentialTable } from '@/components/credential-table';
+import { FilterSelect } from '@/components/filter-select';
 import { Pager } from '@/components/pager';
 import { systemClock } from '@/lib/clock';
 import { shortLivedShare } from '@/lib/credentials/assess';
@@ -98,41 +99,54 @@ export default async function CredentialsPage({
         <input name="q" placeholder="Search name" defaultValue={filter.q ?? ''} aria-label="Search" />
         <input name="namespace" placeholder="Namespace" defaultValue={filter.namespace ?? ''} aria-label="Namespace" />
         <input name="owner" placeholder="Owner team" defaultValue={filter.owner ?? ''} aria-label="Owner" />
-        <select name="class" defaultValue={filter.class ?? ''} aria-label="Class">
-          <option value="">All classes</option>
-          {CREDENTIAL_CLASSES.map((c) => (
-            <option key={c} value={c}>
-              {CLASS_INFO[c].title}
-            </option>
-          ))}
-        </select>
-        <select name="lifetime" defaultValue={filter.lifetime ?? ''} aria-label="Lifetime">
-          <option value="">Any lifetime</option>
-          <option value="long-lived">Long-lived</option>
-          <option value="expiring">Expiring (certificates)</option>
-          <option value="short-lived">Short-lived</option>
-        </select>
-        <select name="olderThan" defaultValue={filter.olderThan?.toString() ?? ''} aria-label="Age">
-          <option value="">Any age</option>
-          {[30, 90, 180, 365].map((d) => (
-            <option key={d} value={d}>
-              Older than {d} days
-            </option>
-          ))}
-        </select>
-        <select name="expiry" defaultValue={filter.expiry ?? ''} aria-label="Expiry">
-          <option value="">Any expiry</option>
-          <option value="expired">Expired</option>
-          <option value="30d">Expires within 30 days</option>
-          <option value="90d">Expires within 90 days</option>
-          <option value="none">No expiry</option>
-        </select>
-        <select name="lastUse" defaultValue={filter.lastUse ?? ''} aria-label="Last use">
-          <option value="">Any last use</option>
-          <option value="recent">Used in the last 90 days</option>
-          <option value="stale">Not used for 90 days</option>
-          <option value="unknown">Use unknown</option>
-        </select>
+        <FilterSelect
+          name="class"
+          label="Class"
+          any="All classes"
+          value={filter.class}
+          options={CREDENTIAL_CLASSES.map((c) => [c, CLASS_INFO[c].title])}
+        />
+        <FilterSelect
+          name="lifetime"
+          label="Lifetime"
+          any="Any lifetime"
+          value={filter.lifetime}
+          options={[
+            ['long-lived', 'Long-lived'],
+            ['expiring', 'Expiring (certificates)'],
+            ['short-lived', 'Short-lived'],
+          ]}
+        />
+        <FilterSelect
+          name="olderThan"
+          label="Age"
+          any="Any age"
+          value={filter.olderThan}
+          options={[30, 90, 180, 365].map((d) => [d, `Older than ${d} days`])}
+        />
+        <FilterSelect
+          name="expiry"
+          label="Expiry"
+          any="Any expiry"
+          value={filter.expiry}
+          options={[
+            ['expired', 'Expired'],
+            ['30d', 'Expires within 30 days'],
+            ['90d', 'Expires within 90 days'],
+            ['none', 'No expiry'],
+          ]}
+        />
+        <FilterSelect
+          name="lastUse"
+          label="Last use"
+          any="Any last use"
+          value={filter.lastUse}
+          options={[
+            ['recent', 'Used in the last 90 days'],
+            ['stale', 'Not used for 90 days'],
+            ['unknown', 'Use unknown'],
+          ]}
+        />
         <label className="check">
           <input type="checkbox" name="findings" value="any" defaultChecked={filter.findings === 'any'} /> with findings
         </label>

@@ -1,5 +1,6 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
+import { FilterSelect } from '@/components/filter-select';
 import { Pager } from '@/components/pager';
 import { SeverityPill } from '@/components/severity';
 import { identityKinds, listIdentities, PAGE_SIZE, parseIdentityFilter, type IdentityFilter } from '@/lib/data/identities';
@@ -26,21 +27,19 @@ export default async function IdentitiesPage({
       <form className="filters" method="get" action="/identities">
         <input name="q" placeholder="Search name or namespace" defaultValue={filter.q ?? ''} aria-label="Search" />
         <input name="namespace" placeholder="Namespace" defaultValue={filter.namespace ?? ''} aria-label="Namespace" />
-        <select name="kind" defaultValue={filter.kind ?? ''} aria-label="Kind">
-          <option value="">All kinds</option>
-          {identityKinds.map((k) => (
-            <option key={k} value={k}>
-              {k}
-            </option>
-          ))}
-        </select>
-        <select name="risk" defaultValue={filter.risk ?? ''} aria-label="Risk">
-          <option value="">Any risk</option>
-          <option value="cluster-admin">Can become cluster-admin</option>
-          <option value="critical">Critical capabilities</option>
-          <option value="high">High or critical</option>
-          <option value="any">Any sensitive capability</option>
-        </select>
+        <FilterSelect name="kind" label="Kind" any="All kinds" value={filter.kind} options={identityKinds.map((k) => [k, k])} />
+        <FilterSelect
+          name="risk"
+          label="Risk"
+          any="Any risk"
+          value={filter.risk}
+          options={[
+            ['cluster-admin', 'Can become cluster-admin'],
+            ['critical', 'Critical capabilities'],
+            ['high', 'High or critical'],
+            ['any', 'Any sensitive capability'],
+          ]}
+        />
         <label className="check">
           <input type="checkbox" name="builtIn" value="show" defaultChecked={filter.builtIn === 'show'} /> include built-in
         </label>

@@ -30,6 +30,7 @@ const call = (over: Partial<CallEvent> = {}): CallEvent => ({
   userAgent: 'shop-api/1.2',
   requestURI: null,
   impersonated: null,
+  decision: null,
   ...over,
 });
 const learned = learnBaseline(
@@ -167,6 +168,9 @@ describe('detectCall', () => {
     const hit = detectCall(e, ctx({ deniedCounts: new Map([[bucket, 10]]) }));
     expect(hit[0]).toMatchObject({ detector: 'denied-burst', severity: 'medium' });
     expect(detectCall(e, ctx({ deniedCounts: new Map([[bucket, 50]]) }))[0]!.severity).toBe('high');
+    // A 403 the authorizer allowed (admission or quota refused it) is not probing.
+    expect(detectors({ ...e, decision: 'allow' }, ctx({ deniedCounts: new Map([[bucket, 10]]) }))).toEqual([]);
+    expect(detectors({ ...e, decision: 'forbid' }, ctx({ deniedCounts: new Map([[bucket, 10]]) }))).toEqual(['denied-burst']);
   });
 
   it('finds human use: kubectl, tokens without pod claims, addresses outside the pods', () => {
@@ -205,8 +209,14 @@ describe('detectCall', () => {
     expect(detectors(rbac, { ...controller, baseline: null })).toEqual([]);
     expect(detectors(rbac, controller)).toEqual(['rbac-change']);
     expect(detectors(rbac, { ...controller, baseline: learnBaseline([{ ...rbac, podless: false }], subject, 1) })).toEqual([]);
-    // The controller's wildcard reads are expected: no new-action for reading pods elsewhere, but a new namespace is seen.
+    // The controller's wildcard reads are expected: no new-action for reading pods, nor new-namespace (learnable for
+    // controllers) for an expected action in a namespace made after its window; a write there is news.
     expect(detectors(call({ verb: 'watch', resource: 'pods', namespace: 'shop' }), controller)).toEqual([]);
+    expect(detectors(call({ verb: 'create', resource: 'events', namespace: 'tenant-9' }), controller)).toEqual([]);
+    expect(detectors(call({ verb: 'delete', resource: 'pods', namespace: 'tenant-9' }), controller)).toEqual([
+      'new-action',
+      'new-namespace',
+    ]);
     const fp = detectCall(call({ verb: 'list', resource: 'pods' }), ctx())[0]!.fingerprint;
     expect(detectors(call({ verb: 'list', resource: 'pods' }), ctx({ accepted: new Set([fp]) }))).toEqual([]);
   });

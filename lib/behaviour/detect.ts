@@ -30,6 +30,8 @@ export interface CallEvent {
   requestURI: string | null;
   /** The user it acted as, when it impersonated one. */
   impersonated: string | null;
+  /** The authorizer's decision (`allow`, `forbid`), from the audit annotation; null when not logged. */
+  decision: string | null;
 }
 
 /** A Falco alert in a pod running as the ServiceAccount. */
@@ -144,7 +146,8 @@ export function matchesExpected(pattern: string, action: string): boolean {
 
 const expectedFor = (profile: ClassProfile, action: string) => profile.expected.some((p) => matchesExpected(p, action));
 
-const denied = (e: CallEvent) => e.responseCode === 403;
+/** Refused by the authorizer: a 403 whose audit decision is not `allow` (admission or quota refusals say allow). */
+export const denied = (e: Pick<CallEvent, 'responseCode' | 'decision'>) => e.responseCode === 403 && e.decision !== 'allow';
 const refused = (e: CallEvent) => e.responseCode !== null && e.responseCode >= 400;
 const day = (at: number) => new Date(Math.floor(at / DAY) * DAY).toISOString().slice(0, 10);
 const where = (e: CallEvent) => (e.namespace ? `in namespace ${e.namespace}` : 'cluster-wide');
@@ -167,7 +170,8 @@ export function detectCall(e: CallEvent, ctx: DetectContext): Candidate[] {
   ) => {
     if (profile.off.includes(detector)) return;
     // A learnable signature is silent while learning and for actions the identity made while learning.
-    if (profile.learnable.includes(detector) && (!learned || inBaseline)) return;
+    // An action the class is expected to make counts as learned.
+    if (profile.learnable.includes(detector) && (!learned || inBaseline || expectedFor(profile, action))) return;
     const fingerprint = `${detector}|${id}|${detail}`;
     if (ctx.accepted.has(fingerprint)) return;
     out.push({

@@ -12,9 +12,18 @@ import { BlockList } from 'node:net';
 import type pg from 'pg';
 import { podNamePattern, workloadOfPod } from '@/lib/runtime/attribution';
 import type { RuntimeEvent } from '@/lib/runtime/types';
-import { learnBaseline, loadBaseline, storeBaseline, type CallShape } from './baseline';
+import { learnBaseline, loadBaseline, storeBaseline, type CallShape, type StoredBaseline } from './baseline';
 import { DETECTORS, type DetectorId, type Severity } from './catalogue';
-import { burstBucket, detectAlert, detectCall, type AlertEvent, type Baseline, type CallEvent, type Candidate } from './detect';
+import {
+  burstBucket,
+  denied,
+  detectAlert,
+  detectCall,
+  type AlertEvent,
+  type Baseline,
+  type CallEvent,
+  type Candidate,
+} from './detect';
 import { classProfile, loadProfiles, profilesLabel, type BehaviourProfiles } from './profiles';
 import { asWorkloadClass, serviceAccountClass, type ClassifiedWorkload } from './workload-class';
 
@@ -37,6 +46,8 @@ const HOUR = 3_600_000;
 const MAX_EVIDENCE = 50;
 const FINAL_STAGE = `(e.key LIKE '%:ResponseComplete' OR e.key LIKE '%:Panic')`;
 const SA = `e."clusterId" = $1 AND e."saNamespace" = $2 AND e."saName" = $3`;
+/** Refused by the authorizer (detect.ts `denied`): admission and quota refusals carry the decision `allow`. */
+const DENIED = `e."responseCode" = 403 AND e.event->>'decision' IS DISTINCT FROM 'allow'`;
 
 /** The ServiceAccounts of parsed events and the time range of each (the webhook's batch). */
 export function subjectRangesOf(events: readonly RuntimeEvent[]): { subjects: SubjectRange[]; alerts: SubjectRange[] } {
@@ -169,17 +180,12 @@ export async function detectStored(
   return detectAnomalies(pool, clusterId, await subjectRangesIn(pool, clusterId, new Date(0), new Date(8.64e15)), options);
 }
 
-interface BaselineRow {
+interface BaselineRow extends StoredBaseline {
   class: string;
   firstEventAt: Date;
   learnUntil: Date;
   learnedAt: Date | null;
-  actions: string[];
-  namespaces: string[];
-  sources: string[];
-  userAgents: string[];
-  podless: boolean;
-  maxPerHour: number;
+  events: number;
   accepted: string[];
 }
 
@@ -210,12 +216,20 @@ async function detectSubject(
   ).rows[0];
   const accepted = stored?.accepted ?? [];
   let baseline: Baseline | null = null;
-  const current =
+  const windowCalls = async () =>
+    (
+      await db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM "RuntimeEvent" e WHERE ${SA} AND e.at >= $4 AND e.at < $5 AND ${FINAL_STAGE}`,
+        [...args, new Date(firstAt), new Date(learnUntil)],
+      )
+    ).rows[0]!.n;
+  const sameWindow =
     stored &&
     stored.firstEventAt.getTime() === firstAt &&
     stored.learnUntil.getTime() === learnUntil &&
-    stored.class === decision.class &&
-    !(stored.learnedAt && s.from < learnUntil);
+    stored.class === decision.class;
+  // A learned baseline stays unless calls of its window arrived since (a replay brings none).
+  const current = sameWindow && !(stored.learnedAt && s.from < learnUntil && (await windowCalls()) !== stored.events);
   // Learning (or relearning) re-judges the identity's whole history against the new baseline, so that the
   // result does not depend on the order in which events arrived (an older file imported after a newer one).
   let full = false;
@@ -223,12 +237,7 @@ async function detectSubject(
   else if (span.last && span.last.getTime() >= learnUntil) {
     full = true;
     baseline = await learn(db, args, subject, firstAt, learnUntil);
-    const calls = (
-      await db.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM "RuntimeEvent" e WHERE ${SA} AND e.at >= $4 AND e.at < $5 AND ${FINAL_STAGE}`,
-        [...args, new Date(firstAt), new Date(learnUntil)],
-      )
-    ).rows[0]!.n;
+    const calls = await windowCalls();
     const b = storeBaseline(baseline);
     // False positives fed back before are kept: their actions, namespaces and addresses stay learned.
     for (const fp of accepted) feedBack(b, fp);
@@ -321,7 +330,7 @@ async function writeBaseline(
   firstAt: number,
   learnUntil: number,
   learnedAt: Date | null,
-  b: ReturnType<typeof storeBaseline>,
+  b: StoredBaseline,
   events: number,
   accepted: string[],
 ): Promise<void> {
@@ -355,7 +364,7 @@ async function writeBaseline(
  * What a false positive teaches the baseline: the action, namespace, address or client it was about. The
  * fingerprint itself is kept in `accepted`, so a signature (an exec, a token request) is not raised again.
  */
-export function feedBack(b: ReturnType<typeof storeBaseline>, fingerprint: string): void {
+export function feedBack(b: StoredBaseline, fingerprint: string): void {
   const [detector, subject] = fingerprint.split('|', 2) as [DetectorId, string];
   const detail = fingerprint.slice(detector.length + subject.length + 2);
   const add = (list: string[], v: string) => {
@@ -375,7 +384,7 @@ export function feedBack(b: ReturnType<typeof storeBaseline>, fingerprint: strin
 async function callsIn(db: pg.ClientBase, args: string[], from: number, to: number): Promise<CallEvent[]> {
   const rows = await db.query<Omit<CallEvent, 'at'> & { at: Date }>(
     `SELECT e.key, e.at, e.verb, e.resource, e.namespace, e.name, e."responseCode", e."podName", e."credentialId",
-            e."sourceIp", e."userAgent", e.event->>'requestURI' AS "requestURI",
+            e."sourceIp", e."userAgent", e.event->>'requestURI' AS "requestURI", e.event->>'decision' AS decision,
             e.event->'impersonatedUser'->>'username' AS impersonated
      FROM "RuntimeEvent" e WHERE ${SA} AND e.at >= $4 AND e.at <= $5 AND ${FINAL_STAGE} AND e.verb IS NOT NULL
      ORDER BY e.at, e.key`,
@@ -422,11 +431,11 @@ async function deniedCounts(
   calls: CallEvent[],
   windowMs: number,
 ): Promise<Map<number, number>> {
-  const buckets = [...new Set(calls.filter((c) => c.responseCode === 403).map((c) => burstBucket(c.at, windowMs)))];
+  const buckets = [...new Set(calls.filter(denied).map((c) => burstBucket(c.at, windowMs)))];
   if (!buckets.length) return new Map();
   const rows = await db.query<{ bucket: string; n: number }>(
     `SELECT (floor(extract(epoch FROM e.at) * 1000 / $4) * $4)::bigint AS bucket, count(*)::int AS n
-     FROM "RuntimeEvent" e WHERE ${SA} AND e."responseCode" = 403 AND ${FINAL_STAGE} AND e.at >= $5 AND e.at < $6 GROUP BY 1`,
+     FROM "RuntimeEvent" e WHERE ${SA} AND ${DENIED} AND ${FINAL_STAGE} AND e.at >= $5 AND e.at < $6 GROUP BY 1`,
     [...args, windowMs, new Date(Math.min(...buckets)), new Date(Math.max(...buckets) + windowMs)],
   );
   return new Map(rows.rows.map((r) => [Number(r.bucket), r.n]));
@@ -523,7 +532,7 @@ async function addBurstEvidence(db: pg.ClientBase, args: string[], candidates: C
     const have = new Set(candidates.filter((x) => x.fingerprint === c.fingerprint).map((x) => x.key));
     const rows = await db.query<{ key: string; at: Date; podName: string | null }>(
       `SELECT e.key, e.at, e."podName" FROM "RuntimeEvent" e
-       WHERE ${SA} AND e."responseCode" = 403 AND ${FINAL_STAGE} AND e.at >= $4 AND e.at < $5 ORDER BY e.at, e.key`,
+       WHERE ${SA} AND ${DENIED} AND ${FINAL_STAGE} AND e.at >= $4 AND e.at < $5 ORDER BY e.at, e.key`,
       [...args, new Date(start), new Date(start + windowMs)],
     );
     for (const r of rows.rows)

@@ -1,10 +1,10 @@
 /**
  * Behaviour profiles: how long each workload class learns its baseline, what a burst of denied requests or a
  * call-rate spike is for it, which actions every member of the class is expected to make (a new identity
- * starts from these), which signature detectors it may learn, and which do not apply to it. A versioned
- * YAML file (NHI_BEHAVIOUR_PROFILES, or `--profiles`); without one the defaults below apply, written out in
- * public/behaviour-profiles.yaml to copy and edit. Windows run on event time, so `learningWindow: 30s`
- * compresses time for a test without faking a timestamp.
+ * starts from these), which detectors it may learn (silent for the actions it made while learning), and
+ * which do not apply to it. A versioned YAML file (NHI_BEHAVIOUR_PROFILES, or `--profiles`); without one the
+ * defaults below apply, written out in public/behaviour-profiles.yaml to copy and edit. Windows run on event
+ * time, so `learningWindow: 30s` compresses time for a test without faking a timestamp.
  *
  * An expected action is `VERBS RESOURCE SCOPE`: verbs comma-separated or `*`; the resource as the event
  * store writes it (`[group/]resource[/subresource]`) where `*` matches any run of characters; the scope
@@ -87,7 +87,7 @@ const READ = 'get,list,watch';
 export const DEFAULT_PROFILES: BehaviourProfiles = behaviourProfilesSchema.parse({
   apiVersion: 'nhi.dev/v1',
   kind: 'BehaviourProfiles',
-  metadata: { name: 'default', version: 1 },
+  metadata: { name: 'default', version: 2 },
   spec: {
     podNetworks: [],
     defaults: {
@@ -121,7 +121,10 @@ export const DEFAULT_PROFILES: BehaviourProfiles = behaviourProfilesSchema.parse
           'create,update,patch events.k8s.io/events *',
           'get,create,update coordination.k8s.io/leases *',
         ],
-        learnable: ['rbac-change', 'token-for-other', 'access-review'],
+        // A controller goes where its objects are: into namespaces made after its learning window, and from a
+        // new address when its leader moves to another control-plane node or its pod is rescheduled. Doing
+        // there what it did while learning is not news; a call outside its baseline still raises them (bench:noise).
+        learnable: ['rbac-change', 'token-for-other', 'access-review', 'new-namespace', 'new-source'],
       },
       'ci-runner': { learnable: ['rbac-change', 'exec', 'access-review'] },
       'ai-agent': { learningWindow: '3d', deniedBurst: { count: 5, window: '5m' } },

@@ -100,6 +100,7 @@ describe('serviceAccountClass', () => {
   });
   it("knows kube-controller-manager's own ServiceAccounts without a workload", () => {
     expect(serviceAccountClass({ namespace: 'kube-system', name: 'deployment-controller' }, []).class).toBe('controller');
+    expect(serviceAccountClass({ namespace: 'kube-system', name: 'generic-garbage-collector' }, []).class).toBe('controller');
     expect(serviceAccountClass({ namespace: 'shop', name: 'deployment-controller' }, []).class).toBe('service');
   });
 });

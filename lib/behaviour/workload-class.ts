@@ -136,6 +136,22 @@ export function workloadClass(w: ClassifiedWorkload, behaviour?: BehaviourFacts)
 }
 
 /**
+ * kube-controller-manager's own ServiceAccounts (with --use-service-account-credentials) whose names do not
+ * end like a controller's.
+ */
+const CONTROL_PLANE_ACCOUNTS = new Set([
+  'generic-garbage-collector',
+  'root-ca-cert-publisher',
+  'pod-garbage-collector',
+  'persistent-volume-binder',
+  'legacy-service-account-token-cleaner',
+  'token-cleaner',
+  'bootstrap-signer',
+  'horizontal-pod-autoscaler',
+  'kube-apiserver-serving-clustertrustbundle-publisher',
+]);
+
+/**
  * The class a ServiceAccount's baseline is tuned by: that of the workloads running as it (the most common
  * one; ties go to the class listed first in WORKLOAD_CLASSES). Without a workload, a ServiceAccount of
  * kube-system named like a controller (kube-controller-manager's own, e.g. `deployment-controller`) is a
@@ -147,7 +163,7 @@ export function serviceAccountClass(
   workloads: readonly ClassifiedWorkload[],
 ): WorkloadClassDecision {
   if (!workloads.length) {
-    if (sa.namespace === 'kube-system' && CONTROLLER_NAME.test(sa.name))
+    if (sa.namespace === 'kube-system' && (CONTROLLER_NAME.test(sa.name) || CONTROL_PLANE_ACCOUNTS.has(sa.name)))
       return { class: 'controller', reason: `kube-system's ServiceAccount ${sa.name} is a controller's` };
     return { class: 'service', reason: 'no workload in the inventory runs as it' };
   }

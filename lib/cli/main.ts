@@ -6,6 +6,7 @@ import { registerAnomalyCommands } from './commands/anomalies';
 import { registerCollectCommands, registerImportCommand } from './commands/collect';
 import { registerCredentialCommands } from './commands/credentials';
 import { registerDbCommands } from './commands/db';
+import { registerFixCommand } from './commands/fix';
 import { registerIngestStatusCommand } from './commands/ingest-status';
 import { registerRuntimeCommands } from './commands/runtime';
 import { registerInventoryCommands } from './commands/inventory';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerCredentialCommands(program);
   registerRuntimeCommands(program);
   registerActivityCommand(program);
+  registerFixCommand(program);
   registerAnomalyCommands(program);
   registerTokenCommands(program);
   registerRbacCommands(program);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { collectorHeapFlag, DEFAULT_COLLECTOR_HEAP_MB, wantsBoundedHeap } from './heap';
+import { collectorHeapFlag, DEFAULT_COLLECTOR_HEAP_MB, ingestHeapFlags, wantsBoundedHeap } from './heap';
 
 describe('the collector heap', () => {
   it('bounds collect and import, once, unless the operator chose a heap size', () => {
@@ -16,5 +16,12 @@ describe('the collector heap', () => {
     expect(collectorHeapFlag({ NHI_COLLECTOR_HEAP_MB: '2048' })).toBe('--max-old-space-size=2048');
     expect(() => collectorHeapFlag({ NHI_COLLECTOR_HEAP_MB: '12' })).toThrow(/256 to 65536/);
     expect(() => collectorHeapFlag({ NHI_COLLECTOR_HEAP_MB: 'lots' })).toThrow(/got "lots"/);
+  });
+
+  it('starts the old generation of `nhi ingest` larger (fewer full collections), and only of ingest', () => {
+    expect(ingestHeapFlags(['ingest', 'audit.log', '--cluster', 'prod'])).toEqual(['--initial-old-space-size=64']);
+    expect(ingestHeapFlags(['--json', 'ingest', '-'])).toEqual(['--initial-old-space-size=64']);
+    expect(ingestHeapFlags(['collect', '--once'])).toEqual([]);
+    expect(ingestHeapFlags(['ingest-status'])).toEqual([]);
   });
 });

@@ -196,6 +196,13 @@ describe('runtime activity', () => {
     expect(e?.identity?.name).toBe('api');
     expect(e?.workload?.name).toBe('api');
     expect(e?.otherStages.map((s) => s.key)).toEqual(['audit:e1:RequestReceived']);
+    // With its time (as the pages link it: events are keyed by cluster, time and key), or a time that is not
+    // its own (a hint only), the same event.
+    for (const at of [e!.at, '2020-01-01T00:00:00.000Z', 'yesterday'])
+      expect(await getRuntimeEvent(prisma, clusterId, 'audit:e1:ResponseComplete', at)).toEqual(e);
+    const stage = await getRuntimeEvent(prisma, clusterId, e!.otherStages[0]!.key, e!.otherStages[0]!.at);
+    expect(stage?.otherStages.map((s) => s.key)).toEqual(['audit:e1:ResponseComplete']);
+    expect(await getRuntimeEvent(prisma, clusterId, 'audit:nope:ResponseComplete', e!.at)).toBeNull();
     const alert = (await activityOf(prisma, await scopeOf('identity', 'api'), { days: 7 })).alertsRecent[0]!;
     const f = await getRuntimeEvent(prisma, clusterId, alert.key);
     expect(f?.workload?.name).toBe('api');

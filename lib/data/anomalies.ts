@@ -7,6 +7,7 @@
  * will put the signed-in user there instead.
  */
 import { z } from 'zod';
+import type { StoredBaseline } from '@/lib/behaviour/baseline';
 import { feedBack } from '@/lib/behaviour/engine';
 import { DETECTOR_IDS, DETECTORS, type DetectorId, type Severity } from '@/lib/behaviour/catalogue';
 import type { PrismaClient } from '@/lib/db/client';
@@ -214,9 +215,8 @@ export async function getAnomaly(db: PrismaClient, id: string): Promise<AnomalyD
         SELECT e.key, to_char(e.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at, e.verb, e.resource,
                CASE WHEN e.resource IS NULL THEN split_part(e.event->>'requestURI', '?', 1) END AS path, e.namespace, e.name,
                e."responseCode", e."sourceIp", e."userAgent", e."podName"
-        FROM "RuntimeEvent" e
-        WHERE e."clusterId" = ${r.clusterId}::uuid AND e.key = ANY(${r.eventKeys}::text[])
-          AND e.at >= ${r.eventTimes[0] ?? r.firstEventAt} AND e.at <= ${r.eventTimes[r.eventTimes.length - 1] ?? r.lastEventAt}
+        FROM unnest(${r.eventKeys}::text[], ${r.eventTimes}::timestamp[]) AS k(key, at)
+        JOIN "RuntimeEvent" e ON e."clusterId" = ${r.clusterId}::uuid AND e.at = k.at AND e.key = k.key
         ORDER BY e.at, e.key`
     : [];
   return {
@@ -454,18 +454,12 @@ export async function activeAnomalyCounts(db: PrismaClient, clusterId: string): 
   return new Map(rows.map((r) => [`${r.saNamespace}/${r.saName}`, r._count._all]));
 }
 
-export interface BaselineView {
+export interface BaselineView extends StoredBaseline {
   class: string;
   classReason: string;
   firstEventAt: string;
   learnUntil: string;
   learnedAt: string | null;
-  actions: string[];
-  namespaces: string[];
-  sources: string[];
-  userAgents: string[];
-  podless: boolean;
-  maxPerHour: number;
   events: number;
   accepted: number;
 }

@@ -40,18 +40,16 @@ export interface EventItem {
 }
 
 export async function listEvents(db: PrismaClient, f: EventFilter): Promise<{ total: number; items: EventItem[] }> {
+  // Events have no relation to Cluster (no foreign key: prisma/schema.prisma), so clusters are read apart.
+  const clusters = await db.cluster.findMany({ where: f.cluster ? { name: f.cluster } : {}, select: { id: true, name: true } });
+  const nameOf = new Map(clusters.map((c) => [c.id, c.name]));
   const where: Prisma.RuntimeEventWhereInput = {
-    ...(f.cluster ? { cluster: { name: f.cluster } } : {}),
+    ...(f.cluster ? { clusterId: { in: clusters.map((c) => c.id) } } : {}),
     ...(f.identity ? { saNamespace: f.identity.split('/')[0], saName: f.identity.split('/')[1] } : {}),
   };
   const [total, rows] = await Promise.all([
     db.runtimeEvent.count({ where }),
-    db.runtimeEvent.findMany({
-      where,
-      orderBy: [{ at: 'desc' }, { key: 'asc' }],
-      take: f.limit,
-      include: { cluster: { select: { name: true } } },
-    }),
+    db.runtimeEvent.findMany({ where, orderBy: [{ at: 'desc' }, { key: 'asc' }], take: f.limit }),
   ]);
   const accounts = [
     ...new Set(rows.filter((r) => r.saNamespace && r.saName).map((r) => `${r.clusterId}/${r.saNamespace}/${r.saName}`)),
@@ -72,7 +70,7 @@ export async function listEvents(db: PrismaClient, f: EventFilter): Promise<{ to
   return {
     total,
     items: rows.map((r) => ({
-      cluster: r.cluster.name,
+      cluster: nameOf.get(r.clusterId) ?? r.clusterId,
       at: r.at.toISOString(),
       source: r.source,
       key: r.key,
@@ -117,16 +115,38 @@ export const eventKeySchema = z.object({
   key: z.string().regex(/^(audit:[^:\s]{1,200}:[A-Za-z]{1,40}|falco:[0-9a-f]{64})$/, 'not an event key'),
 });
 
+/** The event's time as eventHref puts it in a link (ISO). */
+const eventTimeSchema = z.iso.datetime();
+
+/** The stages an audit request is logged at (lib/runtime/audit.ts). */
+const AUDIT_STAGES = ['RequestReceived', 'ResponseStarted', 'ResponseComplete', 'Panic'];
+/**
+ * How far apart the stages of one request are looked for: a watch's ResponseComplete comes when it ends
+ * (the API server ends watches within an hour); a longer exec session's other stages are not found.
+ */
+const STAGES_APART_MS = 3_600_000;
+
 /**
  * One stored event with everything kept about it (never a body or a token: the store keeps none), the
  * identity and workload it is attributed to, and the other stages of the same audit request.
+ *
+ * `at`, its time, is a hint that makes the lookup one index probe of one day partition (events are keyed
+ * by cluster, time and key). Without it, or when it is not the event's (a link from before, an API client),
+ * the event is looked up by key in every day partition of the cluster, which takes longer on a large one.
  */
-export async function getRuntimeEvent(db: PrismaClient, clusterId: string, key: string) {
+export async function getRuntimeEvent(db: PrismaClient, clusterId: string, key: string, at?: string | null) {
   const parsed = eventKeySchema.safeParse({ clusterId, key });
   if (!parsed.success) return null;
-  const row = await db.runtimeEvent.findFirst({ where: parsed.data, include: { cluster: { select: { name: true } } } });
+  const where = parsed.data;
+  const when = eventTimeSchema.safeParse(at);
+  const row =
+    (when.success ? await db.runtimeEvent.findFirst({ where: { ...where, at: new Date(when.data) } }) : null) ??
+    (await db.runtimeEvent.findFirst({ where }));
   if (!row) return null;
+  const cluster = await db.cluster.findUnique({ where: { id: clusterId }, select: { name: true } });
   const namespace = row.saNamespace ?? (row.source === 'falco' ? row.namespace : null);
+  const [, auditID, stage] = key.split(':');
+  const t = row.at.getTime();
   const [identity, workloads, stages] = await Promise.all([
     row.saNamespace && row.saName
       ? db.identity.findFirst({
@@ -137,19 +157,25 @@ export async function getRuntimeEvent(db: PrismaClient, clusterId: string, key: 
     row.podName && namespace
       ? db.workload.findMany({ where: { clusterId, namespace, deletedAt: null }, select: { id: true, kind: true, name: true } })
       : [],
+    // The other stages have the same user: by the ServiceAccount index when there is one, else by time.
     row.source === 'audit'
       ? db.runtimeEvent.findMany({
-          where: { clusterId, key: { startsWith: `${key.split(':').slice(0, 2).join(':')}:` }, NOT: { key } },
+          where: {
+            clusterId,
+            key: { in: AUDIT_STAGES.filter((s) => s !== stage).map((s) => `audit:${auditID}:${s}`) },
+            at: { gte: new Date(t - STAGES_APART_MS), lte: new Date(t + STAGES_APART_MS) },
+            ...(row.saNamespace ? { saNamespace: row.saNamespace, saName: row.saName } : {}),
+          },
           select: { key: true, at: true },
           orderBy: { at: 'asc' },
         })
       : [],
   ]);
   const workload = row.podName ? workloadOfPod(row.podName, workloads) : null;
-  const { cluster, event, ...columns } = row;
+  const { event, ...columns } = row;
   return {
     ...columns,
-    clusterName: cluster.name,
+    clusterName: cluster?.name ?? clusterId,
     at: row.at.toISOString(),
     receivedAt: row.receivedAt.toISOString(),
     detail: eventDetailSchema.parse(event),
@@ -158,6 +184,7 @@ export async function getRuntimeEvent(db: PrismaClient, clusterId: string, key: 
     otherStages: stages.map((s) => ({ key: s.key, at: s.at.toISOString() })),
   };
 }
+
 export type RuntimeEventDetail = NonNullable<Awaited<ReturnType<typeof getRuntimeEvent>>>;
 
 /** What store.ts keeps in the `event` column (lib/runtime/store.ts detailJson), all optional. */

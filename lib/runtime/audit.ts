@@ -253,15 +253,12 @@ function isKeptAnnotation(key: string): boolean {
 }
 
 function keptAnnotations(all: Record<string, string>): Record<string, string> {
+  // The first MAX_ANNOTATIONS kept keys in sorted order (only the kept keys are sorted: usually one or two).
+  const keys: string[] = [];
+  for (const k of Object.keys(all)) if (isKeptAnnotation(k)) keys.push(k);
+  if (keys.length > 1) keys.sort();
   const out: Record<string, string> = {};
-  let kept = 0;
-  for (const k of Object.keys(all).sort()) {
-    if (kept >= MAX_ANNOTATIONS) break;
-    if (isKeptAnnotation(k)) {
-      out[k] = truncate(all[k]!, FIELD_MAX);
-      kept++;
-    }
-  }
+  for (const k of keys.slice(0, MAX_ANNOTATIONS)) out[k] = truncate(all[k]!, FIELD_MAX);
   return out;
 }
 
@@ -308,7 +305,9 @@ const cleanStrings = (_key: string, value: unknown) => (typeof value === 'string
  */
 export function safeJson(text: string): { value: unknown } | { error: string } {
   try {
-    return { value: (UNSTORABLE_ESCAPE.test(text) ? JSON.parse(text, cleanStrings) : JSON.parse(text)) as unknown };
+    // Both need a backslash: the byte search skips the regular expression for nearly every line.
+    const unstorable = text.includes('\\') && UNSTORABLE_ESCAPE.test(text);
+    return { value: (unstorable ? JSON.parse(text, cleanStrings) : JSON.parse(text)) as unknown };
   } catch (e) {
     // The parser's message may quote the input (which may hold a token): keep only where it failed.
     const at = e instanceof Error ? /position (\d+)/.exec(e.message) : null;

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { batchText, LineBatcher, parseBatch, REJECTED_PER_BATCH, transferable } from './batches';
+import { batchText, LineBatcher, parseBatch, parseBatchBytes, REJECTED_PER_BATCH, transferable } from './batches';
 import { encodeRows } from './copy';
 import { parseRuntimeText } from './parse';
 
@@ -140,6 +140,53 @@ describe('parseBatch', () => {
     const batch = parseBatch(CLUSTER, text, 0);
     expect(batch.events).toBe(1);
     expect(batch.rejected.map((r) => r.item)).toEqual(['items[1]']);
+  });
+
+  it('gives, read line by line from the bytes, exactly what it gives for the batch text', () => {
+    const same = (bytes: Buffer, offset: number) => {
+      const expected = parseBatch(CLUSTER, batchText(bytes), offset);
+      const actual = parseBatchBytes(CLUSTER, bytes, offset);
+      expect({ ...actual, rows: Buffer.from(actual.rows).toString('utf8') }).toEqual({
+        ...expected,
+        rows: Buffer.from(expected.rows).toString('utf8'),
+      });
+    };
+    const event = (i: number) => JSON.stringify(JSON.parse(line(i, { userAgent: i % 2 ? 'ü 🚀' : 'plain\\ua' })));
+    const pretty = JSON.stringify(JSON.parse(line(9)), null, 2);
+    const list = JSON.stringify({
+      kind: 'EventList',
+      apiVersion: 'audit.k8s.io/v1',
+      items: [JSON.parse(line(10)), { auditID: '' }],
+    });
+    const piece = fc.oneof(
+      fc.nat(40).map(event),
+      fc.constantFrom(
+        pretty,
+        list,
+        '',
+        ' ',
+        '\t',
+        '\ufeff',
+        'not json',
+        '{"kind":"Event"',
+        '[1,2]',
+        '"text"',
+        '42',
+        '{}',
+        line(11, { stage: 'Later' }),
+      ),
+    );
+    const eol = fc.constantFrom('\n', '\n', '\n', '\r\n', '\r');
+    fc.assert(
+      fc.property(fc.array(fc.tuple(piece, eol), { maxLength: 12 }), fc.boolean(), fc.nat(9000), (pieces, trailing, offset) => {
+        const text = pieces.map(([p, e], i) => (i < pieces.length - 1 || trailing ? p + e : p)).join('');
+        same(Buffer.from(text), offset);
+      }),
+      { numRuns: 500, seed: 20261130 },
+    );
+    // The usual batch: JSON lines, then a lone line (parsed as a document, as parseBatch does).
+    same(Buffer.from(Array.from({ length: 50 }, (_, i) => event(i)).join('\n')), 100);
+    same(Buffer.from(event(1)), 0);
   });
 
   it('gives rows that can be moved to another thread, and never a pooled buffer', () => {

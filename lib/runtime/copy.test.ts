@@ -133,6 +133,20 @@ describe('COPY text rows', () => {
     expect(Buffer.from(rows).toString('utf8')).toBe(`${copyRow(CLUSTER, e)}\n`.repeat(50));
   });
 
+  it("reuses a finished encoder's buffer for the next one, whose rows are its own", () => {
+    const a = parseRuntimeValue(auditEvent({ userAgent: 'first' })).events[0]!;
+    const b = parseRuntimeValue(auditEvent({ userAgent: 'second' })).events[0]!;
+    const first = new RowEncoder(CLUSTER, 10);
+    for (let i = 0; i < 20; i++) first.add(a);
+    const rowsA = first.finish().rows;
+    expect(() => first.add(a)).toThrow(/after finish/);
+    const second = new RowEncoder(CLUSTER, 10);
+    second.add(b);
+    const rowsB = second.finish().rows;
+    expect(Buffer.from(rowsA).toString('utf8')).toBe(`${copyRow(CLUSTER, a)}\n`.repeat(20));
+    expect(Buffer.from(rowsB).toString('utf8')).toBe(`${copyRow(CLUSTER, b)}\n`);
+  });
+
   it('names the UTC day of each time', () => {
     expect(dayOf('2026-11-29T23:59:59.999Z')).toBe('2026-11-29');
     const days = encodeRows(

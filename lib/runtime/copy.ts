@@ -52,27 +52,29 @@ export function resourceText(e: RuntimeEvent): string | null {
  * Falco's alert.
  */
 export function detailJson(e: RuntimeEvent): string {
-  const detail: Record<string, unknown> = {};
-  keep(detail, 'stage', e.stage);
-  keep(detail, 'requestURI', e.requestURI);
-  keep(detail, 'decision', e.decision);
-  keep(detail, 'groups', e.user?.groups);
-  keep(detail, 'impersonatedUser', e.impersonatedUser);
-  keep(detail, 'podUid', e.pod?.uid);
-  keep(detail, 'sourceIPs', e.sourceIPs.length > 1 ? e.sourceIPs : undefined);
-  keep(detail, 'legacyToken', e.legacyToken);
-  keep(detail, 'staleToken', e.staleToken);
-  keep(detail, 'tokenRequest', e.tokenRequest);
-  keep(detail, 'annotations', e.annotations);
-  keep(detail, 'falco', e.falco);
-  return JSON.stringify(detail);
+  // One object literal (JSON.stringify leaves out the undefined values): the same text as adding the kept
+  // fields one by one, in this order, at a fraction of the cost (no property added to an object per field).
+  return JSON.stringify({
+    stage: kept(e.stage),
+    requestURI: kept(e.requestURI),
+    decision: kept(e.decision),
+    groups: kept(e.user?.groups),
+    impersonatedUser: kept(e.impersonatedUser),
+    podUid: kept(e.pod?.uid),
+    sourceIPs: e.sourceIPs.length > 1 ? e.sourceIPs : undefined,
+    legacyToken: kept(e.legacyToken),
+    staleToken: kept(e.staleToken),
+    tokenRequest: kept(e.tokenRequest),
+    annotations: kept(e.annotations),
+    falco: kept(e.falco),
+  });
 }
 
-/** Sets detail[k] unless v is null, undefined, '', [] or {}. */
-function keep(detail: Record<string, unknown>, k: string, v: unknown): void {
-  if (v === null || v === undefined || v === '') return;
-  if (Array.isArray(v) ? !v.length : typeof v === 'object' && !Object.keys(v).length) return;
-  detail[k] = v;
+/** v, or undefined when it is null, undefined, '', [] or {}. */
+function kept<T>(v: T | null | undefined): T | undefined {
+  if (v === null || v === undefined || v === '') return undefined;
+  if (typeof v !== 'object') return v;
+  return (Array.isArray(v) ? v.length : Object.keys(v).length) ? v : undefined;
 }
 
 const SPECIAL = /[\\\n\r\t]/;
@@ -125,11 +127,19 @@ export function dayOf(iso: string): string {
 /** Date#toISOString() output in UTC, whose first ten characters are its day. */
 const UTC_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
+/**
+ * The buffer of the last finished encoder, for the next one: a thread encoding batch after batch (the parse
+ * worker) reuses one buffer instead of allocating (and growing) megabytes per batch.
+ */
+let spare: Buffer | null = null;
+const SPARE_MAX_BYTES = 64 * 1024 * 1024;
+
 /** Encodes events one at a time into COPY text rows (UTF-8) of one cluster. */
 export class RowEncoder {
   private buffer: Buffer;
   private used = 0;
   private count = 0;
+  private finished = false;
   private readonly days = new Set<string>();
 
   /** `expectedBytes`: the rows' buffer is sized for that much at first, and grows when they need more. */
@@ -137,11 +147,14 @@ export class RowEncoder {
     private readonly clusterId: string,
     expectedBytes = 64 * 1024,
   ) {
-    this.buffer = Buffer.allocUnsafeSlow(Math.max(1024, expectedBytes));
+    const wanted = Math.max(1024, expectedBytes);
+    this.buffer = spare && spare.length >= wanted ? spare : Buffer.allocUnsafeSlow(wanted);
+    if (this.buffer === spare) spare = null;
   }
 
   /** `plain`: see copyRow. */
   add(e: RuntimeEvent, plain = false): void {
+    if (this.finished) throw new Error('RowEncoder.add after finish');
     // Each row is written into the buffer as it is made (cheaper than one long string encoded at the end).
     const row = `${copyRow(this.clusterId, e, plain)}\n`;
     if (this.buffer.length - this.used < row.length * 3) {
@@ -155,9 +168,16 @@ export class RowEncoder {
     this.days.add(UTC_ISO.test(e.at) ? e.at.slice(0, 10) : dayOf(e.at));
   }
 
-  /** The rows so far: a copy of exactly their bytes, in an ArrayBuffer of its own (movable to another thread). */
+  /**
+   * The rows: a copy of exactly their bytes, in an ArrayBuffer of its own (movable to another thread). The
+   * encoder is done then (its buffer goes to the next one).
+   */
   finish(): EncodedRows {
-    return { rows: new Uint8Array(this.buffer.subarray(0, this.used)), count: this.count, days: [...this.days] };
+    if (this.finished) throw new Error('RowEncoder.finish twice');
+    this.finished = true;
+    const rows = new Uint8Array(this.buffer.subarray(0, this.used));
+    if (this.buffer.length <= SPARE_MAX_BYTES && (!spare || spare.length < this.buffer.length)) spare = this.buffer;
+    return { rows, count: this.count, days: [...this.days] };
   }
 }
 

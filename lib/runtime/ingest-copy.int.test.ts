@@ -160,6 +160,18 @@ describe('the COPY write path', () => {
       duplicates: 0,
     });
   });
+
+  it("deletes a deleted cluster's events, and only its own (a trigger: there is no foreign key to Cluster)", async () => {
+    const events = parseRuntimeValue([auditEvent(200), auditEvent(201)]).events;
+    const gone = await ensureCluster(pool, 'deleted-cluster', 'import', null, null);
+    const kept = await ensureCluster(pool, 'kept-cluster', 'import', null, null);
+    for (const c of [gone, kept]) expect(await storeEvents(pool, c, events)).toEqual({ inserted: 2, duplicates: 0 });
+    const count = async (c: string) =>
+      (await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM "RuntimeEvent" WHERE "clusterId" = $1`, [c])).rows[0]!.n;
+    await pool.query(`DELETE FROM "Cluster" WHERE id = $1`, [gone]);
+    expect(await count(gone)).toBe(0);
+    expect(await count(kept)).toBe(2);
+  });
 });
 
 describe('ingesting with the parse worker', () => {

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { createGunzip } from 'node:zlib';
 import type pg from 'pg';
 import { invalidInput } from '@/lib/errors';
-import { batchText, LineBatcher, parseBatch, type LineBatch, type ParsedBatch } from './batches';
+import { LineBatcher, parseBatch, parseBatchBytes, type LineBatch, type ParsedBatch } from './batches';
 import { ParseThread } from './parse-thread';
 import { applyCredentialEvidence } from './credential-use';
 import { storeRows, type StoreRowsOptions } from './store';
@@ -211,7 +211,7 @@ async function readLines(parsers: Parsers, file: string, take: Take): Promise<vo
   };
   const dispatch = async ({ bytes, offset }: LineBatch) => {
     const thread = parsers.thread;
-    if (!thread) return take(file, parseBatch(parsers.clusterId, batchText(bytes), offset));
+    if (!thread) return take(file, parseBatchBytes(parsers.clusterId, bytes, offset));
     const reply = thread.parse(bytes, offset);
     // Awaited in order by drain; marked handled now, so a failure while an earlier one is awaited is not
     // reported as unhandled.

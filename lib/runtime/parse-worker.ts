@@ -10,14 +10,7 @@
  * ends the thread, and parse-thread.ts fails the requests waiting for it.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import {
-  batchText,
-  parseBatch,
-  transferable,
-  type ParseWorkerData,
-  type ParseWorkerReply,
-  type ParseWorkerRequest,
-} from './batches';
+import { parseBatchBytes, transferable, type ParseWorkerData, type ParseWorkerReply, type ParseWorkerRequest } from './batches';
 
 const port = parentPort;
 const data = workerData as ParseWorkerData | undefined;
@@ -25,7 +18,7 @@ const data = workerData as ParseWorkerData | undefined;
 if (port && data?.nhiParseWorker === true) {
   const { clusterId } = data;
   port.on('message', (message: ParseWorkerRequest) => {
-    const batch = parseBatch(clusterId, batchText(message.bytes), message.offset);
+    const batch = parseBatchBytes(clusterId, message.bytes, message.offset);
     port.postMessage({ type: 'batch', batch } satisfies ParseWorkerReply, transferable([batch.rows]));
   });
   port.postMessage({ type: 'ready' } satisfies ParseWorkerReply);

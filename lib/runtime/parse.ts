@@ -48,19 +48,31 @@ export function parseRuntimeTextTo(text: string, out: ParseSink, options: ParseO
         return;
       }
     }
-    text.split('\n').forEach((raw, i) => {
-      const line = raw.trim();
-      if (!line) return;
-      const item = `line ${i + 1}`;
-      out.line?.(line);
-      const parsed = safeJson(line);
-      if ('error' in parsed) out.rejected.push({ item, reason: `not JSON: ${parsed.error}` });
-      else parseDocumentInto(parsed.value, item, options, out);
-    });
+    text.split('\n').forEach((raw, i) => parseLineInto(raw, i, out, options));
   } catch {
     // Defensive: the parsers answer rather than throw, but a caller must never see an exception.
     out.rejected.push({ item: 'document', reason: 'could not be read' });
   }
+}
+
+/**
+ * Line `index + 1` of JSON lines (blank lines skipped): its items to `out`, as parseRuntimeTextTo gives
+ * them (`parsed` when the caller already parsed the trimmed line). Never throws.
+ */
+export function parseLineInto(
+  raw: string,
+  index: number,
+  out: ParseSink,
+  options: ParseOptions = {},
+  parsed?: ReturnType<typeof safeJson>,
+): void {
+  const line = raw.trim();
+  if (!line) return;
+  const item = `line ${index + 1}`;
+  out.line?.(line);
+  const json = parsed ?? safeJson(line);
+  if ('error' in json) out.rejected.push({ item, reason: `not JSON: ${json.error}` });
+  else parseDocumentInto(json.value, item, options, out);
 }
 
 /** A parsed JSON value (object, array or EventList) → events and rejected items. Never throws. */

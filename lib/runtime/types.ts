@@ -162,11 +162,16 @@ export function blankEvent(source: RuntimeSource, key: string, at: string): Runt
   };
 }
 
+const SA_PREFIX = 'system:serviceaccount:';
+
 /** `system:serviceaccount:<ns>:<name>` → { namespace, name }; anything else → null. */
 export function serviceAccountOf(username: string): NamespacedName | null {
-  const parts = username.split(':');
-  if (parts.length !== 4 || parts[0] !== 'system' || parts[1] !== 'serviceaccount') return null;
-  const [, , namespace, name] = parts as [string, string, string, string];
+  // username.split(':') of exactly four parts, without making the array (once per audit event).
+  if (!username.startsWith(SA_PREFIX)) return null;
+  const colon = username.indexOf(':', SA_PREFIX.length);
+  if (colon < 0 || username.includes(':', colon + 1)) return null;
+  const namespace = username.slice(SA_PREFIX.length, colon);
+  const name = username.slice(colon + 1);
   return namespace && name ? { namespace, name } : null;
 }
 

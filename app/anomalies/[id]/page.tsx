@@ -2,6 +2,7 @@ import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { Fragment } from 'react';
+import { eventHref } from '@/components/activity-panel';
 import { AnomalyActions } from '@/components/anomaly-actions';
 import { statusText } from '@/components/anomaly-list';
 import { SeverityPill } from '@/components/severity';
@@ -85,7 +86,7 @@ export default async function AnomalyPage({ params }: { params: Promise<{ id: st
           {a.events.map((e) => (
             <tr key={e.key}>
               <td className="nowrap">
-                <Link href={`/events/${a.clusterId}/${encodeURIComponent(e.key)}`}>{utcTime(e.at, 'second')}</Link>
+                <Link href={eventHref(a.clusterId, e.key, e.at)}>{utcTime(e.at, 'second')}</Link>
               </td>
               <td>
                 {e.verb} {e.resource ?? e.path} {[e.namespace, e.name].filter(Boolean).join('/')}

@@ -3,7 +3,9 @@ import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { ActivityPanel } from '@/components/activity-panel';
 import { PermissionUsePanel } from '@/components/permission-use';
+import { CopyButton } from '@/components/copy-button';
 import { permissionUse } from '@/lib/data/permission-use';
+import { leastPrivilegeFix, replacedText } from '@/lib/data/least-privilege';
 import { CredentialTable } from '@/components/credential-table';
 import { FindingList } from '@/components/finding-list';
 import { SeverityPill } from '@/components/severity';
@@ -53,7 +55,9 @@ export default async function IdentityPage({
     listAnomalies(db, { identityId: id, status: 'all', page: 1 }, 20),
   ]);
   // Over the same window as the runtime activity.
-  const permissions = activity ? await permissionUse(db, id, activity) : null;
+  const [permissions, fix] = activity
+    ? await Promise.all([permissionUse(db, id, activity), leastPrivilegeFix(db, id, query, { activity })])
+    : [null, null];
   const reach = identity.reach;
   // Effective before declared-only, then worst first.
   const capabilities = [...(reach?.capabilities ?? [])].sort(
@@ -239,6 +243,187 @@ export default async function IdentityPage({
         <>
           <h2 id="permissions">Permissions held but never used</h2>
           <PermissionUsePanel use={permissions} />
+        </>
+      )}
+
+      {fix && (
+        <>
+          <h2 id="least-privilege">Least-privilege fix</h2>
+          <div data-testid="least-privilege">
+            <p className="muted">
+              Roles that allow exactly what it did
+              {fix.window
+                ? ` in the ${fix.window.days} days up to ${utcTime(fix.window.until)}${fix.window.basis === 'cluster' ? " (the cluster's last audit event: it has none of its own)" : ''}`
+                : ''}
+              , limited to what it holds now. Denied calls are not granted; what its groups allow stays as it is.
+            </p>
+            {!fix.window ? (
+              <p className="muted">No audit event recorded for this cluster: there are no calls to build a fix from.</p>
+            ) : (
+              <p data-testid="fix-summary">
+                {fix.calls.allowed} allowed and {fix.calls.denied} denied calls; generated{' '}
+                {fix.roles.length
+                  ? fix.roles
+                      .map(
+                        (r) =>
+                          `${r.kind} ${r.namespace ? `${r.namespace}/` : ''}${r.name} (${r.rules.length} rule${r.rules.length === 1 ? '' : 's'})`,
+                      )
+                      .join(', ')
+                  : 'no Role (no call to grant)'}
+                .{' '}
+                {fix.diff.rules.length ? (
+                  <>
+                    Against the rules it holds now: <strong>{fix.diff.kept} kept</strong>, {fix.diff.narrowed} narrowed,{' '}
+                    {fix.diff.dropped} dropped.
+                  </>
+                ) : (
+                  'It holds no rule through bindings of its own.'
+                )}
+              </p>
+            )}
+            {fix.yaml && (
+              <>
+                <p>
+                  <CopyButton text={fix.yaml} label="Copy YAML" />{' '}
+                  <span className="muted small">
+                    or{' '}
+                    <code>
+                      nhi fix {fix.serviceAccount.namespace}/{fix.serviceAccount.name} --cluster {identity.cluster.name} --days{' '}
+                      {fix.window?.days ?? query.days} --yaml | kubectl apply -f -
+                    </code>
+                  </span>
+                </p>
+                <pre data-testid="fix-yaml">{fix.yaml}</pre>
+              </>
+            )}
+            {fix.notes.length > 0 && (
+              <ul className="small muted">
+                {fix.notes.map((n) => (
+                  <li key={n}>{n}</li>
+                ))}
+              </ul>
+            )}
+            {fix.diff.rules.length > 0 && (
+              <table className="data" data-testid="fix-diff">
+                <thead>
+                  <tr>
+                    <th>Rule held now</th>
+                    <th>Granted by</th>
+                    <th>In the fix</th>
+                    <th>Why</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {fix.diff.rules.map((r, i) => (
+                    <tr key={i} className={r.status === 'dropped' ? 'muted' : ''}>
+                      <td>
+                        <code>{r.text}</code>
+                      </td>
+                      <td>{r.binding}</td>
+                      <td>
+                        <span
+                          className={`pill ${r.status === 'kept' ? 'pill-ok' : r.status === 'narrowed' ? 'pill-degraded' : 'pill-down'}`}
+                        >
+                          {r.status}
+                        </span>
+                      </td>
+                      <td className="small">{r.note}</td>
+                    </tr>
+                  ))}
+                  {fix.diff.added.map((a, i) => (
+                    <tr key={`added-${i}`}>
+                      <td>
+                        <code>
+                          {a.verb} {a.target}
+                          {a.namespace ? ` in ${a.namespace}` : ''}
+                        </code>
+                      </td>
+                      <td>—</td>
+                      <td>
+                        <span className="pill pill-degraded">added</span>
+                      </td>
+                      <td className="small">denied in the window, granted as asked</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )}
+            {fix.replaces.length > 0 && (
+              <>
+                <p>Once applied, remove the bindings it replaces:</p>
+                <ul data-testid="fix-replaces">
+                  {fix.replaces.map((b) => (
+                    <li key={`${b.kind}/${b.namespace}/${b.name}`}>
+                      {replacedText(b)}: <code>{b.command}</code>
+                    </li>
+                  ))}
+                </ul>
+              </>
+            )}
+            {fix.automount ? (
+              <div data-testid="fix-automount">
+                <p>
+                  <strong>automountServiceAccountToken: false</strong> — {fix.automount.reason}.
+                </p>
+                <ul>
+                  {fix.automount.serviceAccount && (
+                    <li>
+                      ServiceAccount: <code>{fix.automount.serviceAccount.command}</code>{' '}
+                      <span className="muted small">({fix.automount.serviceAccount.note}; in the YAML above)</span>
+                    </li>
+                  )}
+                  {fix.automount.workloads.map((w) => (
+                    <li key={`${w.kind}/${w.name}`}>
+                      {w.kind} {w.name}: {w.command ? <code>{w.command}</code> : null}{' '}
+                      <span className="muted small">({w.note})</span>
+                    </li>
+                  ))}
+                  {!fix.automount.serviceAccount && fix.automount.workloads.length === 0 && <li>Already off everywhere.</li>}
+                </ul>
+              </div>
+            ) : (
+              fix.window && (
+                <p className="muted small" data-testid="fix-automount">
+                  It calls the API, so its pods keep their token (automountServiceAccountToken stays).
+                </p>
+              )
+            )}
+            {fix.observedCalls.length > 0 && (
+              <details>
+                <summary>What it did, and what the fix does with each call ({fix.observedCalls.length})</summary>
+                <table className="data" data-testid="fix-calls">
+                  <thead>
+                    <tr>
+                      <th>Calls</th>
+                      <th>Action</th>
+                      <th>Objects</th>
+                      <th>In the fix</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {fix.observedCalls.map((a, i) => (
+                      <tr key={i}>
+                        <td>{a.calls}</td>
+                        <td>
+                          <code>
+                            {a.verb} {a.target}
+                          </code>
+                          {a.namespace ? ` in ${a.namespace}` : ' (cluster-wide)'}
+                        </td>
+                        <td className="small">
+                          {a.names.slice(0, 5).join(', ')}
+                          {a.names.length > 5 ? `, ${a.names.length - 5} more` : ''}
+                        </td>
+                        <td className="small">
+                          {a.decision === 'granted' || a.decision === 'denied-granted' ? 'granted' : 'left out'}: {a.reason}
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </details>
+            )}
+          </div>
         </>
       )}
 

@@ -25,9 +25,16 @@ const utc = (iso: string) => utcTime(iso, 'millisecond');
  * token, the outcome, and what is attributed to it. The store keeps no body and no token, so nothing here
  * is secret; the raw detail is shown as stored.
  */
-export default async function EventPage({ params }: { params: Promise<{ clusterId: string; key: string }> }) {
+export default async function EventPage({
+  params,
+  searchParams,
+}: {
+  params: Promise<{ clusterId: string; key: string }>;
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
   const { clusterId, key } = await params;
-  const e = await getRuntimeEvent(prisma(), clusterId, decodedParam(key));
+  const { at } = await searchParams;
+  const e = await getRuntimeEvent(prisma(), clusterId, decodedParam(key), typeof at === 'string' ? at : null);
   if (!e) notFound();
   const denied = e.responseCode === 401 || e.responseCode === 403 || e.detail.decision === 'forbid';
   const rows: [string, React.ReactNode][] = [
@@ -106,7 +113,7 @@ export default async function EventPage({ params }: { params: Promise<{ clusterI
           <ul>
             {e.otherStages.map((s) => (
               <li key={s.key}>
-                <Link href={eventHref(clusterId, s.key)}>{s.key.split(':').at(-1)}</Link>{' '}
+                <Link href={eventHref(clusterId, s.key, s.at)}>{s.key.split(':').at(-1)}</Link>{' '}
                 <span className="muted">{utc(s.at)}</span>
               </li>
             ))}
