@@ -28,11 +28,10 @@
  *   node --import tsx scripts/record-demo-audit.ts
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { BatchV1Api, CoreV1Api } from '@kubernetes/client-node';
-import { Agent, request } from 'undici';
 import {
   adminKubeConfig,
   auditLogOffset,
@@ -44,6 +43,7 @@ import {
   serviceAccountToken,
   type AuditEvent,
 } from '@/e2e/cluster/harness';
+import { tokenClient, type Answer } from '@/e2e/cluster/as-token';
 import { demoAuditFile, demoFalcoFile } from '@/lib/demo/load';
 import { parseRuntimeText } from '@/lib/runtime/parse';
 
@@ -52,7 +52,7 @@ await seedCluster(cluster);
 const kc = adminKubeConfig(cluster);
 const core = kc.makeApiClient(CoreV1Api);
 const batch = kc.makeApiClient(BatchV1Api);
-const dispatcher = new Agent({ connect: { ca: readFileSync(cluster.caFile, 'utf8') } });
+const client = tokenClient(cluster);
 
 interface Pod {
   namespace: string;
@@ -156,33 +156,10 @@ async function actorFor(pod: Pod, serviceAccount: string): Promise<Actor> {
   return { username: `system:serviceaccount:${pod.namespace}:${serviceAccount}`, pod, token };
 }
 
-interface Answer {
-  status: number;
-  json: Record<string, unknown> | null;
-}
-
 /** One API call as the actor with the given user agent; the body is read (and dropped) to the end. */
 async function call(actor: Actor, userAgent: string, method: string, uri: string, body?: unknown): Promise<Answer> {
   calls.set(actor.username, (calls.get(actor.username) ?? 0) + 1);
-  const res = await request(`${cluster.server}${uri}`, {
-    method: method as 'GET',
-    dispatcher,
-    headers: {
-      authorization: `Bearer ${actor.token}`,
-      'user-agent': userAgent,
-      accept: 'application/json',
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.body.text();
-  let json: Record<string, unknown> | null = null;
-  try {
-    json = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    // a watch stream (several JSON lines) or an empty body: not needed
-  }
-  return { status: res.statusCode, json };
+  return client.call(actor.token, userAgent, method, uri, body);
 }
 
 const resourceVersionOf = (a: Answer) => ((a.json?.metadata ?? {}) as { resourceVersion?: string }).resourceVersion ?? '0';
@@ -333,7 +310,7 @@ await curl('POST', '/api/v1/namespaces/kube-system/pods', {
   spec: { hostPID: true, containers: [{ name: 'debug', image: 'docker.io/library/alpine:3.22', command: ['sleep', '3600'] }] },
 });
 await steadyWork();
-await dispatcher.close();
+await client.close();
 
 // --- the audit log: this run's events of those identities, and the TokenRequests for them.
 const identities = new Set([...calls.keys(), 'system:serviceaccount:checkout:checkout-web']);

@@ -12,7 +12,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -26,7 +26,6 @@ import {
   type V1ResourceAttributes,
 } from '@kubernetes/client-node';
 import type pg from 'pg';
-import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import {
@@ -38,6 +37,7 @@ import {
   serviceAccountToken,
   type TestCluster,
 } from '@/e2e/cluster/harness';
+import { tokenClient } from '@/e2e/cluster/as-token';
 import { createTestDatabase, type TestDatabase } from '@/e2e/setup/test-database';
 import { importDumps } from '@/lib/collect/collect';
 import { kubeGet } from '@/lib/collect/kube';
@@ -64,7 +64,7 @@ let kc: KubeConfig;
 let db: TestDatabase;
 let pool: pg.Pool;
 let prisma: PrismaClient;
-let dispatcher: Agent;
+let client: ReturnType<typeof tokenClient> | undefined;
 let token = '';
 let offset = 0;
 let identityId = '';
@@ -74,27 +74,8 @@ let printed = '';
 const applied: KubernetesObject[] = [];
 
 // --- calls as the workload: its real pod-bound token, its own user agent.
-async function call(method: string, uri: string, body?: unknown, contentType = 'application/json') {
-  const res = await request(`${cluster!.server}${uri}`, {
-    method: method as 'GET',
-    dispatcher,
-    headers: {
-      authorization: `Bearer ${token}`,
-      'user-agent': 'shop-api/1.4.2 (linux/amd64) kubernetes/4f1c2ab',
-      accept: 'application/json',
-      ...(body === undefined ? {} : { 'content-type': contentType }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.body.text();
-  let json: Record<string, unknown> | null = null;
-  try {
-    json = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    // /metrics is text; a watch is a stream of events
-  }
-  return { status: res.statusCode, json };
-}
+const call = (method: string, uri: string, body?: unknown, contentType = 'application/json') =>
+  client!.call(token, 'shop-api/1.4.2 (linux/amd64) kubernetes/4f1c2ab', method, uri, body, contentType);
 
 /** One round of the service's normal work; returns each call with its status. */
 async function normalRound(): Promise<string[]> {
@@ -251,7 +232,7 @@ beforeAll(async () => {
   prisma = createPrisma(db.url);
   cluster = await ensureCluster();
   kc = adminKubeConfig(cluster);
-  dispatcher = new Agent({ connect: { ca: readFileSync(cluster.caFile, 'utf8') } });
+  client = tokenClient(cluster);
 
   const core = kc.makeApiClient(CoreV1Api);
   const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
@@ -347,7 +328,7 @@ afterAll(async () => {
     const objects = KubernetesObjectApi.makeApiClient(kc);
     for (const o of applied.filter((x) => !x.metadata?.namespace)) await objects.delete(o).catch(() => {});
   }
-  await dispatcher?.close();
+  await client?.close();
   await prisma?.$disconnect();
   await pool?.end();
   await db?.drop();

@@ -15,10 +15,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
 import {
   AppsV1Api,
   BatchV1Api,
@@ -28,7 +26,6 @@ import {
   type V1PolicyRule,
 } from '@kubernetes/client-node';
 import type pg from 'pg';
-import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import {
@@ -41,11 +38,12 @@ import {
   type AuditEvent,
   type TestCluster,
 } from '@/e2e/cluster/harness';
+import { tokenClient } from '@/e2e/cluster/as-token';
+import { startWebhookSink, type WebhookSink } from '@/e2e/cluster/webhook-sink';
 import { createTestDatabase, type TestDatabase } from '@/e2e/setup/test-database';
 import { importDumps } from '@/lib/collect/collect';
 import { kubeGet } from '@/lib/collect/kube';
 import { ensureCluster as ensureClusterRow, openStore } from '@/lib/collect/store';
-import { makeCertificate } from '@/lib/credentials/test-certificates';
 import { repoRoot } from '@/lib/paths';
 import { ingestFiles } from '@/lib/runtime/ingest';
 import { createIngestToken } from '@/lib/runtime/tokens';
@@ -58,7 +56,6 @@ const ns = `it-live-${hex}`;
 /** Another team's namespace, whose Secrets the service's token lists in the abnormal phase. */
 const vault = `it-vault-${hex}`;
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'nhi-live-'));
-const caFile = path.join(tmp, 'ca.crt');
 const profilesFile = path.join(tmp, 'behaviour-profiles.yaml');
 const inventoryFile = path.join(tmp, 'inventory.json');
 const auditFile = path.join(tmp, 'audit.jsonl');
@@ -67,14 +64,13 @@ let cluster: TestCluster | undefined;
 let kc: KubeConfig;
 let db: TestDatabase;
 let pool: pg.Pool;
-let sink: https.Server;
-let dispatcher: Agent;
+let sink: WebhookSink | undefined;
+let client: ReturnType<typeof tokenClient> | undefined;
 let profiles: BehaviourProfiles;
 let POST: (request: Request) => Promise<Response>;
 let liveId: string;
 let offset = 0;
 /** POSTs from the API server's webhook being handled by the route (its detection included). */
-let inFlight = 0;
 
 /** A workload of the test: its ServiceAccount, the pod the controller-manager made, a token bound to it. */
 interface Actor {
@@ -96,27 +92,8 @@ function writeProfiles(): BehaviourProfiles {
 }
 
 // --- calls to the API server as a workload: a real token, the workload's own user agent.
-async function call(actor: Actor, method: string, uri: string, opts: { userAgent?: string; body?: unknown } = {}) {
-  const res = await request(`${cluster!.server}${uri}`, {
-    method: method as 'GET',
-    dispatcher,
-    headers: {
-      authorization: `Bearer ${actor.token}`,
-      'user-agent': opts.userAgent ?? actor.userAgent,
-      accept: 'application/json',
-      ...(opts.body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-  });
-  const text = await res.body.text();
-  let json: Record<string, unknown> | null = null;
-  try {
-    json = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    // a watch stream or an empty body
-  }
-  return { status: res.statusCode, json };
-}
+const call = (actor: Actor, method: string, uri: string, opts: { userAgent?: string; body?: unknown } = {}) =>
+  client!.call(actor.token, opts.userAgent ?? actor.userAgent, method, uri, opts.body);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const microTime = () => new Date().toISOString().replace(/Z$/, '000Z');
@@ -383,36 +360,15 @@ beforeAll(async () => {
   process.env.DATABASE_URL = db.url;
   ({ POST } = await import('@/app/api/ingest/audit/route'));
 
-  // The app's route behind HTTPS, as in lib/runtime/webhook.int.test.ts.
-  const ca = makeCertificate({ subject: '/CN=nhi live test CA', ca: true, days: 2 });
-  const serving = makeCertificate({ subject: '/CN=127.0.0.1', sans: ['IP:127.0.0.1'], days: 2, issuer: ca });
-  writeFileSync(caFile, ca.certPem);
-  sink = https.createServer({ cert: serving.certPem, key: serving.keyPem }, (req, res) => {
-    const chunks: Buffer[] = [];
-    inFlight++;
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const headers = new Headers();
-      for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
-      POST(new Request(`http://127.0.0.1${req.url}`, { method: 'POST', headers, body: Buffer.concat(chunks) }))
-        .then(async (response) => {
-          const text = await response.text();
-          res.writeHead(response.status, Object.fromEntries(response.headers));
-          res.end(text);
-        })
-        .catch(() => res.writeHead(500).end())
-        .finally(() => inFlight--);
-    });
-  });
-  await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
-  const url = `https://127.0.0.1:${(sink.address() as AddressInfo).port}/api/ingest/audit`;
+  // The app's route behind HTTPS, as a deployment serves it.
+  sink = await startWebhookSink(POST, tmp);
 
   liveId = await ensureClusterRow(pool, 'live', 'import', null, null);
   const token = await createIngestToken(pool, liveId, 'audit-webhook');
-  cluster = await ensureCluster({ auditWebhook: { url, token, caFile } });
+  cluster = await ensureCluster({ auditWebhook: { url: sink.url, token, caFile: sink.caFile } });
   offset = auditLogOffset(cluster);
   kc = adminKubeConfig(cluster);
-  dispatcher = new Agent({ connect: { ca: readFileSync(cluster.caFile, 'utf8') } });
+  client = tokenClient(cluster);
 
   await createWorkloads();
   const api = await podOf('shop-api', /^shop-api-[a-z0-9]{1,10}-[a-z0-9]{5}$/);
@@ -439,7 +395,7 @@ afterAll(async () => {
     for (const name of [ns, vault]) await core.deleteNamespace({ name }).catch(() => {});
     await ensureCluster({ auditWebhook: null });
   }
-  await dispatcher?.close();
+  await client?.close();
   sink?.close();
   await (globalThis as { nhiPool?: pg.Pool }).nhiPool?.end();
   await pool?.end();
@@ -572,7 +528,7 @@ describe('behaviour anomalies from the real API server', () => {
     await eventually('every webhook batch stored and detected', async () => {
       const file = readAuditEvents(cluster!, offset).filter(ours).length;
       const stored = (await storedKeys(liveId)).length;
-      return file > 0 && stored === file && inFlight === 0;
+      return file > 0 && stored === file && sink!.inFlight() === 0;
     });
 
     // The other workloads learned too, made calls after their windows, and raised nothing.

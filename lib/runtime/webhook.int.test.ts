@@ -3,27 +3,24 @@
  * pod-bound ServiceAccount token (TokenRequest) arrive attributed to the identity, the pod and the token
  * within 5 s; the token the TokenRequest returned is stored nowhere; a wrong ingest token is refused.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import https from 'node:https';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { adminKubeConfig, ensureCluster, eventually, serviceAccountToken, type TestCluster } from '@/e2e/cluster/harness';
+import { startWebhookSink, type WebhookSink } from '@/e2e/cluster/webhook-sink';
 import { createTestDatabase, type TestDatabase } from '@/e2e/setup/test-database';
 import { ensureCluster as ensureClusterRow, openStore } from '@/lib/collect/store';
-import { makeCertificate } from '@/lib/credentials/test-certificates';
 import { createIngestToken } from './tokens';
 
 let cluster: TestCluster;
 let db: TestDatabase;
 let pool: pg.Pool;
-let sink: https.Server;
+let sink: WebhookSink | undefined;
 const tlsDir = mkdtempSync(path.join(os.tmpdir(), 'nhi-hook-tls-'));
-const caFile = path.join(tlsDir, 'ca.crt');
 let url: string;
 let POST: (request: Request) => Promise<Response>;
 const ns = `it-hook-${randomBytes(4).toString('hex')}`;
@@ -34,28 +31,9 @@ beforeAll(async () => {
   // The route's pool reads DATABASE_URL on first use.
   process.env.DATABASE_URL = db.url;
   ({ POST } = await import('@/app/api/ingest/audit/route'));
-  // The app's route behind an HTTPS server, as a deployment serves it: the API server sends its bearer
-  // token only over TLS. A test CA signs the server's certificate for 127.0.0.1.
-  const ca = makeCertificate({ subject: '/CN=nhi test webhook CA', ca: true, days: 2 });
-  const serving = makeCertificate({ subject: '/CN=127.0.0.1', sans: ['IP:127.0.0.1'], days: 2, issuer: ca });
-  writeFileSync(caFile, ca.certPem);
-  sink = https.createServer({ cert: serving.certPem, key: serving.keyPem }, (req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const headers = new Headers();
-      for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
-      POST(new Request(`http://127.0.0.1${req.url}`, { method: 'POST', headers, body: Buffer.concat(chunks) }))
-        .then(async (response) => {
-          const text = await response.text();
-          res.writeHead(response.status, Object.fromEntries(response.headers));
-          res.end(text);
-        })
-        .catch(() => res.writeHead(500).end());
-    });
-  });
-  await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
-  url = `https://127.0.0.1:${(sink.address() as AddressInfo).port}/api/ingest/audit`;
+  // The app's route behind HTTPS, as a deployment serves it: the API server sends its bearer token only over TLS.
+  sink = await startWebhookSink(POST, tlsDir);
+  url = sink.url;
 });
 
 afterAll(async () => {
@@ -81,7 +59,7 @@ describe('the audit webhook into the ingestion route', () => {
   it('gets the calls of a pod-bound ServiceAccount token from the real API server within 5 s, attributed and without the token', async () => {
     const clusterId = await ensureClusterRow(pool, 'hooked', 'import', null, null);
     const token = await createIngestToken(pool, clusterId, 'audit-webhook');
-    cluster = await ensureCluster({ auditWebhook: { url, token, caFile } });
+    cluster = await ensureCluster({ auditWebhook: { url, token, caFile: sink!.caFile } });
     const kc = adminKubeConfig(cluster);
     const core = kc.makeApiClient(CoreV1Api);
     await core.createNamespace({ body: { metadata: { name: ns } } });
