@@ -26,6 +26,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
               <Link href="/">Overview</Link>
               <Link href="/identities">Identities</Link>
               <Link href="/credentials">Credentials</Link>
+              <Link href="/findings">Findings</Link>
               <Link href="/anomalies">Anomalies</Link>
             </nav>
             <HealthBadge />

@@ -6,6 +6,7 @@ import { registerAnomalyCommands } from './commands/anomalies';
 import { registerCollectCommands, registerImportCommand } from './commands/collect';
 import { registerCredentialCommands } from './commands/credentials';
 import { registerDbCommands } from './commands/db';
+import { registerFindingsCommand } from './commands/findings';
 import { registerFixCommand } from './commands/fix';
 import { registerIngestStatusCommand } from './commands/ingest-status';
 import { registerRuntimeCommands } from './commands/runtime';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerImportCommand(program);
   registerInventoryCommands(program);
   registerCredentialCommands(program);
+  registerFindingsCommand(program);
   registerRuntimeCommands(program);
   registerActivityCommand(program);
   registerFixCommand(program);

@@ -8,6 +8,7 @@ import { listResource, noteForListError, servedResources, type ClusterTarget } f
 import { normalize } from './normalize';
 import { loadPolicy, type CredentialPolicy } from '@/lib/credentials/policy';
 import { updateCredentials, type CredentialUpdate } from './credential-store';
+import { updatePostureFindings, type PostureUpdate } from '@/lib/findings/store';
 import { updateReach, type ReachUpdate } from './reach-store';
 import { ensureCluster, saveInventory, startRun, updateRun } from './store';
 import {
@@ -39,6 +40,8 @@ export interface CollectOutcome {
   changes: number;
   reach: ReachUpdate;
   credentials: CredentialUpdate;
+  /** Posture findings (lib/findings), evaluated after reach. */
+  posture: PostureUpdate;
   seconds: number;
 }
 
@@ -136,6 +139,8 @@ export async function recordSnapshot(
     // Credentials before reach: their working set is small and can be collected while reach builds its graph.
     const credentials = await updateCredentials(pool, clusterId, now, opts.policy ?? loadPolicy(), clock);
     const reach = await updateReach(pool, clusterId, snapshot, now, clock);
+    // Posture rules read the reach just written (capabilities, escalation paths).
+    const posture = await updatePostureFindings(pool, clusterId, now, clock);
     const phase = notes.some((n) => n.level === 'error') ? 'partial' : 'succeeded';
     if (runId) await updateRun(pool, runId, { progress: 1, counts, errors: notes, phase, finishedAt: clock() });
     return {
@@ -147,6 +152,7 @@ export async function recordSnapshot(
       changes: saved.changes.length,
       reach,
       credentials,
+      posture,
       seconds: (clock().getTime() - started.getTime()) / 1000,
     };
   } catch (e) {

@@ -1,10 +1,12 @@
 /**
- * Findings, as the identity page (and later the findings queue) reads them: open ones first, worst first,
+ * Findings, as the identity page and the findings queue (Findings page, /api/findings, `nhi findings`) read them: open ones first, worst first,
  * with their explanation, evidence and fix parsed from the stored JSON.
  */
 import { z } from 'zod';
 import type { PrismaClient } from '@/lib/db/client';
 import type { Prisma } from '@/lib/db/generated/client';
+import { POSTURE_RULE_BY_ID } from '@/lib/findings/rules';
+import { parseFilter } from '@/lib/http/query';
 import { OWASP_NHI_TOP10, type OwaspNhiId } from '@/lib/owasp';
 import { parseStored } from './json';
 
@@ -68,4 +70,153 @@ async function findingsWhere(db: PrismaClient, where: Prisma.FindingWhereInput):
         severityOrder.indexOf(a.severity) - severityOrder.indexOf(b.severity) ||
         a.ruleId.localeCompare(b.ruleId),
     );
+}
+
+// ---- the findings queue (Findings page, /api/findings, `nhi findings`) ----------------------------
+
+const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'] as const;
+const OWASP_IDS = Object.keys(OWASP_NHI_TOP10) as [OwaspNhiId, ...OwaspNhiId[]];
+
+/** The Findings page's query string (and the CLI's options), validated. */
+export const findingFilterSchema = z.object({
+  cluster: z.string().max(253).optional(),
+  severity: z.enum(SEVERITIES).optional(),
+  owasp: z.enum(OWASP_IDS).optional(),
+  rule: z
+    .string()
+    .regex(/^NHI-[A-Z]+-\d{3}$/, 'a rule id such as NHI-POS-004')
+    .optional(),
+  namespace: z.string().max(253).optional(),
+  /** Owning team's name, or `(none)` for subjects nobody owns. */
+  owner: z.string().max(253).optional(),
+  status: z.enum(['open', 'resolved', 'all']).default('open'),
+  page: z.coerce.number().int().min(1).max(10_000).default(1),
+});
+export type FindingFilter = z.infer<typeof findingFilterSchema>;
+
+export const FINDING_PAGE_SIZE = 50;
+
+export const parseFindingFilter = (params: Record<string, string | string[] | undefined>) =>
+  parseFilter(findingFilterSchema, params);
+
+export interface FindingRow {
+  id: string;
+  cluster: string;
+  ruleId: string;
+  title: string;
+  severity: string;
+  status: string;
+  owasp: { id: string; name: string }[];
+  /** CIS Kubernetes Benchmark control and peer tools' ids of the rule (posture rules only). */
+  cis: string | null;
+  aliases: string[];
+  namespace: string | null;
+  identity: { id: string; kind: string; namespace: string; name: string } | null;
+  workload: { id: string; kind: string; namespace: string; name: string } | null;
+  credential: { id: string; namespace: string; name: string } | null;
+  explanation: string;
+  evidence: Record<string, unknown>;
+  firstSeenAt: string;
+  lastSeenAt: string;
+  resolvedAt: string | null;
+}
+
+function findingWhere(f: FindingFilter): Prisma.FindingWhereInput {
+  const and: Prisma.FindingWhereInput[] = [];
+  if (f.cluster) and.push({ cluster: { name: f.cluster } });
+  if (f.severity) and.push({ severity: f.severity });
+  if (f.owasp) and.push({ owaspIds: { has: f.owasp } });
+  if (f.rule) and.push({ ruleId: f.rule });
+  if (f.status !== 'all') and.push({ status: f.status });
+  if (f.namespace)
+    and.push({
+      OR: [
+        { identity: { namespace: f.namespace } },
+        { workload: { namespace: f.namespace } },
+        { credential: { namespace: f.namespace } },
+      ],
+    });
+  if (f.owner === '(none)')
+    and.push({
+      OR: [
+        { identityId: { not: null }, identity: { ownerships: { none: {} } } },
+        { workloadId: { not: null }, workload: { ownerships: { none: {} } } },
+      ],
+    });
+  else if (f.owner) {
+    const team = { some: { team: { name: f.owner } } };
+    and.push({
+      OR: [
+        { identity: { ownerships: team } },
+        { workload: { ownerships: team } },
+        { credential: { identity: { ownerships: team } } },
+      ],
+    });
+  }
+  return { AND: and };
+}
+
+const findingInclude = {
+  cluster: { select: { name: true } },
+  identity: { select: { id: true, kind: true, namespace: true, name: true } },
+  workload: { select: { id: true, kind: true, namespace: true, name: true } },
+  credential: { select: { id: true, namespace: true, name: true } },
+} satisfies Prisma.FindingInclude;
+
+type FindingWithSubject = Prisma.FindingGetPayload<{ include: typeof findingInclude }>;
+
+function toFindingRow(f: FindingWithSubject): FindingRow {
+  const rule = POSTURE_RULE_BY_ID.get(f.ruleId);
+  return {
+    id: f.id,
+    cluster: f.cluster.name,
+    ruleId: f.ruleId,
+    title: f.title,
+    severity: f.severity,
+    status: f.status,
+    owasp: f.owaspIds.map((id) => ({ id, name: OWASP_NHI_TOP10[id as OwaspNhiId] ?? id })),
+    cis: rule?.cis ?? null,
+    aliases: rule?.aliases ?? [],
+    namespace: f.workload?.namespace ?? f.identity?.namespace ?? f.credential?.namespace ?? null,
+    identity: f.identity ? { ...f.identity, kind: String(f.identity.kind) } : null,
+    workload: f.workload,
+    credential: f.credential,
+    explanation: f.explanation,
+    evidence: parseStored(z.record(z.string(), z.unknown()), f.evidence, `Finding.evidence of ${f.id}`),
+    firstSeenAt: f.firstSeenAt.toISOString(),
+    lastSeenAt: f.lastSeenAt.toISOString(),
+    resolvedAt: f.resolvedAt?.toISOString() ?? null,
+  };
+}
+
+/** Open first, worst first, most recently seen first. */
+const findingOrder: Prisma.FindingOrderByWithRelationInput[] = [
+  { status: 'asc' },
+  { severity: 'desc' },
+  { lastSeenAt: 'desc' },
+  { firstSeenAt: 'desc' },
+  { ruleId: 'asc' },
+  { subjectKey: 'asc' },
+];
+
+/** One page of findings for the filter. */
+export async function listFindings(db: PrismaClient, f: FindingFilter): Promise<{ rows: FindingRow[]; total: number }> {
+  const where = findingWhere(f);
+  const [total, rows] = await Promise.all([
+    db.finding.count({ where }),
+    db.finding.findMany({
+      where,
+      orderBy: findingOrder,
+      skip: (f.page - 1) * FINDING_PAGE_SIZE,
+      take: FINDING_PAGE_SIZE,
+      include: findingInclude,
+    }),
+  ]);
+  return { total, rows: rows.map(toFindingRow) };
+}
+
+/** Every finding matching the filter (all pages), for the CLI. */
+export async function allFindings(db: PrismaClient, f: FindingFilter): Promise<FindingRow[]> {
+  const rows = await db.finding.findMany({ where: findingWhere(f), orderBy: findingOrder, include: findingInclude });
+  return rows.map(toFindingRow);
 }

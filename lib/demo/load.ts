@@ -5,6 +5,7 @@ import { repoRoot } from '@/lib/paths';
 import { detectDays } from '@/lib/behaviour/engine';
 import { loadProfiles, profilesLabel } from '@/lib/behaviour/profiles';
 import { ingestFiles } from '@/lib/runtime/ingest';
+import { updatePostureFindings } from '@/lib/findings/store';
 
 const dataDir = path.join(repoRoot, 'lib', 'demo', 'data');
 
@@ -42,6 +43,8 @@ export async function loadDemoData(databaseUrl: string, log: (line: string) => v
     log(`Loaded the demo dataset: ${total} objects as cluster "${demoClusterName}".`);
     const runtime = await ingestFiles(pool, outcome.clusterId, demoRuntimeFiles);
     log(`Loaded ${runtime.inserted} demo runtime events.`);
+    // With runtime events present, the posture rules can tell mounted tokens that are never used.
+    await updatePostureFindings(pool, outcome.clusterId, new Date());
     const profiles = loadProfiles(process.env.NHI_BEHAVIOUR_PROFILES || demoProfilesFile);
     const found = await detectDays(pool, outcome.clusterId, runtime.days, profiles);
     log(`Behaviour (profiles ${profilesLabel(profiles)}): ${found?.created ?? 0} anomalies in the demo's runtime events.`);

@@ -3,6 +3,7 @@ import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { collectOnce, importDumps, type Progress } from '@/lib/collect/collect';
 import type { CredentialUpdate } from '@/lib/collect/credential-store';
+import type { PostureUpdate } from '@/lib/findings/store';
 import { resolveTargets } from '@/lib/collect/kube';
 import { withDatabase } from '@/lib/cli/database';
 import { clusterNameOption } from '@/lib/cli/options';
@@ -28,6 +29,8 @@ const POLICY_OPTION = [
 
 const credentialLine = (c: CredentialUpdate) =>
   `${c.credentials} credentials, ${c.findings} credential finding(s) open (${c.opened} new, ${c.resolved} resolved): npx nhi credentials`;
+const postureLine = (p: PostureUpdate) =>
+  `${p.findings} posture finding(s) open (${p.opened} new, ${p.resolved} resolved): npx nhi findings`;
 
 /** Checks the policy file before any work and makes it the one in force for this run. */
 function usePolicy(file: string | undefined): void {
@@ -126,6 +129,7 @@ export function registerCollectCommands(program: Command): void {
                 `${target.name}: ${outcome.phase}, ${total} objects in ${outcome.seconds.toFixed(1)} s, ${outcome.changes} change(s) recorded`,
               );
               console.log(`  ${credentialLine(outcome.credentials)}`);
+              console.log(`  ${postureLine(outcome.posture)}`);
               for (const n of outcome.notes.filter((n) => n.level !== 'info')) console.log(`  ${n.level}: ${n.message}`);
             }
           } catch (e) {
@@ -176,6 +180,7 @@ export function registerImportCommand(program: Command): void {
               `${outcome.cluster}: ${outcome.phase}, ${total} objects from ${outcome.files} file(s) in ${outcome.seconds.toFixed(1)} s, ${outcome.changes} change(s) recorded`,
             );
             console.log(`  ${credentialLine(outcome.credentials)}`);
+            console.log(`  ${postureLine(outcome.posture)}`);
             for (const [kind, n] of Object.entries(outcome.skipped))
               console.log(`  skipped ${n} ${kind} (not part of the inventory)`);
             for (const n of outcome.notes.filter((n) => n.level !== 'info')) console.log(`  ${n.level}: ${n.message}`);

@@ -1,0 +1,132 @@
+import type { Metadata } from 'next';
+import Link from 'next/link';
+import { FilterSelect } from '@/components/filter-select';
+import { Pager } from '@/components/pager';
+import { SeverityPill } from '@/components/severity';
+import { FINDING_PAGE_SIZE, listFindings, parseFindingFilter, type FindingFilter, type FindingRow } from '@/lib/data/findings';
+import { prisma } from '@/lib/db/client';
+import { POSTURE_RULES } from '@/lib/findings/rules';
+import { RULES as CREDENTIAL_RULES } from '@/lib/credentials/assess';
+import { filterHref } from '@/lib/http/query';
+import { OWASP_NHI_TOP10 } from '@/lib/owasp';
+
+export const dynamic = 'force-dynamic';
+export const metadata: Metadata = { title: 'Findings' };
+
+const pageHref = (f: FindingFilter, page: number) => filterHref('/findings', { ...f, page }, { page: 1, status: 'open' });
+const day = (iso: string) => iso.slice(0, 10);
+const RULE_OPTIONS = [
+  ...POSTURE_RULES.map((r) => [r.id, `${r.id} ${r.title}`] as const),
+  ...Object.entries(CREDENTIAL_RULES).map(([id, r]) => [id, `${id} ${r.title}`] as const),
+];
+
+function Subject({ f }: { f: FindingRow }) {
+  if (f.workload)
+    return (
+      <Link href={`/workloads/${f.workload.id}`}>
+        {f.workload.kind} {f.workload.namespace}/{f.workload.name}
+      </Link>
+    );
+  if (f.identity)
+    return (
+      <Link href={`/identities/${f.identity.id}`}>
+        {f.identity.namespace ? `${f.identity.namespace}/` : ''}
+        {f.identity.name}
+      </Link>
+    );
+  if (f.credential)
+    return (
+      <span>
+        Secret {f.credential.namespace}/{f.credential.name}
+      </span>
+    );
+  return <span className="muted">—</span>;
+}
+
+export default async function FindingsPage({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
+  const { filter, error } = parseFindingFilter(await searchParams);
+  const { rows, total } = await listFindings(prisma(), filter);
+  const pages = Math.max(1, Math.ceil(total / FINDING_PAGE_SIZE));
+  return (
+    <section>
+      <h1>Findings</h1>
+      <form className="filters" method="get" action="/findings">
+        <input name="cluster" placeholder="Cluster" defaultValue={filter.cluster ?? ''} aria-label="Cluster" />
+        <input name="namespace" placeholder="Namespace" defaultValue={filter.namespace ?? ''} aria-label="Namespace" />
+        <input name="owner" placeholder="Owner team" defaultValue={filter.owner ?? ''} aria-label="Owner" />
+        <FilterSelect
+          name="severity"
+          label="Severity"
+          any="Any severity"
+          value={filter.severity}
+          options={(['critical', 'high', 'medium', 'low', 'info'] as const).map((s) => [s, s])}
+        />
+        <FilterSelect
+          name="owasp"
+          label="OWASP item"
+          any="Any OWASP item"
+          value={filter.owasp}
+          options={Object.entries(OWASP_NHI_TOP10).map(([id, name]) => [id, `${id} ${name}`])}
+        />
+        <FilterSelect name="rule" label="Rule" any="Any rule" value={filter.rule} options={RULE_OPTIONS} />
+        <select name="status" defaultValue={filter.status} aria-label="Status">
+          <option value="open">Open</option>
+          <option value="resolved">Resolved</option>
+          <option value="all">All</option>
+        </select>
+        <button type="submit">Filter</button>
+      </form>
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      <p className="muted" data-testid="finding-count">
+        {total} findings · open first, worst first · one per rule and subject, resolved when a later collection no longer sees it
+      </p>
+      <table className="data" data-testid="findings-table">
+        <thead>
+          <tr>
+            <th>Severity</th>
+            <th>Rule</th>
+            <th>Subject</th>
+            <th>OWASP</th>
+            <th>CIS</th>
+            <th>First seen</th>
+            <th>Last seen</th>
+            <th>Status</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((f) => (
+            <tr key={f.id}>
+              <td>
+                <SeverityPill severity={f.severity} />
+              </td>
+              <td title={f.explanation}>
+                {f.title} <span className="muted">{f.ruleId}</span>
+              </td>
+              <td>
+                <Subject f={f} />
+              </td>
+              <td>{f.owasp.map((o) => o.id).join(', ')}</td>
+              <td>{f.cis ?? <span className="muted">—</span>}</td>
+              <td>{day(f.firstSeenAt)}</td>
+              <td>{day(f.lastSeenAt)}</td>
+              <td>
+                {f.status}
+                {f.resolvedAt ? ` ${day(f.resolvedAt)}` : ''}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {!rows.length && <p>No finding matches.</p>}
+      <Pager page={filter.page} pages={pages} href={(p) => pageHref(filter, p)} />
+    </section>
+  );
+}

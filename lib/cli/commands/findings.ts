@@ -1,0 +1,76 @@
+/**
+ * `nhi findings`: the findings of the inventory, open and worst first (posture rules NHI-POS-… and
+ * credential rules NHI-CRED-…). Evidence is metadata only: no finding holds a Secret's value.
+ *
+ *   nhi findings --cluster prod --severity critical
+ *   nhi findings --json | jq '.[] | select(.rule == "NHI-POS-004")'
+ */
+import type { Command } from 'commander';
+import { withDatabase } from '@/lib/cli/database';
+import { parseOptions } from '@/lib/cli/options';
+import { allFindings, findingFilterSchema, type FindingRow } from '@/lib/data/findings';
+
+interface Options {
+  cluster?: string;
+  severity?: string;
+  rule?: string;
+  status?: string;
+  json?: boolean;
+}
+
+const subjectOf = (f: FindingRow) =>
+  f.identity
+    ? `${f.identity.namespace}/${f.identity.name}`
+    : f.workload
+      ? `${f.workload.namespace}/${f.workload.kind}/${f.workload.name}`
+      : f.credential
+        ? `${f.credential.namespace}/${f.credential.name}`
+        : '-';
+
+/** One item of `--json`: the named fields first, then the details. */
+export function findingJson(f: FindingRow) {
+  return {
+    rule: f.ruleId,
+    severity: f.severity,
+    owasp: f.owasp.map((o) => o.id),
+    ...(f.identity ? { identity: `${f.identity.namespace}/${f.identity.name}` } : {}),
+    ...(f.workload ? { workload: `${f.workload.namespace}/${f.workload.kind}/${f.workload.name}` } : {}),
+    ...(f.credential ? { credential: `${f.credential.namespace}/${f.credential.name}` } : {}),
+    evidence: f.evidence,
+    status: f.status,
+    cluster: f.cluster,
+    title: f.title,
+    ...(f.cis ? { cis: f.cis } : {}),
+    aliases: f.aliases,
+    explanation: f.explanation,
+    firstSeenAt: f.firstSeenAt,
+    lastSeenAt: f.lastSeenAt,
+    resolvedAt: f.resolvedAt,
+  };
+}
+
+export function registerFindingsCommand(program: Command): void {
+  program
+    .command('findings')
+    .description('Findings (posture and credential rules), open and worst first, with their OWASP NHI item and evidence.')
+    .option('--cluster <name>', 'only this cluster')
+    .option('--severity <severity>', 'only this severity (critical, high, medium, low, info)')
+    .option('--rule <id>', 'only this rule, e.g. NHI-POS-004')
+    .option('--status <status>', 'open (default), resolved or all')
+    .option('--json', 'print JSON')
+    .action(async (opts: Options) => {
+      const filter = parseOptions(findingFilterSchema, {
+        cluster: opts.cluster,
+        severity: opts.severity,
+        rule: opts.rule,
+        status: opts.status,
+      });
+      const rows = await withDatabase(({ db }) => allFindings(db, filter));
+      if (opts.json) {
+        console.log(JSON.stringify(rows.map(findingJson), null, 2));
+        return;
+      }
+      for (const f of rows) console.log([f.cluster, f.severity, f.ruleId, subjectOf(f), f.title, f.status].join('\t'));
+      if (!rows.length) console.log('No finding matches.');
+    });
+}
