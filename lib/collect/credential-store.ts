@@ -3,7 +3,8 @@ import { assessCredentials, RULES, type CredentialFacts, type WorkloadFacts } fr
 import type { CredentialPolicy } from '@/lib/credentials/policy';
 import { systemClock, type Clock } from '@/lib/clock';
 import { keySql } from '@/lib/keys';
-import { credentialKeySql, keyMap, workloadKeySql } from './store';
+import { writeFindings } from '@/lib/findings/write';
+import { credentialKeySql, workloadKeySql } from './store';
 
 export interface CredentialUpdate {
   credentials: number;
@@ -13,7 +14,6 @@ export interface CredentialUpdate {
   seconds: number;
 }
 
-const BATCH = 5000;
 const credentialKey = credentialKeySql('c');
 const workloadKey = workloadKeySql('w');
 
@@ -82,51 +82,11 @@ export async function updateCredentials(
     const { findings, coverage } = assessCredentials(credentials, workloads, policy, now);
     const policyName = `${policy.metadata.name} v${policy.metadata.version}`;
 
-    // Subjects' row ids by key, read once (a lookup per finding would scan the tables for every finding).
-    const byKey = (sql: string) => keyMap(db, sql, [clusterId]);
-    const identityIds = await byKey(`SELECT ${keySql('i')} AS k, i.id FROM "Identity" i WHERE i."clusterId" = $1`);
-    const workloadIds = await byKey(`SELECT ${workloadKey} AS k, w.id FROM "Workload" w WHERE w."clusterId" = $1`);
-    const credentialIds = await byKey(`SELECT ${credentialKey} AS k, c.id FROM "Credential" c WHERE c."clusterId" = $1`);
-    const rows = findings.map((f) => ({
-      ruleId: f.ruleId,
-      owaspIds: f.owasp,
-      severity: f.severity,
-      title: f.title,
-      explanation: f.explanation,
-      evidence: f.evidence,
-      remediation: f.remediation,
-      subjectKey: f.subjectKey,
-      identityId: (f.identity && identityIds.get(f.identity)) ?? null,
-      workloadId: (f.workload && workloadIds.get(f.workload)) ?? null,
-      credentialId: (f.credential && credentialIds.get(f.credential)) ?? null,
-    }));
-    let opened = 0;
-    for (let i = 0; i < rows.length; i += BATCH) {
-      const written = await db.query<{ opened: boolean }>(
-        `INSERT INTO "Finding" (id, "clusterId", "ruleId", "owaspIds", severity, title, explanation, evidence, remediation, policy, status,
-                              "identityId", "workloadId", "credentialId", "subjectKey", "firstSeenAt", "lastSeenAt", "resolvedAt")
-       SELECT gen_random_uuid(), $2::uuid, x."ruleId", ARRAY(SELECT jsonb_array_elements_text(x."owaspIds")), x.severity::"Severity", x.title,
-              x.explanation, x.evidence, x.remediation, $4, 'open', x."identityId", x."workloadId", x."credentialId",
-              x."subjectKey", $3, $3, NULL
-       FROM jsonb_to_recordset($1::jsonb) AS x("ruleId" text, "owaspIds" jsonb, severity text, title text, explanation text, evidence jsonb,
-            remediation jsonb, "identityId" uuid, "workloadId" uuid, "credentialId" uuid, "subjectKey" text)
-       ON CONFLICT ("clusterId", "ruleId", "subjectKey") DO UPDATE SET
-         "owaspIds" = EXCLUDED."owaspIds", severity = EXCLUDED.severity, title = EXCLUDED.title, explanation = EXCLUDED.explanation,
-         evidence = EXCLUDED.evidence, remediation = EXCLUDED.remediation, policy = EXCLUDED.policy,
-         "identityId" = EXCLUDED."identityId", "workloadId" = EXCLUDED."workloadId", "credentialId" = EXCLUDED."credentialId",
-         "lastSeenAt" = EXCLUDED."lastSeenAt", "resolvedAt" = NULL,
-         status = CASE WHEN "Finding".status = 'resolved' THEN 'open'::"FindingStatus" ELSE "Finding".status END
-       RETURNING (xmax = 0) AS opened`,
-        [JSON.stringify(rows.slice(i, i + BATCH)), clusterId, now, policyName],
-      );
-      opened += written.rows.filter((r) => r.opened).length;
-    }
-    // Findings of these rules not seen now are fixed (verified by this collection).
-    const resolved = await db.query(
-      `UPDATE "Finding" SET status = 'resolved', "resolvedAt" = $3
-       WHERE "clusterId" = $1 AND "ruleId" = ANY($2::text[]) AND status <> 'resolved' AND "lastSeenAt" < $3`,
-      [clusterId, Object.keys(RULES), now],
-    );
+    const { opened, resolved } = await writeFindings(db, clusterId, findings, {
+      ruleIds: Object.keys(RULES),
+      policy: policyName,
+      now,
+    });
     await db.query(
       `INSERT INTO "CredentialCoverage" (id, "clusterId", at, "scopeKind", scope, workloads, "shortLived", "longLived", none)
        SELECT gen_random_uuid(), $2::uuid, $3, x."scopeKind", x.scope, x.workloads, x."shortLived", x."longLived", x.none
@@ -138,7 +98,7 @@ export async function updateCredentials(
       credentials: credentials.length,
       findings: findings.length,
       opened,
-      resolved: resolved.rowCount ?? 0,
+      resolved,
       seconds: (clock().getTime() - started) / 1000,
     };
   } catch (e) {

@@ -6,9 +6,10 @@
  */
 import type pg from 'pg';
 import { systemClock, type Clock } from '@/lib/clock';
-import { workloadKeySql, keyMap } from '@/lib/collect/store';
+import { workloadKeySql } from '@/lib/collect/store';
 import { keySql } from '@/lib/keys';
 import type { PolicyRule } from '@/lib/rbac/types';
+import { writeFindings } from './write';
 import { evaluatePosture, POSTURE_RULES, type GrantedRole, type IdentitySubject, type WorkloadSubject } from './rules';
 
 export interface PostureUpdate {
@@ -20,7 +21,6 @@ export interface PostureUpdate {
 
 /** Days of runtime events the "token never used" rule looks back over. */
 export const RUNTIME_WINDOW_DAYS = 30;
-const BATCH = 5000;
 const POLICY = 'posture v1';
 const workloadKey = workloadKeySql('w');
 
@@ -137,52 +137,14 @@ export async function updatePostureFindings(
     await db.query('BEGIN');
     await db.query(`SELECT pg_advisory_xact_lock(hashtext($1 || ':posture'))`, [clusterId]);
     const findings = evaluatePosture(await readIdentities(db, clusterId), await readWorkloads(db, clusterId, now));
-    const identityIds = await keyMap(db, `SELECT ${keySql('i')} AS k, i.id FROM "Identity" i WHERE i."clusterId" = $1`, [
-      clusterId,
-    ]);
-    const workloadIds = await keyMap(db, `SELECT ${workloadKey} AS k, w.id FROM "Workload" w WHERE w."clusterId" = $1`, [
-      clusterId,
-    ]);
-    const rows = findings.map((f) => ({
-      ruleId: f.ruleId,
-      owaspIds: f.owasp,
-      severity: f.severity,
-      title: f.title,
-      explanation: f.explanation,
-      evidence: f.evidence,
-      remediation: f.remediation,
-      subjectKey: f.subjectKey,
-      identityId: (f.identity && identityIds.get(f.identity)) ?? null,
-      workloadId: (f.workload && workloadIds.get(f.workload)) ?? null,
-    }));
-    let opened = 0;
-    for (let i = 0; i < rows.length; i += BATCH) {
-      const written = await db.query<{ opened: boolean }>(
-        `INSERT INTO "Finding" (id, "clusterId", "ruleId", "owaspIds", severity, title, explanation, evidence, remediation, policy, status,
-                              "identityId", "workloadId", "subjectKey", "firstSeenAt", "lastSeenAt", "resolvedAt")
-         SELECT gen_random_uuid(), $2::uuid, x."ruleId", ARRAY(SELECT jsonb_array_elements_text(x."owaspIds")), x.severity::"Severity", x.title,
-                x.explanation, x.evidence, x.remediation, $4, 'open', x."identityId", x."workloadId", x."subjectKey", $3, $3, NULL
-         FROM jsonb_to_recordset($1::jsonb) AS x("ruleId" text, "owaspIds" jsonb, severity text, title text, explanation text, evidence jsonb,
-              remediation jsonb, "identityId" uuid, "workloadId" uuid, "subjectKey" text)
-         ON CONFLICT ("clusterId", "ruleId", "subjectKey") DO UPDATE SET
-           "owaspIds" = EXCLUDED."owaspIds", severity = EXCLUDED.severity, title = EXCLUDED.title, explanation = EXCLUDED.explanation,
-           evidence = EXCLUDED.evidence, remediation = EXCLUDED.remediation, policy = EXCLUDED.policy,
-           "identityId" = EXCLUDED."identityId", "workloadId" = EXCLUDED."workloadId",
-           "lastSeenAt" = EXCLUDED."lastSeenAt", "resolvedAt" = NULL,
-           status = CASE WHEN "Finding".status = 'resolved' THEN 'open'::"FindingStatus" ELSE "Finding".status END
-         RETURNING (xmax = 0) AS opened`,
-        [JSON.stringify(rows.slice(i, i + BATCH)), clusterId, now, POLICY],
-      );
-      opened += written.rows.filter((r) => r.opened).length;
-    }
-    // Posture findings not seen now are fixed (verified by this collection); credential rules' rows are not touched.
-    const resolved = await db.query(
-      `UPDATE "Finding" SET status = 'resolved', "resolvedAt" = $3
-       WHERE "clusterId" = $1 AND "ruleId" = ANY($2::text[]) AND status <> 'resolved' AND "lastSeenAt" < $3`,
-      [clusterId, POSTURE_RULES.map((r) => r.id), now],
-    );
+    // Posture findings not seen now are resolved; credential rules' rows are not touched.
+    const { opened, resolved } = await writeFindings(db, clusterId, findings, {
+      ruleIds: POSTURE_RULES.map((r) => r.id),
+      policy: POLICY,
+      now,
+    });
     await db.query('COMMIT');
-    return { findings: rows.length, opened, resolved: resolved.rowCount ?? 0, seconds: (clock().getTime() - started) / 1000 };
+    return { findings: findings.length, opened, resolved, seconds: (clock().getTime() - started) / 1000 };
   } catch (e) {
     await db.query('ROLLBACK').catch(() => {});
     throw e;
