@@ -10,7 +10,6 @@
  * included), the denied probe still denied, and a set of actions the broad grants allowed (each checked
  * allowed before) now denied. Finally the same token makes the same normal calls again: all 2xx.
  */
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -38,13 +37,13 @@ import {
   type TestCluster,
 } from '@/e2e/cluster/harness';
 import { tokenClient } from '@/e2e/cluster/as-token';
+import { runNhi } from '@/lib/cli/run-nhi';
 import { createTestDatabase, type TestDatabase } from '@/e2e/setup/test-database';
 import { importDumps } from '@/lib/collect/collect';
 import { kubeGet } from '@/lib/collect/kube';
 import { openStore } from '@/lib/collect/store';
 import { leastPrivilegeFix, type LeastPrivilegeResult } from '@/lib/data/least-privilege';
 import { createPrisma, type PrismaClient } from '@/lib/db/client';
-import { repoRoot } from '@/lib/paths';
 import { ingestFiles } from '@/lib/runtime/ingest';
 import { parseResourceText } from './unused';
 
@@ -217,14 +216,7 @@ async function resetRouteClient(): Promise<void> {
   shared.nhiPrisma = undefined;
 }
 
-function nhi(...args: string[]) {
-  const r = spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'nhi.mjs'), ...args], {
-    env: { ...process.env, DATABASE_URL: db.url },
-    encoding: 'utf8',
-    maxBuffer: 16 * 1024 * 1024,
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const nhi = (...args: string[]) => runNhi(db.url, ...args);
 
 beforeAll(async () => {
   db = await createTestDatabase(inject('serverUrl'), 'leastprivilege');

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,16 +5,10 @@ import pg from 'pg';
 import { describe, expect, inject, it } from 'vitest';
 import { demoDataFile } from '@/lib/demo/load';
 import { repoRoot } from '@/lib/paths';
+import { runNhi } from './run-nhi';
 
 /** Runs the real `nhi` command (bin/nhi.mjs) against this run's database, output through pipes. */
-function nhi(...args: string[]) {
-  const r = spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'nhi.mjs'), ...args], {
-    env: { ...process.env, DATABASE_URL: inject('databaseUrl') },
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const nhi = (...args: string[]) => runNhi(inject('databaseUrl'), ...args);
 
 describe('the nhi command', () => {
   it('imports a dump, then prints the whole inventory as JSON through a pipe, with exit status 0', () => {

@@ -1,18 +1,9 @@
 /** `nhi findings` through the real command (bin/nhi.mjs), on the demo dataset imported as its own cluster. */
-import { spawnSync } from 'node:child_process';
-import path from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { demoDataFile } from '@/lib/demo/load';
-import { repoRoot } from '@/lib/paths';
+import { runNhi } from './run-nhi';
 
-function nhi(...args: string[]) {
-  const r = spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'nhi.mjs'), ...args], {
-    env: { ...process.env, DATABASE_URL: inject('databaseUrl') },
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const nhi = (...args: string[]) => runNhi(inject('databaseUrl'), ...args);
 
 interface Item {
   rule: string;

@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
@@ -8,6 +8,7 @@ import { describeWithCorpus } from '@/lib/corpus/testing';
 import { adminKubeConfig, canaryNeedles, eventually, serviceAccountToken, type TestCluster } from '@/e2e/cluster/harness';
 import { collectorKubeconfig, databaseText as databaseTextOf, withClusterAndStore } from '@/e2e/setup/cluster-store';
 import type { TestDatabase } from '@/e2e/setup/test-database';
+import { runNhi } from '@/lib/cli/run-nhi';
 import { repoRoot } from '@/lib/paths';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -91,11 +92,7 @@ describeWithCorpus('live collection from the real test cluster', () => {
   it("says no canary value anywhere: the CLI (collect output, JSON inventory, can/who-can), the web app's data for every identity page, and its API", async () => {
     const [target] = resolveTargets({ kubeconfig: cluster.kubeconfigPath });
     const nhi = (...args: string[]) => {
-      const r = spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'nhi.mjs'), ...args], {
-        env: { ...process.env, DATABASE_URL: db.url },
-        encoding: 'utf8',
-        maxBuffer: 256 * 1024 * 1024,
-      });
+      const r = runNhi(db.url, ...args);
       expect(r.status, `nhi ${args.join(' ')}: ${r.stderr}`).toBe(0);
       return r.stdout + r.stderr;
     };

@@ -5,18 +5,17 @@
  * applyCredentialEvidence moving lastUsedAt forward only, idempotent on replay, one timeline line per day.
  * No token value reaches the database or the CLI's output.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { runNhi } from '@/lib/cli/run-nhi';
 import { createTestDatabase, type TestDatabase } from '@/e2e/setup/test-database';
 import { importDumps } from '@/lib/collect/collect';
 import { ensureCluster, openStore } from '@/lib/collect/store';
 import { tokenLedger } from '@/lib/data/ledger';
 import { createPrisma, type PrismaClient } from '@/lib/db/client';
-import { repoRoot } from '@/lib/paths';
 import { applyCredentialEvidence } from './credential-use';
 import { ingestFiles } from './ingest';
 import type { LedgerEntry } from './ledger';
@@ -286,11 +285,7 @@ describe('the token ledger', () => {
   });
 
   it('is printed by `nhi tokens` as JSON and as a table, without a token value', () => {
-    const nhi = (...args: string[]) =>
-      spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'nhi.mjs'), ...args], {
-        env: { ...process.env, DATABASE_URL: db.url },
-        encoding: 'utf8',
-      });
+    const nhi = (...args: string[]) => runNhi(db.url, ...args);
     const json = nhi('tokens', '--json', '--cluster', 'ledger', '--identity', 'shop/cart', '--limit', '3');
     expect(json.stderr).toBe('');
     expect(json.status).toBe(0);

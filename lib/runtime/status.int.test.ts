@@ -4,17 +4,16 @@
  * ones come, a webhook POST records its batch, a failing record does not fail the POST, and an
  * `nhi ingest` run records one batch.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { runNhi } from '@/lib/cli/run-nhi';
 import { createTestDatabase, type TestDatabase } from '@/e2e/setup/test-database';
 import { ensureCluster, openStore } from '@/lib/collect/store';
 import { ingestionStatus } from '@/lib/data/ingestion';
 import { createPrisma, type PrismaClient } from '@/lib/db/client';
-import { repoRoot } from '@/lib/paths';
 import { ingestRequest } from './http';
 import { parseRuntimeText } from './parse';
 import { recordIngestBatch, type IngestBatchRecord } from './status';
@@ -330,11 +329,7 @@ describe('recording batches', () => {
         '\n',
       ),
     );
-    const nhi = (...args: string[]) =>
-      spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'nhi.mjs'), ...args], {
-        env: { ...process.env, DATABASE_URL: db.url },
-        encoding: 'utf8',
-      });
+    const nhi = (...args: string[]) => runNhi(db.url, ...args);
     const ingested = nhi('ingest', file, '--cluster', 'status-file', '--json');
     expect(ingested.status).toBe(2); // a rejected line
     expect(JSON.parse(ingested.stdout)).toMatchObject({ events: 2, inserted: 2, rejectedCount: 1 });
