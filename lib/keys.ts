@@ -1,4 +1,12 @@
+import { z } from 'zod';
 import { AppError } from '@/lib/errors';
+
+/** A Kubernetes object name (DNS subdomain characters), as a regular expression source without anchors. */
+export const OBJECT_NAME = '[a-z0-9]([-a-z0-9.]*[a-z0-9])?';
+/** `NAMESPACE/NAME` of a ServiceAccount, as commands and filters take it (`--identity shop/api`). */
+export const serviceAccountRefSchema = z
+  .string()
+  .regex(new RegExp(`^${OBJECT_NAME}/${OBJECT_NAME}$`), 'expected NAMESPACE/NAME of a ServiceAccount');
 
 /**
  * The one key format for objects of a cluster that are named by kind, namespace and name: identities

@@ -122,6 +122,9 @@ export function userAgentProduct(agent: string | null): string {
   return product || '(none)';
 }
 
+/** A glob where `*` matches any run of characters (everything else literal) as an anchored RegExp. */
+export const globRegExp = (glob: string) => new RegExp(`^${glob.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*')}$`);
+
 const patternCache = new Map<string, (verb: string, resource: string, scope: string) => boolean>();
 
 /** Whether an expected-action pattern (profiles.ts) covers an action key. */
@@ -131,7 +134,7 @@ export function matchesExpected(pattern: string, action: string): boolean {
     const [verbs, resource, scope] = pattern.split(' ') as [string, string, string];
     const verbSet = verbs === '*' ? null : new Set(verbs.split(','));
     const wild = resource.includes('*');
-    const re = new RegExp(`^${resource.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*')}$`);
+    const re = globRegExp(resource);
     match = (v, r, s) =>
       (!verbSet || verbSet.has(v)) &&
       re.test(r) &&

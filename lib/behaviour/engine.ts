@@ -19,6 +19,7 @@ import {
   denied,
   detectAlert,
   detectCall,
+  globRegExp,
   type AlertEvent,
   type Baseline,
   type CallEvent,
@@ -148,14 +149,15 @@ export async function detectAnomalies(
       s.to = Math.max(s.to, a.to);
     } else subjects.set(k, { namespace: a.namespace, name: w.serviceAccountName, from: a.from, to: a.to });
   }
-  const suppressions = await activeSuppressions(pool, clusterId);
+  // What every ServiceAccount of the run is judged with, read or built once.
+  const shared = { profiles, suppressions: await activeSuppressions(pool, clusterId), podNetworks: podNetworks(profiles) };
   const result: DetectResult = { subjects: subjects.size, raised: 0, created: 0 };
   for (const s of [...subjects.values()].sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`))) {
     const client = await pool.connect();
     try {
       await client.query('BEGIN');
       await client.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`nhi-behaviour ${clusterId} ${s.namespace}/${s.name}`]);
-      const r = await detectSubject(client, clusterId, s, profiles, suppressions);
+      const r = await detectSubject(client, clusterId, s, shared);
       await client.query('COMMIT');
       result.raised += r.raised;
       result.created += r.created;
@@ -193,8 +195,11 @@ async function detectSubject(
   db: pg.ClientBase,
   clusterId: string,
   s: SubjectRange,
-  profiles: BehaviourProfiles,
-  suppressions: Suppression[],
+  {
+    profiles,
+    suppressions,
+    podNetworks,
+  }: { profiles: BehaviourProfiles; suppressions: Suppression[]; podNetworks: BlockList | null },
 ): Promise<{ raised: number; created: number }> {
   const subject = { namespace: s.namespace, name: s.name };
   const args = [clusterId, s.namespace, s.name];
@@ -260,7 +265,7 @@ async function detectSubject(
     learnUntil,
     baseline,
     accepted: new Set(accepted),
-    podNetworks: podNetworks(profiles),
+    podNetworks,
     tokenFirstSource: await tokenFirstSources(db, clusterId, calls),
     deniedCounts: await deniedCounts(db, args, calls, profile.deniedBurst.windowMs),
     hourCounts: baseline ? await hourCounts(db, args, calls, learnUntil) : new Map<number, number>(),
@@ -498,7 +503,7 @@ async function activeSuppressions(pool: pg.Pool, clusterId: string): Promise<Sup
     [clusterId],
   );
   return rows.rows.map((r) => {
-    const name = r.name ? new RegExp(`^${r.name.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*')}$`) : null;
+    const name = r.name ? globRegExp(r.name) : null;
     return {
       id: r.id,
       matches: (cluster, subject, c) =>

@@ -8,12 +8,14 @@
  */
 import { z } from 'zod';
 import type { StoredBaseline } from '@/lib/behaviour/baseline';
+import { globRegExp } from '@/lib/behaviour/detect';
 import { feedBack } from '@/lib/behaviour/engine';
 import { DETECTOR_IDS, DETECTORS, type DetectorId, type Severity } from '@/lib/behaviour/catalogue';
 import type { PrismaClient } from '@/lib/db/client';
 import type { Prisma } from '@/lib/db/generated/client';
 import { invalidInput, notFound } from '@/lib/errors';
 import { parseFilter } from '@/lib/http/query';
+import { OBJECT_NAME, serviceAccountRefSchema } from '@/lib/keys';
 import { OWASP_NHI_TOP10, type OwaspNhiId } from '@/lib/owasp';
 
 export const ANOMALY_STATUSES = ['open', 'acknowledged', 'false_positive', 'resolved', 'suppressed'] as const;
@@ -21,12 +23,10 @@ export type AnomalyStatus = (typeof ANOMALY_STATUSES)[number];
 /** `active`: open and acknowledged (what still needs a decision or a fix). */
 const STATUS_FILTERS = ['active', 'all', ...ANOMALY_STATUSES] as const;
 const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;
-const NAME = '[a-z0-9]([-a-z0-9.]*[a-z0-9])?';
-export const identityRefSchema = z.string().regex(new RegExp(`^${NAME}/${NAME}$`), 'expected NAMESPACE/NAME of a ServiceAccount');
 
 export const anomalyFilterSchema = z.object({
   cluster: z.string().max(253).optional(),
-  identity: identityRefSchema.optional(),
+  identity: serviceAccountRefSchema.optional(),
   identityId: z.uuid().optional(),
   workloadId: z.uuid().optional(),
   detector: z.enum(DETECTOR_IDS).optional(),
@@ -309,7 +309,7 @@ export const suppressionSchema = z.object({
   detector: z.enum(DETECTOR_IDS).optional(),
   namespace: z
     .string()
-    .regex(new RegExp(`^${NAME}$`), 'is not a namespace name')
+    .regex(new RegExp(`^${OBJECT_NAME}$`), 'is not a namespace name')
     .optional(),
   /** A ServiceAccount name; `*` matches any run of characters. */
   name: z
@@ -363,7 +363,7 @@ export async function createSuppression(db: PrismaClient, input: SuppressionInpu
         expiresAt,
       },
     });
-    const nameLike = input.name ? new RegExp(`^${input.name.replace(/\./g, '\\.').replaceAll('*', '.*')}$`) : null;
+    const nameLike = input.name ? globRegExp(input.name) : null;
     const matching = await tx.anomaly.findMany({
       where: {
         status: { in: ['open', 'acknowledged'] },

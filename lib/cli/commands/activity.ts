@@ -12,16 +12,13 @@ import { activityOf, activityQuerySchema, identityScope, workloadScope, type Act
 import { resolveCluster } from '@/lib/data/clusters';
 import { permissionUse, type PermissionUse } from '@/lib/data/permission-use';
 import { invalidInput, notFound } from '@/lib/errors';
+import { OBJECT_NAME, serviceAccountRefSchema } from '@/lib/keys';
 
-const NAME = '[a-z0-9]([-a-z0-9.]*[a-z0-9])?';
 const optionsSchema = activityQuerySchema.extend({
-  identity: z
-    .string()
-    .regex(new RegExp(`^${NAME}/${NAME}$`), 'expected NAMESPACE/NAME of a ServiceAccount')
-    .optional(),
+  identity: serviceAccountRefSchema.optional(),
   workload: z
     .string()
-    .regex(new RegExp(`^${NAME}/[A-Za-z]+/${NAME}$`), 'expected NAMESPACE/KIND/NAME, e.g. shop/Deployment/api')
+    .regex(new RegExp(`^${OBJECT_NAME}/[A-Za-z]+/${OBJECT_NAME}$`), 'expected NAMESPACE/KIND/NAME, e.g. shop/Deployment/api')
     .optional(),
   cluster: z.string().max(253).optional(),
 });

@@ -29,6 +29,7 @@ import {
 import { resolveCluster } from '@/lib/data/clusters';
 import { invalidInput, notFound } from '@/lib/errors';
 import { WORKLOAD_CLASSES } from '@/lib/behaviour/workload-class';
+import { OBJECT_NAME } from '@/lib/keys';
 import { classChangeSchema, setWorkloadClass } from '@/lib/data/workloads';
 import { utcTime } from '@/lib/format';
 
@@ -82,7 +83,7 @@ const STATUS_COMMANDS: [string, StatusChange['status'], string][] = [
   ['reopen', 'open', 'Open an anomaly again.'],
 ];
 
-const WORKLOAD_REF = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?)\/([A-Za-z]+)\/([a-z0-9]([-a-z0-9.]*[a-z0-9])?)$/;
+const WORKLOAD_REF = new RegExp(`^(${OBJECT_NAME})/([A-Za-z]+)/(${OBJECT_NAME})$`);
 
 export function registerAnomalyCommands(program: Command): void {
   program

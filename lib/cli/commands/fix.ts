@@ -15,10 +15,10 @@ import { resolveCluster } from '@/lib/data/clusters';
 import { fixQuerySchema, leastPrivilegeFix, replacedText, type LeastPrivilegeResult } from '@/lib/data/least-privilege';
 import { invalidInput, notFound } from '@/lib/errors';
 import { utcTime } from '@/lib/format';
+import { serviceAccountRefSchema } from '@/lib/keys';
 
-const NAME = '[a-z0-9]([-a-z0-9.]*[a-z0-9])?';
 const optionsSchema = fixQuerySchema.omit({ includeDenied: true }).extend({
-  serviceAccount: z.string().regex(new RegExp(`^${NAME}/${NAME}$`), 'expected NAMESPACE/NAME of a ServiceAccount'),
+  serviceAccount: serviceAccountRefSchema,
   cluster: z.string().max(253).optional(),
   includeDenied: z.boolean().default(false),
 });
