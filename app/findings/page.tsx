@@ -6,6 +6,7 @@ import { SeverityPill } from '@/components/severity';
 import { FINDING_PAGE_SIZE, listFindings, parseFindingFilter, type FindingFilter, type FindingRow } from '@/lib/data/findings';
 import { prisma } from '@/lib/db/client';
 import { POSTURE_RULES } from '@/lib/findings/rules';
+import { RUNTIME_RULE } from '@/lib/findings/runtime';
 import { RULES as CREDENTIAL_RULES } from '@/lib/credentials/assess';
 import { filterHref } from '@/lib/http/query';
 import { OWASP_NHI_TOP10 } from '@/lib/owasp';
@@ -18,6 +19,7 @@ const day = (iso: string) => iso.slice(0, 10);
 const RULE_OPTIONS = [
   ...POSTURE_RULES.map((r) => [r.id, `${r.id} ${r.title}`] as const),
   ...Object.entries(CREDENTIAL_RULES).map(([id, r]) => [id, `${id} ${r.title}`] as const),
+  [RUNTIME_RULE.id, `${RUNTIME_RULE.id} ${RUNTIME_RULE.title}`] as const,
 ];
 
 function Subject({ f }: { f: FindingRow }) {
@@ -40,6 +42,13 @@ function Subject({ f }: { f: FindingRow }) {
         Secret {f.credential.namespace}/{f.credential.name}
       </span>
     );
+  if (f.scope?.kind === 'namespace')
+    return (
+      <Link href={filterHref('/findings', { namespace: f.scope.namespace })} title="every finding of this namespace">
+        namespace {f.scope.namespace}
+      </Link>
+    );
+  if (f.scope?.kind === 'cluster') return <span title={`the whole cluster ${f.cluster}`}>cluster</span>;
   return <span className="muted">—</span>;
 }
 
@@ -75,6 +84,7 @@ export default async function FindingsPage({
         <FilterSelect name="rule" label="Rule" any="Any rule" value={filter.rule} options={RULE_OPTIONS} />
         <select name="status" defaultValue={filter.status} aria-label="Status">
           <option value="open">Open</option>
+          <option value="excepted">Excepted</option>
           <option value="resolved">Resolved</option>
           <option value="all">All</option>
         </select>
@@ -108,7 +118,7 @@ export default async function FindingsPage({
                 <SeverityPill severity={f.severity} />
               </td>
               <td title={f.explanation}>
-                {f.title} <span className="muted">{f.ruleId}</span>
+                <Link href={`/findings/${f.id}`}>{f.title}</Link> <span className="muted">{f.ruleId}</span>
               </td>
               <td>
                 <Subject f={f} />

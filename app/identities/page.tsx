@@ -1,5 +1,6 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
+import { RiskScorePill } from '@/components/risk-panel';
 import { FilterSelect } from '@/components/filter-select';
 import { Pager } from '@/components/pager';
 import { SeverityPill } from '@/components/severity';
@@ -56,6 +57,7 @@ export default async function IdentitiesPage({
       <table className="data" data-testid="identity-table">
         <thead>
           <tr>
+            <th className="num">Risk</th>
             <th>Identity</th>
             <th>Kind</th>
             <th>Cluster</th>
@@ -70,6 +72,7 @@ export default async function IdentitiesPage({
         <tbody>
           {rows.map((r) => (
             <tr key={r.id}>
+              <td className="num">{r.risk === null ? <span className="muted">—</span> : <RiskScorePill score={r.risk} />}</td>
               <td>
                 <Link href={`/identities/${r.id}`}>
                   {r.namespace ? `${r.namespace}/` : ''}

@@ -41,6 +41,8 @@ export interface DetectResult {
   /** Anomalies made or given new evidence. */
   raised: number;
   created: number;
+  /** The ServiceAccounts with anomalies made or given new evidence (their risk scores change). */
+  changed: { namespace: string; name: string }[];
 }
 
 const HOUR = 3_600_000;
@@ -151,7 +153,7 @@ export async function detectAnomalies(
   }
   // What every ServiceAccount of the run is judged with, read or built once.
   const shared = { profiles, suppressions: await activeSuppressions(pool, clusterId), podNetworks: podNetworks(profiles) };
-  const result: DetectResult = { subjects: subjects.size, raised: 0, created: 0 };
+  const result: DetectResult = { subjects: subjects.size, raised: 0, created: 0, changed: [] };
   for (const s of [...subjects.values()].sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`))) {
     const client = await pool.connect();
     try {
@@ -161,6 +163,7 @@ export async function detectAnomalies(
       await client.query('COMMIT');
       result.raised += r.raised;
       result.created += r.created;
+      if (r.raised || r.created) result.changed.push({ namespace: s.namespace, name: s.name });
     } catch (e) {
       await client.query('ROLLBACK').catch(() => {});
       throw e;

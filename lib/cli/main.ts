@@ -6,13 +6,17 @@ import { registerAnomalyCommands } from './commands/anomalies';
 import { registerCollectCommands, registerImportCommand } from './commands/collect';
 import { registerCredentialCommands } from './commands/credentials';
 import { registerDbCommands } from './commands/db';
+import { registerExceptionCommands } from './commands/exceptions';
 import { registerFindingsCommand } from './commands/findings';
 import { registerFixCommand } from './commands/fix';
 import { registerIngestStatusCommand } from './commands/ingest-status';
 import { registerRuntimeCommands } from './commands/runtime';
 import { registerInventoryCommands } from './commands/inventory';
 import { registerRbacCommands } from './commands/rbac';
+import { registerRiskCommands } from './commands/risk';
 import { registerTokenCommands } from './commands/tokens';
+import { registerTrailCommands } from './commands/trail';
+import { registerExportCommand } from './commands/export';
 import { registerDemoCommand, registerWebCommands } from './commands/web';
 import { loadDemoData } from '@/lib/demo/load';
 
@@ -31,6 +35,8 @@ export function buildProgram(): Command {
   registerInventoryCommands(program);
   registerCredentialCommands(program);
   registerFindingsCommand(program);
+  registerExceptionCommands(program);
+  registerRiskCommands(program);
   registerRuntimeCommands(program);
   registerActivityCommand(program);
   registerFixCommand(program);
@@ -38,6 +44,8 @@ export function buildProgram(): Command {
   registerTokenCommands(program);
   registerRbacCommands(program);
   registerIngestStatusCommand(program);
+  registerTrailCommands(program);
+  registerExportCommand(program);
   registerWebCommands(program);
   registerDemoCommand(program, loadDemoData);
   return program;

@@ -8,7 +8,9 @@ import { listResource, noteForListError, servedResources, type ClusterTarget } f
 import { normalize } from './normalize';
 import { loadPolicy, type CredentialPolicy } from '@/lib/credentials/policy';
 import { updateCredentials, type CredentialUpdate } from './credential-store';
+import { expireExceptions } from '@/lib/findings/exceptions';
 import { updatePostureFindings, type PostureUpdate } from '@/lib/findings/store';
+import { updateRiskScores, type RiskUpdate } from '@/lib/risk/store';
 import { updateReach, type ReachUpdate } from './reach-store';
 import { ensureCluster, saveInventory, startRun, updateRun } from './store';
 import {
@@ -40,8 +42,10 @@ export interface CollectOutcome {
   changes: number;
   reach: ReachUpdate;
   credentials: CredentialUpdate;
-  /** Posture findings (lib/findings), evaluated after reach. */
-  posture: PostureUpdate;
+  /** Posture findings (lib/findings), evaluated after reach (null when deferred, RecordOptions.analysis). */
+  posture: PostureUpdate | null;
+  /** Risk scores (lib/risk), after the findings (null when deferred). */
+  risk: RiskUpdate | null;
   seconds: number;
 }
 
@@ -99,6 +103,24 @@ export function countSnapshot(snapshot: ClusterSnapshot): Record<string, number>
   return Object.fromEntries(Object.entries(snapshot).map(([k, v]) => [k, (v as unknown[]).length]));
 }
 
+/**
+ * The evaluations that follow a save, over the stored inventory: the posture rules (they read the reach just
+ * written), the exceptions past their expiry (reopening their findings before the scores count them), then
+ * the risk scores. A watcher runs them beside its saves (RecordOptions.analysis), so that a change is stored
+ * without waiting for them.
+ */
+export async function analyseCluster(
+  pool: pg.Pool,
+  clusterId: string,
+  now: Date,
+  clock: Clock = systemClock,
+): Promise<{ posture: PostureUpdate; risk: RiskUpdate }> {
+  const posture = await updatePostureFindings(pool, clusterId, now, clock);
+  await expireExceptions(pool, now);
+  const risk = await updateRiskScores(pool, clusterId, now);
+  return { posture, risk };
+}
+
 export interface RecordOptions {
   /** Where every stored time comes from: the run's start and end, the sync time, `seconds` (default: the system clock). */
   now?: Clock;
@@ -107,6 +129,8 @@ export interface RecordOptions {
   run?: 'record' | 'on-failure';
   /** The credential policy the findings are judged by (default: NHI_CREDENTIAL_POLICY's file, else the built-in one). */
   policy?: CredentialPolicy;
+  /** `deferred`: leave posture findings and risk scores to the caller (`analyseCluster`); default inline. */
+  analysis?: 'inline' | 'deferred';
 }
 
 /**
@@ -139,8 +163,8 @@ export async function recordSnapshot(
     // Credentials before reach: their working set is small and can be collected while reach builds its graph.
     const credentials = await updateCredentials(pool, clusterId, now, opts.policy ?? loadPolicy(), clock);
     const reach = await updateReach(pool, clusterId, snapshot, now, clock);
-    // Posture rules read the reach just written (capabilities, escalation paths).
-    const posture = await updatePostureFindings(pool, clusterId, now, clock);
+    const { posture, risk } =
+      opts.analysis === 'deferred' ? { posture: null, risk: null } : await analyseCluster(pool, clusterId, now, clock);
     const phase = notes.some((n) => n.level === 'error') ? 'partial' : 'succeeded';
     if (runId) await updateRun(pool, runId, { progress: 1, counts, errors: notes, phase, finishedAt: clock() });
     return {
@@ -153,6 +177,7 @@ export async function recordSnapshot(
       reach,
       credentials,
       posture,
+      risk,
       seconds: (clock().getTime() - started.getTime()) / 1000,
     };
   } catch (e) {

@@ -55,6 +55,22 @@ export interface ReadDumpsOptions {
 
 const DEFAULT_MAX_FILE_BYTES = 1024 * 1024 * 1024;
 
+/**
+ * Objects already parsed (manifests read by another tool, a test's fixtures) into a snapshot, through the same
+ * reader as dump files: Secrets sanitised, kinds outside the inventory counted and dropped, problems as notes
+ * attributed to `source`. Never throws for bad input.
+ */
+export function readObjects(
+  objects: readonly unknown[],
+  opts: Pick<ReadDumpsOptions, 'defaultNamespace' | 'tlsCertificates'> & { source?: string } = {},
+): DumpImport {
+  const reader = new DumpReader(opts.defaultNamespace, { tlsCertificates: opts.tlsCertificates });
+  const issues = new FileIssues(opts.source ?? 'objects');
+  objects.forEach((o, i) => reader.add(o, opts.source ?? 'objects', issues, `object ${i + 1}`));
+  issues.flush(reader.notes);
+  return reader.finish(0);
+}
+
 /** Reads dump files and folders into one snapshot. Never throws for bad input; see the notes. */
 export async function readDumps(paths: string[], opts: ReadDumpsOptions = {}): Promise<DumpImport> {
   const reader = new DumpReader(opts.defaultNamespace, { tlsCertificates: opts.tlsCertificates });

@@ -20,6 +20,33 @@ export interface NamespaceRec {
   uid: string | null;
   labels: Labels;
   annotations: Labels;
+  /** Names of the NetworkPolicies in the namespace, sorted (empty: nothing restricts its pods' traffic). */
+  networkPolicies: string[];
+}
+
+export type AdmissionKind =
+  | 'ValidatingWebhookConfiguration'
+  | 'MutatingWebhookConfiguration'
+  | 'ValidatingAdmissionPolicy'
+  | 'ValidatingAdmissionPolicyBinding';
+
+/**
+ * An admission object of the cluster as the findings need it: what it is and what it intercepts. Only names
+ * and rules are kept (never a webhook's CA bundle or URL).
+ */
+export interface AdmissionPolicyRec {
+  kind: AdmissionKind;
+  name: string;
+  /**
+   * The resources it intercepts on create or update, as `resource` or `resource/subresource` (`*` for any),
+   * from the webhooks' rules or the policy's matchConstraints; empty for a binding.
+   */
+  resources: string[];
+  /** A webhook configuration: its webhooks' names. */
+  webhooks?: string[];
+  /** A binding: the policy it binds and its validation actions (Deny, Warn, Audit). */
+  policyName?: string;
+  validationActions?: string[];
 }
 
 export interface PodSpecFacts {
@@ -134,12 +161,6 @@ export interface OwnerHintRec {
 
 export interface ClusterFacts {
   nodes: { count: number; names: string[] };
-  networkPolicies: { total: number; namespacesWithout: string[] };
-  admission: {
-    validatingAdmissionPolicies: number;
-    validatingAdmissionPolicyBindings: number;
-    webhooks: { kind: 'validating' | 'mutating'; configuration: string; name: string; failurePolicy: string }[];
-  };
   spiffe: { clusterSpiffeIds: string[]; trustDomain: string };
 }
 
@@ -154,6 +175,8 @@ export interface Inventory {
   roles: RoleRec[];
   bindings: BindingRec[];
   ownerHints: OwnerHintRec[];
+  /** Webhook configurations, ValidatingAdmissionPolicies and their bindings, sorted by kind and name. */
+  admissionPolicies: AdmissionPolicyRec[];
   facts: ClusterFacts;
 }
 

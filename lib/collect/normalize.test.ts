@@ -275,3 +275,63 @@ describe('normalize: the whole inventory', () => {
     expect(normalize(s)).toEqual(inv);
   });
 });
+
+describe('normalize: NetworkPolicies and admission objects', () => {
+  it('lists each namespace’s NetworkPolicies and the admission objects with what they intercept, no CA bundle', () => {
+    const s = shop();
+    s.namespaces.push({ kind: 'Namespace', metadata: { name: 'empty' } });
+    s.networkPolicies.push(
+      { kind: 'NetworkPolicy', metadata: meta('z-allow-dns') },
+      { kind: 'NetworkPolicy', metadata: meta('default-deny') },
+    );
+    s.validatingWebhookConfigurations.push({
+      kind: 'ValidatingWebhookConfiguration',
+      metadata: { name: 'kyverno-resource' },
+      webhooks: [
+        {
+          name: 'validate.kyverno.svc',
+          clientConfig: { caBundle: 'LS0tLS1CRUdJTg==' },
+          rules: [
+            { operations: ['CREATE', 'UPDATE'], apiGroups: ['apps'], resources: ['deployments'] },
+            { operations: ['DELETE'], apiGroups: [''], resources: ['secrets'] },
+            { operations: ['*'], apiGroups: [''], resources: ['pods', 'pods/ephemeralcontainers'] },
+          ],
+        },
+      ],
+    });
+    s.mutatingWebhookConfigurations.push({ kind: 'MutatingWebhookConfiguration', metadata: { name: 'empty' } });
+    s.validatingAdmissionPolicies.push({
+      kind: 'ValidatingAdmissionPolicy',
+      metadata: { name: 'no-host' },
+      spec: { matchConstraints: { resourceRules: [{ operations: ['CREATE'], resources: ['pods'] }] } },
+    });
+    s.validatingAdmissionPolicyBindings.push({
+      kind: 'ValidatingAdmissionPolicyBinding',
+      metadata: { name: 'no-host' },
+      spec: { policyName: 'no-host', validationActions: ['Warn', 'Deny'] },
+    });
+    const out = normalize(s);
+    expect(out.namespaces.map((n) => [n.name, n.networkPolicies])).toEqual([
+      ['empty', []],
+      ['shop', ['default-deny', 'z-allow-dns']],
+    ]);
+    expect(out.admissionPolicies).toEqual([
+      { kind: 'MutatingWebhookConfiguration', name: 'empty', resources: [], webhooks: [] },
+      { kind: 'ValidatingAdmissionPolicy', name: 'no-host', resources: ['pods'] },
+      {
+        kind: 'ValidatingAdmissionPolicyBinding',
+        name: 'no-host',
+        resources: [],
+        policyName: 'no-host',
+        validationActions: ['Deny', 'Warn'],
+      },
+      {
+        kind: 'ValidatingWebhookConfiguration',
+        name: 'kyverno-resource',
+        resources: ['deployments', 'pods', 'pods/ephemeralcontainers'],
+        webhooks: ['validate.kyverno.svc'],
+      },
+    ]);
+    expect(JSON.stringify(out)).not.toContain('LS0tLS1CRUdJTg==');
+  });
+});

@@ -3,6 +3,7 @@ import { identityKey, roleKey } from '@/lib/keys';
 import {
   credentialKey,
   workloadKey,
+  type AdmissionPolicyRec,
   type BindingRec,
   type ClusterFacts,
   type CredentialKindName,
@@ -288,6 +289,7 @@ export function normalize(snapshot: ClusterSnapshot, opts: NormalizeOptions = {}
     roles: sortBy(roles, (r) => r.key),
     bindings: sortBy(bindings, (b) => b.key),
     ownerHints: sortBy(ownerHints, (h) => `${h.target.type}|${h.target.key}`),
+    admissionPolicies: admissionPoliciesOf(snapshot),
     facts: clusterFacts(snapshot, trustDomain),
   };
 }
@@ -307,12 +309,65 @@ function indexWorkloadObjects(snapshot: ClusterSnapshot): Map<string, KubeObject
 }
 
 function buildNamespaces(snapshot: ClusterSnapshot): NamespaceRec[] {
+  const policies = new Map<string, string[]>();
+  for (const p of snapshot.networkPolicies) policies.set(ns(p), [...(policies.get(ns(p)) ?? []), p.metadata.name]);
   return snapshot.namespaces.map((n) => ({
     name: n.metadata.name,
     uid: n.metadata.uid ?? null,
     labels: labelsOf(n.metadata),
     annotations: keptAnnotations(n.metadata),
+    networkPolicies: (policies.get(n.metadata.name) ?? []).sort(),
   }));
+}
+
+/** The resources admission rules intercept on create or update (`resource[/subresource]`, `*` for any). */
+function admittedResources(rules: Obj[]): string[] {
+  const out = new Set<string>();
+  for (const r of rules) {
+    const ops = Array.isArray(r.operations) ? r.operations.map(String) : ['*'];
+    if (!ops.some((o) => o === '*' || o === 'CREATE' || o === 'UPDATE')) continue;
+    for (const res of Array.isArray(r.resources) ? r.resources : []) if (typeof res === 'string') out.add(res);
+  }
+  return [...out].sort();
+}
+
+/**
+ * The cluster's admission objects — webhook configurations, ValidatingAdmissionPolicies and their bindings —
+ * with what each intercepts, sorted by kind and name. Names and rules only: no CA bundle, URL or service.
+ */
+export function admissionPoliciesOf(snapshot: ClusterSnapshot): AdmissionPolicyRec[] {
+  const out: AdmissionPolicyRec[] = [];
+  for (const [list, kind] of [
+    [snapshot.validatingWebhookConfigurations, 'ValidatingWebhookConfiguration'],
+    [snapshot.mutatingWebhookConfigurations, 'MutatingWebhookConfiguration'],
+  ] as const) {
+    for (const c of list) {
+      const hooks = arr(c.webhooks);
+      out.push({
+        kind,
+        name: c.metadata.name,
+        resources: admittedResources(hooks.flatMap((h) => arr(h.rules))),
+        webhooks: hooks.map((h) => str(h.name) ?? '').sort(),
+      });
+    }
+  }
+  for (const p of snapshot.validatingAdmissionPolicies)
+    out.push({
+      kind: 'ValidatingAdmissionPolicy',
+      name: p.metadata.name,
+      resources: admittedResources(arr(obj(obj(p.spec).matchConstraints).resourceRules)),
+    });
+  for (const b of snapshot.validatingAdmissionPolicyBindings) {
+    const spec = obj(b.spec);
+    out.push({
+      kind: 'ValidatingAdmissionPolicyBinding',
+      name: b.metadata.name,
+      resources: [],
+      policyName: str(spec.policyName) ?? '',
+      validationActions: Array.isArray(spec.validationActions) ? spec.validationActions.map(String).sort() : [],
+    });
+  }
+  return sortBy(out, (a) => `${a.kind}\u0000${a.name}`);
 }
 
 // ─────────────────────────────── workloads ───────────────────────────────
@@ -774,36 +829,8 @@ function buildOwnerHints(
 }
 
 function clusterFacts(snapshot: ClusterSnapshot, trustDomain: string): ClusterFacts {
-  const withPolicy = new Set(snapshot.networkPolicies.map((p) => ns(p)));
-  const webhooks: ClusterFacts['admission']['webhooks'] = [];
-  for (const [list, kind] of [
-    [snapshot.validatingWebhookConfigurations, 'validating'],
-    [snapshot.mutatingWebhookConfigurations, 'mutating'],
-  ] as const) {
-    for (const c of list) {
-      for (const h of arr(c.webhooks))
-        webhooks.push({
-          kind,
-          configuration: c.metadata.name,
-          name: str(h.name) ?? '',
-          failurePolicy: str(h.failurePolicy) ?? 'Fail',
-        });
-    }
-  }
   return {
     nodes: { count: snapshot.nodes.length, names: snapshot.nodes.map((n) => n.metadata.name).sort() },
-    networkPolicies: {
-      total: snapshot.networkPolicies.length,
-      namespacesWithout: snapshot.namespaces
-        .map((n) => n.metadata.name)
-        .filter((n) => !withPolicy.has(n))
-        .sort(),
-    },
-    admission: {
-      validatingAdmissionPolicies: snapshot.validatingAdmissionPolicies.length,
-      validatingAdmissionPolicyBindings: snapshot.validatingAdmissionPolicyBindings.length,
-      webhooks: webhooks.sort((a, b) => `${a.configuration}/${a.name}`.localeCompare(`${b.configuration}/${b.name}`)),
-    },
     spiffe: { clusterSpiffeIds: snapshot.clusterSpiffeIds.map((c) => c.metadata.name).sort(), trustDomain },
   };
 }

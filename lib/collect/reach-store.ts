@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { systemClock, type Clock } from '@/lib/clock';
 import { keySql } from '@/lib/keys';
-import { buildIndex } from '@/lib/rbac/rbac-index';
+import { buildIndex, type RbacIndex } from '@/lib/rbac/rbac-index';
 import { snapshotFromObjects } from '@/lib/rbac/load';
 import { escalationFingerprint, escalationRows, reachRows } from '@/lib/rbac/materialize';
 import type { ClusterSnapshot } from './types';
@@ -17,19 +17,8 @@ const BATCH = 2000;
 /** Rows are matched to Identity rows by the one key (lib/keys.ts), computed in SQL. */
 const identityKeySql = keySql('i');
 
-/**
- * Materialises RBAC reach for a cluster after its inventory was saved: builds the pure index from the
- * collected objects, recomputes reach only for identities whose fingerprint changed, and the escalation
- * paths only when an input of the escalation graph changed. Rows follow the Identity rows by key.
- */
-export async function updateReach(
-  pool: pg.Pool,
-  clusterId: string,
-  snapshot: ClusterSnapshot,
-  now: Date,
-  clock: Clock = systemClock,
-): Promise<ReachUpdate> {
-  const started = clock().getTime();
+/** The pure RBAC engine's index over what a collection read (the objects RBAC reach and escalation depend on). */
+export function rbacIndexOf(snapshot: ClusterSnapshot): RbacIndex {
   const objects = [
     ...snapshot.roles,
     ...snapshot.clusterRoles,
@@ -48,7 +37,23 @@ export async function updateReach(
     ...snapshot.replicaSets,
     ...snapshot.replicationControllers,
   ];
-  const index = buildIndex(snapshotFromObjects(objects).snapshot);
+  return buildIndex(snapshotFromObjects(objects).snapshot);
+}
+
+/**
+ * Materialises RBAC reach for a cluster after its inventory was saved: builds the pure index from the
+ * collected objects, recomputes reach only for identities whose fingerprint changed, and the escalation
+ * paths only when an input of the escalation graph changed. Rows follow the Identity rows by key.
+ */
+export async function updateReach(
+  pool: pg.Pool,
+  clusterId: string,
+  snapshot: ClusterSnapshot,
+  now: Date,
+  clock: Clock = systemClock,
+): Promise<ReachUpdate> {
+  const started = clock().getTime();
+  const index = rbacIndexOf(snapshot);
 
   const previous = await pool.query<{ key: string; fingerprint: string }>(
     `SELECT ${identityKeySql} AS key, r.fingerprint
@@ -102,8 +107,9 @@ export async function updateReach(
     if (escalationRecomputed) {
       for (const batch of inBatches(escalationRows(index), BATCH)) {
         await client.query(
-          `UPDATE "IdentityReach" r SET "reachesClusterAdmin" = x."reachesClusterAdmin", "escalationDistance" = x.distance, "escalationSteps" = x.steps, "escalationComputedAt" = $3
-           FROM jsonb_to_recordset($1::jsonb) AS x(key text, "reachesClusterAdmin" boolean, distance int, steps jsonb), "Identity" i
+          `UPDATE "IdentityReach" r SET "reachesClusterAdmin" = x."reachesClusterAdmin", "escalationDistance" = x.distance, "escalationSteps" = x.steps,
+             "escalationTargets" = x.targets, "escalationComputedAt" = $3
+           FROM jsonb_to_recordset($1::jsonb) AS x(key text, "reachesClusterAdmin" boolean, distance int, steps jsonb, targets jsonb), "Identity" i
            WHERE i.id = r."identityId" AND r."clusterId" = $2 AND ${identityKeySql} = x.key`,
           [
             JSON.stringify(
@@ -112,6 +118,7 @@ export async function updateReach(
                 reachesClusterAdmin: p.reachesClusterAdmin,
                 distance: p.distance,
                 steps: p.steps,
+                targets: p.targets,
               })),
             ),
             clusterId,

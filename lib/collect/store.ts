@@ -135,7 +135,7 @@ export async function saveInventory(
       clusterId,
       now,
       ['name'],
-      { name: 'text', uid: 'text', labels: 'jsonb', annotations: 'jsonb' },
+      { name: 'text', uid: 'text', labels: 'jsonb', annotations: 'jsonb', networkPolicies: 'text[]' },
       inv.namespaces as never,
     );
     await syncClusterTable(
@@ -310,11 +310,10 @@ export async function saveInventory(
         [JSON.stringify(batch), clusterId, now],
       );
     }
-    await db.query(`UPDATE "Cluster" SET "lastSyncAt" = $2, facts = facts || $3::jsonb WHERE id = $1`, [
-      clusterId,
-      now,
-      JSON.stringify({ ...inv.facts, notes }),
-    ]);
+    await db.query(
+      `UPDATE "Cluster" SET "lastSyncAt" = $2, facts = facts || $3::jsonb, "admissionPolicies" = $4::jsonb WHERE id = $1`,
+      [clusterId, now, JSON.stringify({ ...inv.facts, notes }), JSON.stringify(inv.admissionPolicies)],
+    );
     await db.query('COMMIT');
     return { changes, firstSync };
   } catch (e) {

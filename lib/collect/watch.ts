@@ -4,7 +4,7 @@ import { systemClock, type Clock } from '@/lib/clock';
 import { AppError } from '@/lib/errors';
 import { addLiveCertificates, listTlsSecretCertificates, TLS_SECRET_TYPE, type CertificateOptions } from './certificates';
 import { coalesce } from './coalesce';
-import { countSnapshot, listSnapshot, recordSnapshot } from './collect';
+import { analyseCluster, countSnapshot, listSnapshot, recordSnapshot } from './collect';
 import {
   fetchFromCluster,
   KubeHttpError,
@@ -75,14 +75,33 @@ export async function watchCluster(pool: pg.Pool, target: ClusterTarget, opts: W
     const cluster = { name: target.name, source: target.source, server: target.server, context: target.context };
     const run = recorded ? 'on-failure' : 'record';
     recorded = false;
-    const outcome = await recordSnapshot(pool, cluster, 'watch', snapshot, notes, { now: opts.now ?? systemClock, run });
+    // Posture findings and risk scores run beside the saves (`analyser`): a change is stored without waiting for them.
+    const outcome = await recordSnapshot(pool, cluster, 'watch', snapshot, notes, {
+      now: opts.now ?? systemClock,
+      run,
+      analysis: 'deferred',
+    });
     recorded = true;
     saves += 1;
+    clusterId = outcome.clusterId;
+    analyser.schedule();
     log(
       `${target.name}: ${saves === 1 ? 'listed and stored' : 'changes stored'} (${Object.values(countSnapshot(snapshot)).reduce((a, b) => a + b, 0)} objects, ${outcome.changes} change(s)) in ${Math.round(outcome.seconds * 1000)} ms`,
     );
   };
 
+  let clusterId: string | undefined;
+  const analyse = async () => {
+    if (!clusterId) return;
+    const clock = opts.now ?? systemClock;
+    const { posture, risk } = await analyseCluster(pool, clusterId, clock(), clock);
+    log(
+      `${target.name}: ${posture.findings} posture finding(s) open (${posture.opened} new, ${posture.resolved} resolved), ${risk.changed} risk score(s) changed in ${Math.round((posture.seconds + risk.seconds) * 1000)} ms`,
+    );
+  };
+  const analyser = coalesce(analyse, debounceMs, (e) =>
+    log(`${target.name}: findings and risk failed: ${e instanceof Error ? e.message : e}`),
+  );
   const saver = coalesce(persist, debounceMs, (e) => log(`${target.name}: saving failed: ${e instanceof Error ? e.message : e}`));
 
   const tls = opts.tlsCertificates === true;
@@ -194,6 +213,7 @@ export async function watchCluster(pool: pg.Pool, target: ClusterTarget, opts: W
     clearInterval(resync);
     await Promise.allSettled([...pendingReads]);
     await saver.flush();
+    await analyser.flush();
   }
 }
 

@@ -4,7 +4,8 @@
  * baseline), resolve, reopen, each with who and when; and suppression rules with an expiry.
  *
  * Who: the name given by the person acting (`--by`, or the page's "your name" field). Sign-in (issue 13)
- * will put the signed-in user there instead.
+ * will put the signed-in user there instead. Every decision and rule is an entry of the activity trail
+ * (lib/trail), written in its transaction: no entry, no change.
  */
 import { z } from 'zod';
 import type { StoredBaseline } from '@/lib/behaviour/baseline';
@@ -17,6 +18,7 @@ import { invalidInput, notFound } from '@/lib/errors';
 import { parseFilter } from '@/lib/http/query';
 import { OBJECT_NAME, serviceAccountRefSchema } from '@/lib/keys';
 import { OWASP_NHI_TOP10, type OwaspNhiId } from '@/lib/owasp';
+import { appendTrail, prismaExecutor } from '@/lib/trail/write';
 
 export const ANOMALY_STATUSES = ['open', 'acknowledged', 'false_positive', 'resolved', 'suppressed'] as const;
 export type AnomalyStatus = (typeof ANOMALY_STATUSES)[number];
@@ -273,6 +275,15 @@ export async function setAnomalyStatus(
         history: [...(Array.isArray(a.history) ? a.history : []), entry] as unknown as Prisma.InputJsonValue,
       },
     });
+    // The activity trail, in this transaction: no entry, no change (lib/trail).
+    await appendTrail(prismaExecutor(tx), {
+      actor: change.by,
+      action: 'anomaly.status',
+      target: `anomaly:${id}`,
+      before: { status: a.status, identity: `${a.saNamespace}/${a.saName}` },
+      after: { status: change.status, identity: `${a.saNamespace}/${a.saName}`, note: change.note ?? null },
+      at: now,
+    });
     const key = { clusterId_saNamespace_saName: { clusterId: a.clusterId, saNamespace: a.saNamespace, saName: a.saName } };
     const baseline = await tx.baseline.findUnique({ where: key });
     if (!baseline) return;
@@ -364,7 +375,7 @@ export async function createSuppression(db: PrismaClient, input: SuppressionInpu
       },
     });
     const nameLike = input.name ? globRegExp(input.name) : null;
-    const matching = await tx.anomaly.findMany({
+    const matched = await tx.anomaly.findMany({
       where: {
         status: { in: ['open', 'acknowledged'] },
         lastEventAt: { lt: expiresAt },
@@ -374,7 +385,8 @@ export async function createSuppression(db: PrismaClient, input: SuppressionInpu
       },
       select: { id: true, saName: true, history: true },
     });
-    for (const a of matching.filter((m) => !nameLike || nameLike.test(m.saName)))
+    const matching = matched.filter((m) => !nameLike || nameLike.test(m.saName));
+    for (const a of matching)
       await tx.anomaly.update({
         where: { id: a.id },
         data: {
@@ -388,6 +400,22 @@ export async function createSuppression(db: PrismaClient, input: SuppressionInpu
           ] as unknown as Prisma.InputJsonValue,
         },
       });
+    await appendTrail(prismaExecutor(tx), {
+      actor: input.by,
+      action: 'suppression.create',
+      target: `suppression:${rule.id}`,
+      before: null,
+      after: {
+        cluster: input.cluster ?? null,
+        detector: input.detector ?? null,
+        namespace: input.namespace ?? null,
+        name: input.name ?? null,
+        reason: input.reason,
+        expiresAt: expiresAt.toISOString(),
+        suppressed: matching.length,
+      },
+      at: now,
+    });
     return rule;
   });
   return (await listSuppressions(db, now)).find((s) => s.id === rule.id)!;
@@ -441,6 +469,14 @@ export async function revokeSuppression(db: PrismaClient, id: string, by: string
           ] as unknown as Prisma.InputJsonValue,
         },
       });
+    await appendTrail(prismaExecutor(tx), {
+      actor: by,
+      action: 'suppression.revoke',
+      target: `suppression:${id}`,
+      before: { revokedAt: null, expiresAt: rule.expiresAt.toISOString(), reason: rule.reason },
+      after: { revokedAt: now.toISOString(), revokedBy: by, reopened: suppressed.length },
+      at: now,
+    });
   });
 }
 

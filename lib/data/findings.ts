@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { PrismaClient } from '@/lib/db/client';
 import type { Prisma } from '@/lib/db/generated/client';
 import { POSTURE_RULE_BY_ID } from '@/lib/findings/rules';
+import { RUNTIME_RULE } from '@/lib/findings/runtime';
 import { parseFilter } from '@/lib/http/query';
 import { OWASP_NHI_TOP10, type OwaspNhiId } from '@/lib/owasp';
 import { parseStored } from './json';
@@ -26,6 +27,21 @@ export interface FindingView {
   firstSeenAt: string;
   lastSeenAt: string;
   resolvedAt: string | null;
+  /** `namespace X` when the finding is about the namespace the page's subject runs in, not the subject itself. */
+  about: string | null;
+}
+
+/** What a namespace- or cluster-scoped finding is about, from its subject key (`namespace:<name>`, `cluster:`). */
+export function scopeOfSubjectKey(subjectKey: string): FindingRow['scope'] {
+  if (subjectKey.startsWith('namespace:')) return { kind: 'namespace', namespace: subjectKey.slice('namespace:'.length) };
+  if (subjectKey === 'cluster:') return { kind: 'cluster' };
+  return null;
+}
+
+/** `namespace X` for a finding about a namespace, as a workload's page lists it beside the workload's own. */
+function aboutOf(subjectKey: string): string | null {
+  const scope = scopeOfSubjectKey(subjectKey);
+  return scope?.kind === 'namespace' ? `namespace ${scope.namespace}` : null;
 }
 
 const severityOrder = ['critical', 'high', 'medium', 'low', 'info'];
@@ -37,9 +53,16 @@ export function findingsOfIdentity(db: PrismaClient, identityId: string): Promis
   });
 }
 
-/** Findings about a workload: its own and those of the credentials it uses. */
-export function findingsOfWorkload(db: PrismaClient, workloadId: string): Promise<FindingView[]> {
-  return findingsWhere(db, { OR: [{ workloadId }, { credential: { uses: { some: { workloadId, deletedAt: null } } } }] });
+/** Findings about a workload: its own, those of the credentials it uses, and those of the namespace it runs in. */
+export async function findingsOfWorkload(db: PrismaClient, workloadId: string): Promise<FindingView[]> {
+  const w = await db.workload.findUnique({ where: { id: workloadId }, select: { clusterId: true, namespace: true } });
+  return findingsWhere(db, {
+    OR: [
+      { workloadId },
+      { credential: { uses: { some: { workloadId, deletedAt: null } } } },
+      ...(w ? [{ clusterId: w.clusterId, subjectKey: `namespace:${w.namespace}` }] : []),
+    ],
+  });
 }
 
 async function findingsWhere(db: PrismaClient, where: Prisma.FindingWhereInput): Promise<FindingView[]> {
@@ -63,6 +86,7 @@ async function findingsWhere(db: PrismaClient, where: Prisma.FindingWhereInput):
       firstSeenAt: f.firstSeenAt.toISOString(),
       lastSeenAt: f.lastSeenAt.toISOString(),
       resolvedAt: f.resolvedAt?.toISOString() ?? null,
+      about: aboutOf(f.subjectKey),
     }))
     .sort(
       (a, b) =>
@@ -89,7 +113,7 @@ export const findingFilterSchema = z.object({
   namespace: z.string().max(253).optional(),
   /** Owning team's name, or `(none)` for subjects nobody owns. */
   owner: z.string().max(253).optional(),
-  status: z.enum(['open', 'resolved', 'all']).default('open'),
+  status: z.enum(['open', 'excepted', 'resolved', 'all']).default('open'),
   page: z.coerce.number().int().min(1).max(10_000).default(1),
 });
 export type FindingFilter = z.infer<typeof findingFilterSchema>;
@@ -111,6 +135,8 @@ export interface FindingRow {
   cis: string | null;
   aliases: string[];
   namespace: string | null;
+  /** A namespace- or cluster-scoped finding's subject (no row of its own); null for the others. */
+  scope: { kind: 'namespace'; namespace: string } | { kind: 'cluster' } | null;
   identity: { id: string; kind: string; namespace: string; name: string } | null;
   workload: { id: string; kind: string; namespace: string; name: string } | null;
   credential: { id: string; namespace: string; name: string } | null;
@@ -134,6 +160,7 @@ function findingWhere(f: FindingFilter): Prisma.FindingWhereInput {
         { identity: { namespace: f.namespace } },
         { workload: { namespace: f.namespace } },
         { credential: { namespace: f.namespace } },
+        { subjectKey: `namespace:${f.namespace}` },
       ],
     });
   if (f.owner === '(none)')
@@ -166,7 +193,8 @@ const findingInclude = {
 type FindingWithSubject = Prisma.FindingGetPayload<{ include: typeof findingInclude }>;
 
 function toFindingRow(f: FindingWithSubject): FindingRow {
-  const rule = POSTURE_RULE_BY_ID.get(f.ruleId);
+  const rule = POSTURE_RULE_BY_ID.get(f.ruleId) ?? (f.ruleId === RUNTIME_RULE.id ? RUNTIME_RULE : undefined);
+  const scope = scopeOfSubjectKey(f.subjectKey);
   return {
     id: f.id,
     cluster: f.cluster.name,
@@ -177,7 +205,12 @@ function toFindingRow(f: FindingWithSubject): FindingRow {
     owasp: f.owaspIds.map((id) => ({ id, name: OWASP_NHI_TOP10[id as OwaspNhiId] ?? id })),
     cis: rule?.cis ?? null,
     aliases: rule?.aliases ?? [],
-    namespace: f.workload?.namespace ?? f.identity?.namespace ?? f.credential?.namespace ?? null,
+    namespace:
+      f.workload?.namespace ??
+      f.identity?.namespace ??
+      f.credential?.namespace ??
+      (scope?.kind === 'namespace' ? scope.namespace : null),
+    scope,
     identity: f.identity ? { ...f.identity, kind: String(f.identity.kind) } : null,
     workload: f.workload,
     credential: f.credential,
@@ -219,4 +252,21 @@ export async function listFindings(db: PrismaClient, f: FindingFilter): Promise<
 export async function allFindings(db: PrismaClient, f: FindingFilter): Promise<FindingRow[]> {
   const rows = await db.finding.findMany({ where: findingWhere(f), orderBy: findingOrder, include: findingInclude });
   return rows.map(toFindingRow);
+}
+
+export interface FindingDetail extends FindingRow {
+  remediation: z.infer<typeof remediationSchema>;
+  policy: string | null;
+}
+
+/** One finding with its fix, for its page and `GET /api/findings/<id>`; null when there is none. */
+export async function getFinding(db: PrismaClient, id: string): Promise<FindingDetail | null> {
+  if (!z.uuid().safeParse(id).success) return null;
+  const f = await db.finding.findUnique({ where: { id }, include: findingInclude });
+  if (!f) return null;
+  return {
+    ...toFindingRow(f),
+    remediation: parseStored(remediationSchema, f.remediation, `Finding.remediation of ${f.id}`),
+    policy: f.policy,
+  };
 }

@@ -10,6 +10,7 @@ import type { Prisma } from '@/lib/db/generated/client';
 import {
   credentialMetadataSchema,
   escalationStepSchema,
+  escalationTargetSchema,
   parseStored,
   reachBindingSchema,
   reachCapabilitySchema,
@@ -74,9 +75,14 @@ export interface IdentityListRow {
   owners: string[];
   /** Open and acknowledged anomalies of the identity. */
   anomalies: number;
+  /** Risk score 0–100 (null before the first scoring). */
+  risk: number | null;
 }
 
-/** One page of identities, riskiest first: fewest steps to cluster-admin, then severity, then number of capabilities. */
+/**
+ * One page of identities, riskiest first: highest risk score (lib/risk), then fewest steps to cluster-admin,
+ * severity and number of capabilities.
+ */
 export async function listIdentities(db: PrismaClient, f: IdentityFilter): Promise<{ rows: IdentityListRow[]; total: number }> {
   const w = where(f);
   const [total, rows] = await Promise.all([
@@ -84,6 +90,8 @@ export async function listIdentities(db: PrismaClient, f: IdentityFilter): Promi
     db.identity.findMany({
       where: w,
       orderBy: [
+        // Every live identity is scored; deleted ones are not, and would sort first (NULLs lead a descending order).
+        ...(f.deleted === 'hide' ? [{ risk: { score: 'desc' as const } }] : []),
         // Closest to cluster-admin first (0 = already is); identities with no path or no RBAC reach last.
         { reach: { escalationDistance: { sort: 'asc', nulls: 'last' } } },
         { reach: { maxSeverity: { sort: 'desc', nulls: 'last' } } },
@@ -96,6 +104,7 @@ export async function listIdentities(db: PrismaClient, f: IdentityFilter): Promi
       include: {
         cluster: { select: { name: true } },
         reach: { select: { capabilityCount: true, maxSeverity: true, reachesClusterAdmin: true, escalationDistance: true } },
+        risk: { select: { score: true } },
         ownerships: { include: { team: { select: { name: true } } } },
         _count: {
           select: { workloads: { where: { deletedAt: null } }, anomalies: { where: { status: { in: [...ACTIVE_ANOMALY] } } } },
@@ -120,6 +129,7 @@ export async function listIdentities(db: PrismaClient, f: IdentityFilter): Promi
       escalationDistance: i.reach?.escalationDistance ?? null,
       owners: [...new Set(i.ownerships.map((o) => o.team.name))],
       anomalies: i._count.anomalies,
+      risk: i.risk?.score ?? null,
     })),
   };
 }
@@ -307,6 +317,11 @@ export async function getIdentity(db: PrismaClient, id: string) {
       capabilities: parseStored(z.array(reachCapabilitySchema), reach.capabilities, `IdentityReach.capabilities ${of}`),
       bindings: parseStored(z.array(reachBindingSchema), reach.bindings, `IdentityReach.bindings ${of}`),
       escalationSteps: parseStored(z.array(escalationStepSchema), reach.escalationSteps, `IdentityReach.escalationSteps ${of}`),
+      escalationTargets: parseStored(
+        z.array(escalationTargetSchema),
+        reach.escalationTargets,
+        `IdentityReach.escalationTargets ${of}`,
+      ),
     },
     timeline,
     workloads: workloads.map(({ workload: w }) => ({

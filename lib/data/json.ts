@@ -6,7 +6,8 @@
 import { z } from 'zod';
 import type { CertificateFacts } from '@/lib/credentials/certificate';
 import { AppError } from '@/lib/errors';
-import type { EscalationRow, ReachRow } from '@/lib/rbac/materialize';
+import type { EscalationRow, EscalationTargetRow, ReachRow } from '@/lib/rbac/materialize';
+import { TARGET_KINDS } from '@/lib/rbac/escalation-targets';
 import { SEVERITIES } from '@/lib/rbac/capabilities';
 
 const grantRef = z.object({ binding: z.string(), role: z.string() });
@@ -40,6 +41,16 @@ export const escalationStepSchema = z.object({
   grants: z.array(grantRef),
 }) satisfies z.ZodType<EscalationRow['steps'][number]>;
 export type EscalationStep = z.infer<typeof escalationStepSchema>;
+
+/** A path to one escalation target (IdentityReach.escalationTargets; rows stored before the column are `[]`). */
+export const escalationTargetSchema = z.object({
+  target: z.enum(TARGET_KINDS),
+  scope: z.string(),
+  distance: z.number().int(),
+  steps: z.array(z.object({ text: z.string(), kind: z.string(), grants: z.array(grantRef).optional() })),
+  clusterAdminEquivalent: z.boolean().optional(),
+}) satisfies z.ZodType<EscalationTargetRow>;
+export type EscalationTarget = z.infer<typeof escalationTargetSchema>;
 
 /** Public facts of a TLS certificate, as the collector stored them (Credential.certificate). */
 export const certificateFactsSchema = z.object({

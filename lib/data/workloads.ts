@@ -8,6 +8,7 @@ import { WORKLOAD_CLASSES } from '@/lib/behaviour/workload-class';
 import type { PrismaClient } from '@/lib/db/client';
 import { notFound } from '@/lib/errors';
 import { parseStored, stringListSchema, stringMapSchema } from './json';
+import { appendTrail, prismaExecutor } from '@/lib/trail/write';
 
 export async function getWorkload(db: PrismaClient, id: string) {
   if (!z.uuid().safeParse(id).success) return null;
@@ -53,11 +54,21 @@ export type ClassChange = z.infer<typeof classChangeSchema>;
  */
 export async function setWorkloadClass(db: PrismaClient, id: string, change: ClassChange, now = new Date()): Promise<void> {
   if (!z.uuid().safeParse(id).success) throw notFound('no such workload');
-  const w = await db.workload.findUnique({ where: { id }, select: { clusterId: true, classOverride: true } });
+  const w = await db.workload.findUnique({
+    where: { id },
+    select: {
+      clusterId: true,
+      classOverride: true,
+      namespace: true,
+      kind: true,
+      name: true,
+      cluster: { select: { name: true } },
+    },
+  });
   if (!w) throw notFound('no such workload');
   const next = change.class === 'auto' ? null : change.class;
-  await db.$transaction([
-    db.workload.update({
+  await db.$transaction(async (tx) => {
+    await tx.workload.update({
       where: { id },
       data: {
         classOverride: next,
@@ -65,8 +76,8 @@ export async function setWorkloadClass(db: PrismaClient, id: string, change: Cla
         classOverrideBy: change.by,
         classOverrideAt: now,
       },
-    }),
-    db.timelineEvent.create({
+    });
+    await tx.timelineEvent.create({
       data: {
         clusterId: w.clusterId,
         workloadId: id,
@@ -77,6 +88,15 @@ export async function setWorkloadClass(db: PrismaClient, id: string, change: Cla
           : `${change.by} let its class be decided from its facts again`,
         details: { from: w.classOverride, to: next, by: change.by },
       },
-    }),
-  ]);
+    });
+    // The activity trail, in this transaction: no entry, no change (lib/trail).
+    await appendTrail(prismaExecutor(tx), {
+      actor: change.by,
+      action: 'workload.class',
+      target: `workload:${w.cluster.name}/${w.namespace}/${w.kind}/${w.name}`,
+      before: { class: w.classOverride },
+      after: { class: next, reason: next ? (change.reason ?? null) : null },
+      at: now,
+    });
+  });
 }

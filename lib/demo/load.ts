@@ -6,6 +6,9 @@ import { detectDays } from '@/lib/behaviour/engine';
 import { loadProfiles, profilesLabel } from '@/lib/behaviour/profiles';
 import { ingestFiles } from '@/lib/runtime/ingest';
 import { updatePostureFindings } from '@/lib/findings/store';
+import { updateRuntimeFindings } from '@/lib/findings/runtime';
+import { updateRiskScores } from '@/lib/risk/store';
+import { loadWeights, weightsLabel } from '@/lib/risk/weights';
 
 const dataDir = path.join(repoRoot, 'lib', 'demo', 'data');
 
@@ -48,6 +51,9 @@ export async function loadDemoData(databaseUrl: string, log: (line: string) => v
     const profiles = loadProfiles(process.env.NHI_BEHAVIOUR_PROFILES || demoProfilesFile);
     const found = await detectDays(pool, outcome.clusterId, runtime.days, profiles);
     log(`Behaviour (profiles ${profilesLabel(profiles)}): ${found?.created ?? 0} anomalies in the demo's runtime events.`);
+    await updateRuntimeFindings(pool, outcome.clusterId, new Date());
+    const risk = await updateRiskScores(pool, outcome.clusterId, new Date());
+    log(`Risk (weights ${weightsLabel(loadWeights())}): ${risk.identities} identities and ${risk.workloads} workloads scored.`);
     return true;
   } finally {
     await pool.end();

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  applicationOf,
   evaluatePosture,
   imageRef,
   POSTURE_RULE_BY_ID,
@@ -8,6 +9,7 @@ import {
   type PostureFinding,
   type WorkloadSubject,
 } from './rules';
+import { DEFAULT_FINDINGS_POLICY } from './policy';
 
 const identity = (over: Partial<IdentitySubject> = {}): IdentitySubject => ({
   key: 'ServiceAccount/payments/api',
@@ -218,8 +220,192 @@ describe('NHI-POS-007 ServiceAccount without owner', () => {
 describe('rule metadata', () => {
   it('maps the RBAC rules to the CIS controls', () => {
     expect(POSTURE_RULE_BY_ID.get('NHI-POS-001')!.cis).toBe('5.1.1');
-    // The default ServiceAccount is the credential policy's NHI-CRED-010 (one finding per subject, not two).
-    expect(POSTURE_RULE_BY_ID.has('NHI-POS-003')).toBe(false);
+    // The default ServiceAccount is the credential policy's NHI-CRED-010; NHI-POS-003 is the other escalation targets.
+    expect(POSTURE_RULE_BY_ID.get('NHI-POS-003')!.title).toMatch(/^ServiceAccount can escalate to namespace control/);
     expect(POSTURE_RULE_BY_ID.get('NHI-POS-006')!.cis).toBe('5.1.6');
+  });
+});
+
+describe('NHI-POS-003 escalation to namespace control, other namespaces’ Secrets, other tokens or the node', () => {
+  const step = (text: string, kind: string) => ({ text, kind });
+  const node = {
+    target: 'node' as const,
+    scope: 'payments',
+    distance: 1,
+    steps: [step('ServiceAccount payments/api creates a pod in namespace payments that is privileged …', 'POD_ESCAPE')],
+  };
+  const secrets = {
+    target: 'other-namespace-secrets' as const,
+    scope: 'billing',
+    distance: 2,
+    steps: [
+      step('ServiceAccount payments/api requests a fresh token for ServiceAccount payments/reader.', 'TOKEN_REQUEST'),
+      step('ServiceAccount payments/reader reads the Secrets of namespace billing.', 'SECRET_READ'),
+    ],
+  };
+  const control = (scope: string, distance: number) => ({
+    target: 'namespace-admin' as const,
+    scope,
+    distance,
+    steps: [
+      step(
+        `ServiceAccount payments/api creates RoleBindings giving itself ClusterRole admin in namespace ${scope}.`,
+        'ROLE_BIND',
+      ),
+      step(`Holding ClusterRole admin in namespace ${scope}, it controls namespace ${scope}: …`, 'NS_CONTROL'),
+    ],
+  });
+  const token = (clusterAdminEquivalent: boolean) => ({
+    target: 'token-mint' as const,
+    scope: 'ServiceAccount ops/deployer',
+    distance: 1,
+    clusterAdminEquivalent,
+    steps: [step('ServiceAccount payments/api requests a fresh token for ServiceAccount ops/deployer.', 'TOKEN_REQUEST')],
+  });
+
+  it('fires for a path to the node: critical, with the Pod Security fix for the namespace the pod is made in', () => {
+    const [f] = ofIdentity('NHI-POS-003', identity({ escalationTargets: [node] }));
+    expect(f).toMatchObject({
+      severity: 'critical',
+      owasp: ['NHI5', 'NHI8', 'NHI2'],
+      evidence: { targets: [{ target: 'node', scope: 'payments', distance: 1, cis: '5.1.4' }] },
+      remediation: { command: 'kubectl label namespace payments pod-security.kubernetes.io/enforce=baseline' },
+    });
+    expect(f!.explanation).toContain('ServiceAccount payments/api has no path to cluster-admin');
+    expect(f!.explanation).toContain("leave its container for the node, taking the kubelet's credentials");
+    expect(f!.explanation).toContain(', in 1 step(s): 1. ServiceAccount payments/api creates a pod in namespace payments');
+  });
+
+  it('is high for namespace control and other namespaces’ Secrets; lists every namespace, the nearest path first', () => {
+    const [f] = ofIdentity('NHI-POS-003', identity({ escalationTargets: [control('shop', 2), control('billing', 1), secrets] }));
+    expect(f!.severity).toBe('high');
+    expect(f!.evidence.targets).toEqual([
+      { target: 'other-namespace-secrets', scope: 'billing', distance: 2, steps: secrets.steps.map((s) => s.text), cis: '5.1.2' },
+      {
+        target: 'namespace-admin',
+        scope: 'billing',
+        distance: 1,
+        steps: control('billing', 1).steps.map((s) => s.text),
+        cis: '5.1.8',
+        namespaces: ['billing', 'shop'],
+      },
+    ]);
+    expect(f!.explanation).toContain(
+      'read the Secrets of namespace billing, in 2 step(s): 1. ServiceAccount payments/api requests',
+    );
+    expect(f!.explanation).toContain('take control of namespace billing (and also shop), in 2 step(s)');
+    expect(f!.explanation).toContain('namespace billing. It can also take control');
+    expect(f!.remediation.command).toBe('kubectl auth can-i --list --as=system:serviceaccount:payments:api');
+    expect(f!.remediation.text).toContain('remove bind and escalate');
+  });
+
+  it('is high for another identity’s token, critical when that identity is cluster-admin-equivalent', () => {
+    expect(ofIdentity('NHI-POS-003', identity({ escalationTargets: [token(false)] }))[0]).toMatchObject({
+      severity: 'high',
+      evidence: { targets: [{ target: 'token-mint', scope: 'ServiceAccount ops/deployer', cis: '5.1.13' }] },
+    });
+    expect(ofIdentity('NHI-POS-003', identity({ escalationTargets: [token(true)] }))[0]!.severity).toBe('critical');
+  });
+
+  it('is silent without targets, for built-in controllers, and where NHI-POS-002 reports a path to cluster-admin', () => {
+    expect(ofIdentity('NHI-POS-003', identity())).toEqual([]);
+    expect(ofIdentity('NHI-POS-003', identity({ escalationTargets: [] }))).toEqual([]);
+    expect(ofIdentity('NHI-POS-003', identity({ builtIn: true, escalationTargets: [node] }))).toEqual([]);
+    const admin = {
+      target: 'cluster-admin' as const,
+      scope: '*',
+      distance: 2,
+      steps: [step('…', 'RUN_AS'), step('…', 'WILDCARD')],
+    };
+    const viaAdmin = identity({ escalationDistance: 2, escalationSteps: admin.steps, escalationTargets: [admin, node] });
+    expect(ofIdentity('NHI-POS-003', viaAdmin)).toEqual([]);
+    expect(ofIdentity('NHI-POS-002', viaAdmin)).toHaveLength(1);
+    // A cluster-admin entry alone (or a target already held, distance 0) is not this rule's.
+    expect(ofIdentity('NHI-POS-003', identity({ escalationTargets: [{ ...admin, distance: 0 }] }))).toEqual([]);
+    expect(ofIdentity('NHI-POS-003', identity({ escalationTargets: [control('payments', 0)] }))).toEqual([]);
+  });
+
+  it('names the peers’ checks and the CIS control', () => {
+    const r = POSTURE_RULE_BY_ID.get('NHI-POS-003')!;
+    expect([r.subject, r.cis]).toEqual(['identity', '5.1.8']);
+    expect(r.aliases).toEqual(
+      expect.arrayContaining(['KubeHound POD_CREATE', 'KubeHound CE_PRIV_MOUNT', 'KubeHound TOKEN_LIST', 'KubeHound ROLE_BIND']),
+    );
+  });
+});
+
+describe('NHI-POS-012 ServiceAccount shared by unrelated workloads', () => {
+  const rule = POSTURE_RULE_BY_ID.get('NHI-POS-012')!;
+  const ctx = { policy: DEFAULT_FINDINGS_POLICY };
+  const sa = (
+    workloads: { kind: string; name: string; app: string | null }[],
+    extra: Partial<IdentitySubject> = {},
+  ): IdentitySubject => ({
+    key: 'ServiceAccount/shop/shared',
+    namespace: 'shop',
+    name: 'shared',
+    builtIn: false,
+    owners: [],
+    grants: [],
+    capabilities: [],
+    escalationDistance: null,
+    escalationSteps: [],
+    workloads,
+    ...extra,
+  });
+
+  it('fires when workloads of different applications run as one account, with a dedicated account each as the fix', () => {
+    const s = sa([
+      { kind: 'Deployment', name: 'api', app: 'shop' },
+      { kind: 'Deployment', name: 'worker', app: 'shop' },
+      { kind: 'CronJob', name: 'report', app: 'billing' },
+    ]);
+    const e = rule.evaluate(s as never, ctx)!;
+    expect(e).toEqual({
+      applications: [
+        { app: 'billing', workloads: ['CronJob/report'] },
+        { app: 'shop', workloads: ['Deployment/api', 'Deployment/worker'] },
+      ],
+    });
+    expect(rule.explain(s as never, e)).toContain('2 unrelated applications');
+    const fix = rule.remediation(s as never, e);
+    expect(fix.yaml).toContain('kind: ServiceAccount\nmetadata:\n  name: report\n  namespace: shop');
+    expect(fix.yaml!.split('\n---\n')).toHaveLength(3);
+    expect(fix.command).toContain('kubectl -n shop set serviceaccount cronjob report report');
+  });
+
+  it('an unlabelled workload is its own application', () => {
+    expect(
+      rule.evaluate(
+        sa([
+          { kind: 'Deployment', name: 'a', app: null },
+          { kind: 'Deployment', name: 'b', app: null },
+        ]) as never,
+        ctx,
+      ),
+    ).not.toBeNull();
+  });
+
+  it('is silent for one application, the default account, built-in accounts and unknown workloads', () => {
+    const oneApp = [
+      { kind: 'Deployment', name: 'api', app: 'shop' },
+      { kind: 'StatefulSet', name: 'db', app: 'shop' },
+    ];
+    expect(rule.evaluate(sa(oneApp) as never, ctx)).toBeNull();
+    const two = [
+      { kind: 'Deployment', name: 'a', app: 'x' },
+      { kind: 'Deployment', name: 'b', app: 'y' },
+    ];
+    expect(rule.evaluate(sa(two, { name: 'default' }) as never, ctx)).toBeNull();
+    expect(rule.evaluate(sa(two, { builtIn: true }) as never, ctx)).toBeNull();
+    const { workloads: _w, ...unknown } = sa(two);
+    expect(rule.evaluate(unknown as never, ctx)).toBeNull();
+  });
+
+  it('reads the application from the usual labels, suite first', () => {
+    expect(applicationOf({ 'app.kubernetes.io/part-of': 'shop', 'app.kubernetes.io/name': 'api' })).toBe('shop');
+    expect(applicationOf({ app: 'api' })).toBe('api');
+    expect(applicationOf({})).toBeNull();
+    expect(applicationOf(undefined)).toBeNull();
   });
 });

@@ -1,7 +1,8 @@
 /**
  * The one writer of "Finding" rows, for every rule family (the credential policy, the posture rules): in one
  * transaction of the caller, a family's findings of this evaluation are upserted in bulk (one statement per
- * 5,000 rows: opened, still present with a later `lastSeenAt`, reopened when resolved before), and the
+ * 5,000 rows: opened, still present with a later `lastSeenAt`, reopened when resolved before — excepted again when an
+ * exception is still in force, lib/findings/exceptions.ts), and the
  * family's findings not seen now are resolved (the fix verified by this evaluation). Rows of other families
  * are never touched: resolution is limited to `ruleIds`.
  */
@@ -68,7 +69,10 @@ export async function writeFindings(
          evidence = EXCLUDED.evidence, remediation = EXCLUDED.remediation, policy = EXCLUDED.policy,
          "identityId" = EXCLUDED."identityId", "workloadId" = EXCLUDED."workloadId", "credentialId" = EXCLUDED."credentialId",
          "lastSeenAt" = EXCLUDED."lastSeenAt", "resolvedAt" = NULL,
-         status = CASE WHEN "Finding".status = 'resolved' THEN 'open'::"FindingStatus" ELSE "Finding".status END
+         status = CASE WHEN "Finding".status <> 'resolved' THEN "Finding".status
+                       WHEN EXISTS (SELECT 1 FROM "FindingException" e WHERE e."findingId" = "Finding".id AND e."revokedAt" IS NULL
+                                    AND e."expiredAt" IS NULL AND e."expiresAt" > $3) THEN 'excepted'::"FindingStatus"
+                       ELSE 'open'::"FindingStatus" END
        RETURNING (xmax = 0) AS opened`,
       [JSON.stringify(rows.slice(i, i + BATCH)), clusterId, family.now, family.policy],
     );

@@ -1,6 +1,9 @@
 /**
  * Escalation paths: a graph from identities (and pods, nodes) to the identities and powers they can
  * reach, and the shortest path from any of them to cluster-admin-equivalent power, step by step.
+ * The other targets — control of a namespace, other namespaces' Secrets, tokens of more powerful
+ * identities, the node — are terminal nodes of the same graph; `escalation-targets.ts` finds each
+ * identity's shortest path to each of them.
  *
  * Nodes
  *   sa:<ns>/<name> · user:<name> · group:<name>         identities (actors)
@@ -9,6 +12,9 @@
  *                                                        RoleBinding in every namespace) or a namespace
  *   ns-admin:<ns> · ns-admin:*                           every permission in a namespace (all of them)
  *   cluster-admin                                        the goal; no outgoing edges
+ *   ns-control:<ns> · ns-control:*                       target: control of a namespace (no outgoing edges)
+ *   secrets:<ns> · secrets:*                             target: the Secrets of a namespace (no outgoing edges)
+ *   node:*                                               target: the node a pod runs on (no outgoing edges)
  *   any-sa:<ns> · any-sa:*                               helper: "any ServiceAccount of <ns>" (0-cost hops)
  *   pod-sa:<ns> · token-sa:<ns> · any-user · any-group   helpers: ServiceAccounts of running pods /
  *                                                        of legacy token Secrets, known users, groups
@@ -26,22 +32,32 @@
  *   NODE_PROXY        nodes/proxy → kubelet exec in every pod → cluster-admin
  *   CSR_MINT          create + approve a kube-apiserver-client CSR → system:masters certificate
  *   WILDCARD          already holds every permission (cluster → cluster-admin, namespace → ns-admin)
+ *   NS_CONTROL        (0 cost) already reads every Secret, creates pods and creates RoleBindings in ns,
+ *                     as the `admin` role does → ns-control:<ns>
+ *   SECRET_READ       get/list/watch any Secret of ns → secrets:<ns> (at most two per actor)
+ *   POD_ESCAPE        create pods or pod controllers in ns whose Pod Security level admits privileged,
+ *                     hostPID or hostPath pods (no `pod-security.kubernetes.io/enforce` label, or
+ *                     `privileged`) → node:* (then the kubelet's credentials and the pods' tokens
+ *                     there); one per actor, in its first such scope
  *   IDENTITY_ASSUME   pod → its ServiceAccount (token mounted); node → its kubelet user
  *   MEMBER            helper fan-out (any-sa:ns → each ServiceAccount, ns-admin:* → each namespace)
  *
  * Assumptions (options): every namespace has a `default` ServiceAccount; the bootstrap ClusterRole
  * `cluster-admin` exists even when the snapshot omits it; legacy token Secrets exist only when
- * listed (set `assumeLegacyTokens` for clusters older than 1.24 or tools that assume them).
+ * listed (set `assumeLegacyTokens` for clusters older than 1.24 or tools that assume them); a
+ * namespace without a Pod Security label admits privileged pods (the admission plugin's default; a
+ * cluster-wide AdmissionConfiguration default or a policy engine such as Kyverno is not seen).
  * Limitations: edges are derived from one actor's rules at a time (an identity that gains a role
- * is not re-evaluated with the union of both rule sets); pod-spec escapes (privileged pods,
- * hostPath) and admission webhooks are not edges.
+ * is not re-evaluated with the union of both rule sets); the targets lead nowhere further (the node's
+ * kubelet identity and the tokens of the pods on it are named in the step, not followed, so paths to
+ * cluster-admin are not lengthened through nodes); admission webhooks are not edges.
  *
- * Code: `escalation/` holds one file per edge family above (run-as.ts, pod-access.ts, legacy-token.ts,
- * token-request.ts, token-secret-create.ts, impersonate.ts, role-bind.ts, role-escalate.ts,
- * node-proxy.ts, csr-mint.ts, wildcard.ts, identity-assume.ts, member.ts), each a function of the
- * build context (`escalation/context.ts`: the graph so far, targets, actor queue) and, for actor
- * edges, of the actor's questions (`escalation/grants.ts`). The public shapes are in
- * `escalation/model.ts`.
+ * Code: `escalation/` holds one file per edge family above (run-as.ts, pod-escape.ts, pod-access.ts,
+ * legacy-token.ts, token-request.ts, token-secret-create.ts, impersonate.ts, role-bind.ts,
+ * role-escalate.ts, node-proxy.ts, csr-mint.ts, wildcard.ts, ns-control.ts, secret-read.ts,
+ * identity-assume.ts, member.ts), each a function of the build context (`escalation/context.ts`: the
+ * graph so far, targets, actor queue) and, for actor edges, of the actor's questions
+ * (`escalation/grants.ts`). The public shapes are in `escalation/model.ts`.
  */
 import { csrMintEdge } from './escalation/csr-mint';
 import { createContext, seedIdentityActors, type GraphContext } from './escalation/context';
@@ -60,10 +76,13 @@ import {
   type EscalationOptions,
 } from './escalation/model';
 import { nodeProxyEdges } from './escalation/node-proxy';
+import { nsControlEdge } from './escalation/ns-control';
+import { identityPower, type IdentityPower } from './escalation/power';
 import { podAccessEdges } from './escalation/pod-access';
 import { clusterRoleBindingEdges, roleBindingEdges } from './escalation/role-bind';
 import { boundRoleEscalateEdges, newClusterRoleEscalateEdge, newRoleEscalateEdge } from './escalation/role-escalate';
 import { runAsEdge } from './escalation/run-as';
+import { secretGrants, secretReadEdge } from './escalation/secret-read';
 import { tokenRequestEdges } from './escalation/token-request';
 import { tokenSecretCreateEdge } from './escalation/token-secret-create';
 import { clusterWildcardEdge, namespaceWildcardEdge } from './escalation/wildcard';
@@ -75,6 +94,7 @@ import type { GrantReason } from './types';
 export {
   CLUSTER_ADMIN,
   identityNodeId,
+  NODE_TARGET,
   nodeIds,
   type Edge,
   type EdgeDetail,
@@ -96,7 +116,10 @@ export function buildEscalationGraph(index: RbacIndex, options: EscalationOption
   memberEdges(ctx);
   // Actors queued so far, and those the edges reach (roles it could bind, namespace admins, identities).
   for (let i = 0; i < ctx.queue.length; i++) actorEdges(ctx, ctx.actors.get(ctx.queue[i] as string) as Actor);
-  return { nodes: ctx.nodes, edges: ctx.edges, out: ctx.out };
+  // The identities' rules are kept for comparing powers; the actors (with their caches) are not.
+  const powers = new Map<string, IdentityPower>();
+  for (const [id, actor] of ctx.actors) if (ctx.nodes.get(id)?.identity) powers.set(id, identityPower(actor));
+  return { nodes: ctx.nodes, edges: ctx.edges, out: ctx.out, powers };
 }
 
 /** Every edge one actor's rules allow, family by family (this order is the order of the edges). */
@@ -104,10 +127,12 @@ function actorEdges(ctx: GraphContext, actor: Actor): void {
   const a = new ActorQueries(actor);
   for (const scope of a.scopes()) {
     namespaceWildcardEdge(ctx, a, scope);
+    const secrets = secretGrants(a, scope);
+    nsControlEdge(ctx, a, scope, secretReadEdge(ctx, a, scope, secrets));
     runAsEdge(ctx, a, scope);
     tokenSecretCreateEdge(ctx, a, scope);
     podAccessEdges(ctx, a, scope);
-    legacyTokenEdges(ctx, a, scope);
+    legacyTokenEdges(ctx, a, scope, secrets);
     tokenRequestEdges(ctx, a, scope);
     impersonateSaEdges(ctx, a, scope);
     roleBindingEdges(ctx, a, scope);
@@ -135,14 +160,26 @@ export interface Distances {
   next: Map<string, Edge>;
 }
 
-/** 0-1 BFS on reversed edges: distance of every node to `target` (default cluster-admin). */
-export function distancesTo(graph: EscalationGraph, target: string = CLUSTER_ADMIN): Distances {
+/** Every edge by the node it enters (for searches on reversed edges). */
+export function incomingEdges(graph: EscalationGraph): Map<string, Edge[]> {
   const incoming = new Map<string, Edge[]>();
   for (const e of graph.edges) {
     const l = incoming.get(e.to);
     if (l) l.push(e);
     else incoming.set(e.to, [e]);
   }
+  return incoming;
+}
+
+/**
+ * 0-1 BFS on reversed edges: distance of every node to `target` (default cluster-admin). `incoming`
+ * may be given when several targets are searched on one graph.
+ */
+export function distancesTo(
+  graph: EscalationGraph,
+  target: string = CLUSTER_ADMIN,
+  incoming: Map<string, Edge[]> = incomingEdges(graph),
+): Distances {
   const distance = new Map<string, number>([[target, 0]]);
   const next = new Map<string, Edge>();
   const done = new Set<string>();
@@ -200,7 +237,8 @@ export function pathTo(graph: EscalationGraph, dist: Distances, from: string): P
   return foldSteps(graph, raw);
 }
 
-function foldSteps(graph: EscalationGraph, raw: Edge[]): PathStep[] {
+/** Edges of a path as steps, helper hops folded into their step. */
+export function foldSteps(graph: EscalationGraph, raw: Edge[]): PathStep[] {
   const steps: PathStep[] = [];
   for (let i = 0; i < raw.length; i++) {
     const e = raw[i] as Edge;
@@ -298,6 +336,16 @@ export function describe(kind: EdgeKind, from: string, to: string, d: EdgeDetail
       return `Code running in ${from} holds the credentials of ${to}.`;
     case 'MEMBER':
       return `${from} includes ${to}.`;
+    case 'NS_CONTROL':
+      return `${from} controls ${d.namespace === '*' ? 'every namespace' : nsText(d.namespace)}: it reads every Secret there, runs any pod and grants roles with RoleBindings.`;
+    case 'SECRET_READ':
+      return `${from} reads the Secrets of ${d.namespace === '*' ? 'every namespace' : nsText(d.namespace)} (get, list or watch on secrets).`;
+    case 'POD_ESCAPE':
+      return `${from} creates a pod in ${nsText(d.namespace)} that is privileged, shares the host's PID namespace or mounts the host's filesystem (hostPath), which ${
+        d.podSecurity && d.podSecurity !== 'none'
+          ? `Pod Security level "${d.podSecurity}" admits`
+          : 'no Pod Security label forbids'
+      }; from it, it leaves the container for the node and takes the kubelet's credentials and the tokens of the pods running there.`;
   }
 }
 

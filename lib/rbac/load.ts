@@ -47,6 +47,8 @@ const RBAC_GROUP = 'rbac.authorization.k8s.io';
 const WORKLOAD_TEMPLATE_KINDS = new Set(['Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job', 'ReplicationController']);
 const SA_TOKEN_TYPE = 'kubernetes.io/service-account-token';
 const SA_NAME_ANNOTATION = 'kubernetes.io/service-account.name';
+/** The namespace label Pod Security admission enforces (privileged, baseline, restricted). */
+export const POD_SECURITY_ENFORCE_LABEL = 'pod-security.kubernetes.io/enforce';
 
 function isObj(v: unknown): v is Obj {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -224,6 +226,7 @@ export function snapshotFromObjects(objects: readonly unknown[], options: LoadOp
   const pods = new Map<string, PodInfo>();
   const nodes = new Set<string>();
   const namespaces = new Set<string>();
+  const podSecurity: Record<string, string> = {};
 
   const keep = <T>(m: Map<string, T>, key: string, value: T, label: string) => {
     if (m.has(key)) c.add(label, '', 'duplicate object; the later definition replaces the earlier one');
@@ -380,9 +383,12 @@ export function snapshotFromObjects(objects: readonly unknown[], options: LoadOp
       case 'Node':
         nodes.add(name);
         break;
-      case 'Namespace':
+      case 'Namespace': {
         namespaces.add(name);
+        const level = labels?.[POD_SECURITY_ENFORCE_LABEL];
+        if (level) podSecurity[name] = level;
         break;
+      }
       default:
         break;
     }
@@ -399,6 +405,7 @@ export function snapshotFromObjects(objects: readonly unknown[], options: LoadOp
       pods: [...pods.values()],
       nodes: [...nodes],
       namespaces: [...namespaces],
+      ...(Object.keys(podSecurity).length ? { podSecurity } : {}),
     },
     issues: c.issues,
   };
@@ -416,6 +423,7 @@ export function mergeSnapshots(...parts: RbacSnapshot[]): RbacSnapshot {
     pods: parts.flatMap((p) => p.pods ?? []),
     nodes: parts.flatMap((p) => p.nodes ?? []),
     namespaces: parts.flatMap((p) => p.namespaces ?? []),
+    podSecurity: Object.assign({}, ...parts.map((p) => p.podSecurity ?? {})) as Record<string, string>,
   };
 }
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { identityKey } from '@/lib/keys';
-import { buildEscalationGraph, distancesTo, escalationOf } from './escalation';
+import { buildEscalationGraph, escalationOf } from './escalation';
+import { escalationTargets, type TargetKind } from './escalation-targets';
 import { bindingsFor } from './evaluator';
 import type { RbacIndex } from './rbac-index';
 import { listIdentities, reachOf, type IdentityRef } from './reach';
@@ -34,6 +35,19 @@ export interface EscalationRow {
   reachesClusterAdmin: boolean;
   distance: number | null;
   steps: { text: string; grants: { binding: string; role: string }[] }[];
+  /** The shortest path to each target kind (escalation-targets.ts), cluster-admin included. */
+  targets: EscalationTargetRow[];
+}
+
+/** One stored path to an escalation target (IdentityReach.escalationTargets). */
+export interface EscalationTargetRow {
+  target: TargetKind;
+  /** "*", a namespace, or the identity whose token is obtained. */
+  scope: string;
+  distance: number;
+  steps: { text: string; kind: string; grants?: { binding: string; role: string }[] }[];
+  /** token-mint: the identity obtained is already cluster-admin-equivalent. */
+  clusterAdminEquivalent?: boolean;
 }
 
 /**
@@ -43,6 +57,12 @@ export interface EscalationRow {
  * 3: each granting binding → role listed once (two rules of one role no longer repeat it).
  */
 export const REACH_FORMAT = 3;
+
+/**
+ * Bumped whenever the escalation rows change (or how they are computed), so the next collection
+ * recomputes them. 2: every target kind (escalationTargets), namespaces' Pod Security levels read.
+ */
+export const ESCALATION_FORMAT = 2;
 
 const hash = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 32);
 
@@ -147,6 +167,8 @@ export function escalationFingerprint(index: RbacIndex): string {
       .join('');
   return hash([
     REACH_FORMAT,
+    ESCALATION_FORMAT,
+    Object.entries(s.podSecurity ?? {}).sort(([a], [b]) => a.localeCompare(b)),
     sorted(index.bindings.map((b) => [b.kind, b.namespace, b.name, b.roleRef, b.subjects, b.role?.rules ?? null])),
     sorted(s.serviceAccounts ?? []),
     sorted(s.secrets ?? []),
@@ -156,19 +178,29 @@ export function escalationFingerprint(index: RbacIndex): string {
 }
 
 /**
- * Shortest path to cluster-admin-equivalent for every identity. The graph is global, so it is built
- * once; the rows are made one at a time.
+ * Shortest path to cluster-admin-equivalent, and to every other escalation target, for every identity.
+ * The graph and its searches are global, so they are made once; the rows are made one at a time.
  */
 export function* escalationRows(index: RbacIndex): Generator<EscalationRow> {
   const graph = buildEscalationGraph(index);
-  const dist = distancesTo(graph);
+  const targets = escalationTargets(graph);
   for (const id of listIdentities(index)) {
-    const e = escalationOf(graph, dist, id);
+    const e = escalationOf(graph, targets.clusterAdmin, id);
     yield {
       identityKey: identityKey(id),
       reachesClusterAdmin: e.reachesClusterAdmin,
       distance: e.reachesClusterAdmin ? (e.distance ?? 0) : null,
       steps: e.steps.map((s) => ({ text: s.text, grants: grantRefs(s.grants, 5) })),
+      targets: targets.of(id).map((t) => ({
+        target: t.target,
+        scope: t.scope,
+        distance: t.distance,
+        steps: t.steps.map((s) => {
+          const grants = grantRefs(s.grants, 5);
+          return { text: s.text, kind: s.kind, ...(grants.length ? { grants } : {}) };
+        }),
+        ...(t.clusterAdminEquivalent !== undefined ? { clusterAdminEquivalent: t.clusterAdminEquivalent } : {}),
+      })),
     };
   }
 }

@@ -131,6 +131,11 @@ export interface RbacSnapshot {
   nodes?: string[];
   /** Namespaces known to exist (bindings and objects add theirs implicitly). */
   namespaces?: string[];
+  /**
+   * The Pod Security level each namespace enforces (its `pod-security.kubernetes.io/enforce` label:
+   * `privileged`, `baseline` or `restricted`), for the namespaces that carry the label.
+   */
+  podSecurity?: Record<string, string>;
 }
 
 /** The identity a request is made as: exactly what the authorizer sees (user.Info). */

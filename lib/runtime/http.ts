@@ -7,6 +7,7 @@
 import type pg from 'pg';
 import { invalidInput } from '@/lib/errors';
 import { detectAnomalies, subjectRangesOf } from '@/lib/behaviour/engine';
+import { afterDetection } from '@/lib/findings/runtime';
 import { applyCredentialEvidence } from './credential-use';
 import { IngestLimiter } from './limiter';
 import { parseRuntimeText } from './parse';
@@ -50,10 +51,13 @@ export async function ingestRequest(
     await applyCredentialEvidence(pool, clusterId, events);
     // The behaviour detectors over the batch's identities: a failure is logged, never a reason to refuse
     // events already stored (`nhi anomalies detect` runs them again).
+    // The runtime findings and the risk scores of the ServiceAccounts with new anomalies follow.
     if (stored.inserted)
-      await detectAnomalies(pool, clusterId, subjectRangesOf(events)).catch((e: unknown) =>
-        console.error(`ingest: behaviour detection failed for cluster ${clusterId}: ${e instanceof Error ? e.message : e}`),
-      );
+      await detectAnomalies(pool, clusterId, subjectRangesOf(events))
+        .then((found) => afterDetection(pool, clusterId, found.changed, now))
+        .catch((e: unknown) =>
+          console.error(`ingest: behaviour detection failed for cluster ${clusterId}: ${e instanceof Error ? e.message : e}`),
+        );
     // The batch, for the cluster's ingestion status: stored events are never refused for its sake.
     await recordIngestBatch(pool, clusterId, {
       channel: 'webhook',

@@ -22,6 +22,9 @@ import { credentialsOfIdentity } from '@/lib/data/credentials';
 import { findingsOfIdentity } from '@/lib/data/findings';
 import { bindingGroups, bindingText } from '@/lib/data/bindings';
 import { getIdentity } from '@/lib/data/identities';
+import { EscalationTargets } from '@/components/escalation-targets';
+import { riskOf } from '@/lib/data/risk';
+import { RiskPanel } from '@/components/risk-panel';
 import { prisma } from '@/lib/db/client';
 import { severityRank } from '@/lib/rbac/capabilities';
 import { utcTime } from '@/lib/format';
@@ -44,7 +47,7 @@ export default async function IdentityPage({
   if (!identity) notFound();
   const query = activityQueryOf(await searchParams);
   const scope = await identityScope(db, id);
-  const [credentials, findings, activity, tokens, baseline, anomalies] = await Promise.all([
+  const [credentials, findings, activity, tokens, baseline, anomalies, risk] = await Promise.all([
     credentialsOfIdentity(db, id, systemClock()),
     findingsOfIdentity(db, id),
     scope ? activityOf(db, scope, query) : null,
@@ -53,6 +56,7 @@ export default async function IdentityPage({
       : null,
     baselineOf(db, identity.clusterId, identity.namespace, identity.name),
     listAnomalies(db, { identityId: id, status: 'all', page: 1 }, 20),
+    riskOf(db, { identityId: id }),
   ]);
   // Over the same window as the runtime activity.
   const [permissions, fix] = activity
@@ -85,7 +89,9 @@ export default async function IdentityPage({
         {' · '}first seen {utc(identity.firstSeenAt)}
       </p>
 
-      <h2>Path to cluster-admin</h2>
+      <h2 id="risk">Risk</h2>
+      <RiskPanel risk={risk} />
+      <h2 id="escalation">Path to cluster-admin</h2>
       {!reach ? (
         <p className="muted">No RBAC reach computed for this identity.</p>
       ) : reach.reachesClusterAdmin ? (
@@ -108,8 +114,14 @@ export default async function IdentityPage({
       ) : (
         <p data-testid="escalation">No path to cluster-admin found from this identity&apos;s permissions.</p>
       )}
+      {reach && (
+        <>
+          <h3 id="escalation-targets">Other escalation targets</h3>
+          <EscalationTargets targets={reach.escalationTargets} />
+        </>
+      )}
 
-      <h2>Sensitive capabilities ({capabilities.filter((c) => c.effective).length})</h2>
+      <h2 id="reach">Sensitive capabilities ({capabilities.filter((c) => c.effective).length})</h2>
       {capabilities.length === 0 ? (
         <p className="muted">None.</p>
       ) : (

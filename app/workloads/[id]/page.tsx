@@ -10,6 +10,8 @@ import { activityOf, activityQueryOf, workloadScope } from '@/lib/data/activity'
 import { credentialsOfWorkload } from '@/lib/data/credentials';
 import { findingsOfWorkload } from '@/lib/data/findings';
 import { getWorkload } from '@/lib/data/workloads';
+import { riskOf } from '@/lib/data/risk';
+import { RiskPanel } from '@/components/risk-panel';
 import { asWorkloadClass, workloadClass } from '@/lib/behaviour/workload-class';
 import { BehaviourPanel } from '@/components/behaviour-panel';
 import { ClassOverride } from '@/components/class-override';
@@ -37,12 +39,13 @@ export default async function WorkloadPage({
   const query = activityQueryOf(await searchParams);
   const scope = await workloadScope(db, id);
   const sa = workload.serviceAccountName ?? 'default';
-  const [credentials, findings, activity, baseline, anomalies] = await Promise.all([
+  const [credentials, findings, activity, baseline, anomalies, risk] = await Promise.all([
     credentialsOfWorkload(db, id, systemClock()),
     findingsOfWorkload(db, id),
     scope ? activityOf(db, scope, query) : null,
     baselineOf(db, workload.clusterId, workload.namespace, sa),
     listAnomalies(db, { workloadId: id, status: 'all', page: 1 }, 20),
+    riskOf(db, { workloadId: id }),
   ]);
   const decided = workloadClass(
     { ...workload, classOverride: asWorkloadClass(workload.classOverride) },
@@ -108,6 +111,9 @@ export default async function WorkloadPage({
         </p>
         <ClassOverride id={id} current={workload.classOverride} />
       </details>
+
+      <h2 id="risk">Risk</h2>
+      <RiskPanel risk={risk} />
 
       <h2>Findings ({findings.filter((f) => f.status === 'open').length} open)</h2>
       <FindingList findings={findings} />

@@ -12,6 +12,7 @@ import type { Command } from 'commander';
 import { withDatabase } from '@/lib/cli/database';
 import { parseOptions } from '@/lib/cli/options';
 import { detectStored } from '@/lib/behaviour/engine';
+import { afterAnomalyDecision, afterDetection } from '@/lib/findings/runtime';
 import { loadProfiles, profilesLabel } from '@/lib/behaviour/profiles';
 import {
   allAnomalies,
@@ -165,7 +166,11 @@ export function registerAnomalyCommands(program: Command): void {
       .option('--note <text>', 'why')
       .action(async (id: string, opts: { by: string; note?: string }) => {
         const change = parseOptions(statusChangeSchema, { status, by: opts.by, note: opts.note });
-        const a = await withDatabase(({ db }) => setAnomalyStatus(db, id, change));
+        const a = await withDatabase(async ({ db, pool }) => {
+          const changed = await setAnomalyStatus(db, id, change);
+          await afterAnomalyDecision(pool, changed);
+          return changed;
+        });
         console.log(`${a.id}: ${a.status} by ${a.statusBy} at ${utcTime(a.statusAt!, 'second')}`);
       });
 
@@ -179,7 +184,9 @@ export function registerAnomalyCommands(program: Command): void {
       const profiles = loadProfiles(opts.profiles);
       const r = await withDatabase(async ({ db, pool }) => {
         const cluster = await resolveCluster(db, opts.cluster);
-        return detectStored(pool, cluster.id, { profiles, relearn: opts.relearn });
+        const found = await detectStored(pool, cluster.id, { profiles, relearn: opts.relearn });
+        await afterDetection(pool, cluster.id, 'all', new Date());
+        return found;
       });
       console.log(
         `${r.subjects} identities checked under profiles ${profilesLabel(profiles)}: ${r.raised} anomalies raised or given new evidence (${r.created} new)`,

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { collectOnce, importDumps, type Progress } from '@/lib/collect/collect';
 import type { CredentialUpdate } from '@/lib/collect/credential-store';
 import type { PostureUpdate } from '@/lib/findings/store';
+import type { RiskUpdate } from '@/lib/risk/store';
 import { resolveTargets } from '@/lib/collect/kube';
 import { withDatabase } from '@/lib/cli/database';
 import { clusterNameOption } from '@/lib/cli/options';
@@ -29,8 +30,15 @@ const POLICY_OPTION = [
 
 const credentialLine = (c: CredentialUpdate) =>
   `${c.credentials} credentials, ${c.findings} credential finding(s) open (${c.opened} new, ${c.resolved} resolved): npx nhi credentials`;
-const postureLine = (p: PostureUpdate) =>
-  `${p.findings} posture finding(s) open (${p.opened} new, ${p.resolved} resolved): npx nhi findings`;
+/** The posture and risk lines of a collection's summary (none when they were left to run in the background). */
+const analysisLines = (o: { posture: PostureUpdate | null; risk: RiskUpdate | null }) => [
+  ...(o.posture
+    ? [
+        `${o.posture.findings} posture finding(s) open (${o.posture.opened} new, ${o.posture.resolved} resolved): npx nhi findings`,
+      ]
+    : []),
+  ...(o.risk ? [`${o.risk.identities} identities and ${o.risk.workloads} workloads scored: npx nhi risk`] : []),
+];
 
 /** Checks the policy file before any work and makes it the one in force for this run. */
 function usePolicy(file: string | undefined): void {
@@ -129,7 +137,7 @@ export function registerCollectCommands(program: Command): void {
                 `${target.name}: ${outcome.phase}, ${total} objects in ${outcome.seconds.toFixed(1)} s, ${outcome.changes} change(s) recorded`,
               );
               console.log(`  ${credentialLine(outcome.credentials)}`);
-              console.log(`  ${postureLine(outcome.posture)}`);
+              for (const line of analysisLines(outcome)) console.log(`  ${line}`);
               for (const n of outcome.notes.filter((n) => n.level !== 'info')) console.log(`  ${n.level}: ${n.message}`);
             }
           } catch (e) {
@@ -180,7 +188,7 @@ export function registerImportCommand(program: Command): void {
               `${outcome.cluster}: ${outcome.phase}, ${total} objects from ${outcome.files} file(s) in ${outcome.seconds.toFixed(1)} s, ${outcome.changes} change(s) recorded`,
             );
             console.log(`  ${credentialLine(outcome.credentials)}`);
-            console.log(`  ${postureLine(outcome.posture)}`);
+            for (const line of analysisLines(outcome)) console.log(`  ${line}`);
             for (const [kind, n] of Object.entries(outcome.skipped))
               console.log(`  skipped ${n} ${kind} (not part of the inventory)`);
             for (const n of outcome.notes.filter((n) => n.level !== 'info')) console.log(`  ${n.level}: ${n.message}`);

@@ -25,7 +25,11 @@ const subjectOf = (f: FindingRow) =>
       ? `${f.workload.namespace}/${f.workload.kind}/${f.workload.name}`
       : f.credential
         ? `${f.credential.namespace}/${f.credential.name}`
-        : '-';
+        : scopeText(f);
+
+/** A namespace- or cluster-scoped finding's subject: `namespace <name>` or `cluster`. */
+const scopeText = (f: FindingRow) =>
+  f.scope?.kind === 'namespace' ? `namespace ${f.scope.namespace}` : f.scope?.kind === 'cluster' ? 'cluster' : '-';
 
 /** One item of `--json`: the named fields first, then the details. */
 export function findingJson(f: FindingRow) {
@@ -36,8 +40,10 @@ export function findingJson(f: FindingRow) {
     ...(f.identity ? { identity: `${f.identity.namespace}/${f.identity.name}` } : {}),
     ...(f.workload ? { workload: `${f.workload.namespace}/${f.workload.kind}/${f.workload.name}` } : {}),
     ...(f.credential ? { credential: `${f.credential.namespace}/${f.credential.name}` } : {}),
+    ...(f.scope ? { scope: scopeText(f) } : {}),
     evidence: f.evidence,
     status: f.status,
+    id: f.id,
     cluster: f.cluster,
     title: f.title,
     ...(f.cis ? { cis: f.cis } : {}),
@@ -56,7 +62,7 @@ export function registerFindingsCommand(program: Command): void {
     .option('--cluster <name>', 'only this cluster')
     .option('--severity <severity>', 'only this severity (critical, high, medium, low, info)')
     .option('--rule <id>', 'only this rule, e.g. NHI-POS-004')
-    .option('--status <status>', 'open (default), resolved or all')
+    .option('--status <status>', 'open (default), excepted, resolved or all')
     .option('--json', 'print JSON')
     .action(async (opts: Options) => {
       const filter = parseOptions(findingFilterSchema, {

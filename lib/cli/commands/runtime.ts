@@ -10,11 +10,13 @@ import { eventFilterSchema, listEvents, listIngestTokens } from '@/lib/data/even
 import { resolveCluster } from '@/lib/data/clusters';
 import { invalidInput } from '@/lib/errors';
 import { detectDays } from '@/lib/behaviour/engine';
+import { afterDetection } from '@/lib/findings/runtime';
 import { loadProfiles } from '@/lib/behaviour/profiles';
 import { ingestFiles } from '@/lib/runtime/ingest';
 import { recordIngestBatch } from '@/lib/runtime/status';
 import { dropExpiredPartitions } from '@/lib/runtime/store';
 import { createIngestToken, revokeIngestToken } from '@/lib/runtime/tokens';
+import { cliActor } from '@/lib/trail/cli-actor';
 
 /** A kubeconfig-format webhook configuration pointing at /api/ingest/audit with the token. */
 export function auditWebhookConfig(baseUrl: string, token: string): string {
@@ -85,6 +87,7 @@ export function registerRuntimeCommands(program: Command): void {
             ),
           );
           const anomalies = profiles && result.inserted ? await detectDays(pool, clusterId, result.days, profiles) : null;
+          if (anomalies) await afterDetection(pool, clusterId, anomalies.changed, new Date());
           const dropped = retention ? await dropExpiredPartitions(pool, retention, new Date()) : [];
           if (opts.json) console.log(JSON.stringify({ ...result, anomalies, droppedPartitions: dropped }, null, 2));
           else {
@@ -113,13 +116,14 @@ export function registerRuntimeCommands(program: Command): void {
     .requiredOption('--cluster <name>', 'the cluster the token speaks for')
     .option('--name <name>', 'a name for the token', 'audit-webhook')
     .option('--url <url>', 'the dashboard URL the API server posts to', 'https://nhi.example.internal')
-    .action(async (opts: { cluster: string; name: string; url: string }) => {
+    .option('--by <name>', 'who asks, for the activity trail (default: os:<your account>)')
+    .action(async (opts: { cluster: string; name: string; url: string; by?: string }) => {
       clusterNameOption(opts.cluster);
       if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(opts.name))
         throw invalidInput(`--name must be lower-case letters, digits and - (got "${opts.name}")`);
       const token = await withDatabase(async ({ pool }) => {
         const clusterId = await clusterIdNamed(pool, opts.cluster);
-        return createIngestToken(pool, clusterId, opts.name);
+        return createIngestToken(pool, clusterId, opts.name, cliActor(opts.by));
       });
       console.log(`Ingest token "${opts.name}" for cluster ${opts.cluster} (shown once; only its hash is kept):\n\n${token}\n`);
       console.log('An audit webhook configuration for the API server (--audit-webhook-config-file):\n');
@@ -146,9 +150,10 @@ export function registerRuntimeCommands(program: Command): void {
     .description('Revoke an ingest token at once.')
     .requiredOption('--cluster <name>', 'its cluster')
     .requiredOption('--name <name>', 'its name')
-    .action(async (opts: { cluster: string; name: string }) => {
+    .option('--by <name>', 'who revokes, for the activity trail (default: os:<your account>)')
+    .action(async (opts: { cluster: string; name: string; by?: string }) => {
       await withDatabase(async ({ db, pool }) =>
-        revokeIngestToken(pool, (await resolveCluster(db, opts.cluster)).id, opts.name, new Date()),
+        revokeIngestToken(pool, (await resolveCluster(db, opts.cluster)).id, opts.name, new Date(), cliActor(opts.by)),
       );
       console.log(`Revoked ingest token "${opts.name}" of cluster ${opts.cluster}.`);
     });

@@ -21,7 +21,7 @@ import {
   type NameGrants,
   type Src,
 } from './grants';
-import { CLUSTER_ADMIN, nodeIds, type Edge, type EscalationOptions, type GraphNode } from './model';
+import { CLUSTER_ADMIN, NODE_TARGET, nodeIds, type Edge, type EdgeKind, type EscalationOptions, type GraphNode } from './model';
 
 const SA_TOKEN_TYPE = 'kubernetes.io/service-account-token';
 export const RBAC = 'rbac.authorization.k8s.io';
@@ -54,6 +54,10 @@ export interface GraphContext {
   superRolesByNs: Map<string, string[]>;
   knownUsers: Set<string>;
   knownGroups: Set<string>;
+  /** Pod Security `enforce` level by namespace (namespaces without the label are absent). */
+  podSecurity: Map<string, string>;
+  /** The first namespace (sorted) where a privileged pod is admitted, for scope "*" (undefined: none). */
+  firstOpenNamespace: string | undefined;
 
   // Actors: created once per node id, their edges derived in queue order.
   actors: Map<string, Actor>;
@@ -111,6 +115,7 @@ export function createContext(index: RbacIndex, options: EscalationOptions): Gra
   for (const n of snapshot.nodes ?? []) knownUsers.add(`${NODE_USER_PREFIX}${n}`);
   const knownGroups = new Set<string>();
   for (const id of identities) if (id.kind === 'Group') knownGroups.add(id.name);
+  const podSecurity = new Map(Object.entries(snapshot.podSecurity ?? {}));
 
   const ctx: GraphContext = {
     index,
@@ -130,6 +135,8 @@ export function createContext(index: RbacIndex, options: EscalationOptions): Gra
     superRolesByNs,
     knownUsers,
     knownGroups,
+    podSecurity,
+    firstOpenNamespace: allNamespaces.find((ns) => admitsHostAccess(podSecurity.get(ns))),
     actors: new Map(),
     queue: [],
     srcCounter: 0,
@@ -182,6 +189,20 @@ export function serviceAccountEdges(
   }
 }
 
+/**
+ * Whether an actor may get one more edge of a target family (`kind`), at most `max` of them (0: this
+ * one and no other after it): edges of one weight to one target family differ only by their label
+ * (namespace), and a search never needs more labels from one actor than it keeps per node.
+ */
+export function takeTargetEdge(actor: Actor, kind: EdgeKind, max: number): boolean {
+  const counts = (actor.targetEdges ??= {});
+  const n = counts[kind] ?? 0;
+  if (n < 0 || n >= Math.max(max, 1)) return false;
+  // max 0: this edge, and no other after it.
+  counts[kind] = max === 0 ? -1 : n + 1;
+  return true;
+}
+
 // ---- targets ------------------------------------------------------------------------------------
 
 /** The namespaces a scope stands for. */
@@ -203,16 +224,31 @@ export function tokenMounted(ctx: GraphContext, p: PodInfo): boolean {
   return ctx.saAutomount.get(`${p.namespace}/${p.serviceAccountName ?? 'default'}`) ?? true;
 }
 
+/**
+ * Whether a namespace's Pod Security level admits privileged, hostPID or hostPath pods: `privileged`, or
+ * no `enforce` label (the admission default). `baseline` and `restricted` refuse all three.
+ */
+export function admitsHostAccess(level: string | undefined): boolean {
+  return level !== 'baseline' && level !== 'restricted';
+}
+
 // ---- nodes --------------------------------------------------------------------------------------
 
+/**
+ * The node's id, as first stored: edges then hold one string per node, which keeps them small and
+ * makes every later lookup by id cheap (equal ids built again are new strings, hashed anew).
+ */
 export function addNode(ctx: GraphContext, n: GraphNode): string {
-  if (!ctx.nodes.has(n.id)) ctx.nodes.set(n.id, n);
+  const existing = ctx.nodes.get(n.id);
+  if (existing) return existing.id;
+  ctx.nodes.set(n.id, n);
   return n.id;
 }
 
 export function saNode(ctx: GraphContext, ns: string, name: string): string {
   const id = nodeIds.sa(ns, name);
-  if (ctx.nodes.has(id)) return id;
+  const existing = ctx.nodes.get(id);
+  if (existing) return existing.id;
   return addNode(ctx, {
     id,
     kind: 'ServiceAccount',
@@ -237,6 +273,29 @@ export function nsAdminNode(ctx: GraphContext, ns: string): string {
     kind: 'NamespaceAdmin',
     label: ns === '*' ? 'every permission in every namespace' : `every permission in namespace ${ns}`,
   });
+}
+
+/** Target: control of a namespace (read its Secrets, run pods, grant roles); "*": of every namespace. */
+export function nsControlNode(ctx: GraphContext, ns: string): string {
+  return addNode(ctx, {
+    id: nodeIds.nsControl(ns),
+    kind: 'NamespaceControl',
+    label: ns === '*' ? 'control of every namespace' : `control of namespace ${ns}`,
+  });
+}
+
+/** Target: the Secrets of a namespace; "*": of every namespace. */
+export function secretsNode(ctx: GraphContext, ns: string): string {
+  return addNode(ctx, {
+    id: nodeIds.secrets(ns),
+    kind: 'NamespaceSecrets',
+    label: ns === '*' ? 'the Secrets of every namespace' : `the Secrets of namespace ${ns}`,
+  });
+}
+
+/** Target: the node a pod runs on, with its kubelet credentials. */
+export function nodeTargetNode(ctx: GraphContext): string {
+  return addNode(ctx, { id: NODE_TARGET, kind: 'NodeEscape', label: 'the node (its kubelet credentials)' });
 }
 
 export function anySaNode(ctx: GraphContext, ns: string): string {

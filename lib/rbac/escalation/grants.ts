@@ -37,6 +37,8 @@ export interface Actor {
   byNamespace: Map<string, Src[]>;
   /** Roles the actor is bound to, with the scope of the binding ("*", "*ns" or a namespace). */
   boundRoles: { role: IndexedRole; scope: string }[];
+  /** Target edges it has, by edge kind (see `takeTargetEdge`); -1: no more. */
+  targetEdges?: Record<string, number>;
 }
 
 type Scope = '*' | string;
@@ -83,6 +85,11 @@ function queryId(verb: string, group: string, resource: string, subresource = ''
     QUERIES.push({ verb, apiGroup: group, resource, ...(subresource ? { subresource } : {}) });
   }
   return i;
+}
+
+/** The id of a request, for `ActorQueries.mayRequest`. */
+export function requestId(verb: string, group: string, resource: string, subresource?: string): number {
+  return queryId(verb, group, resource, subresource);
 }
 
 interface RuleHit {
@@ -175,6 +182,11 @@ export class ActorQueries {
 
   may(verb: string, group: string, resource: string, scope: Scope, subresource?: string): NameGrants {
     return query(this.actor, queryId(verb, group, resource, subresource), scope, false);
+  }
+
+  /** `may` for a request registered once with `requestId` (hot paths ask the same requests for every scope). */
+  mayRequest(request: number, scope: Scope): NameGrants {
+    return query(this.actor, request, scope, false);
   }
 
   mayCluster(verb: string, group: string, resource: string, subresource?: string): NameGrants {

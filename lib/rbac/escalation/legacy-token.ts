@@ -6,12 +6,14 @@
  */
 import type { EdgeKind } from './model';
 import { addEdge, anySaNode, ensureIdentityActor, hasTokens, nsOf, saNode, tokenSaNode, type GraphContext } from './context';
-import { union, type ActorQueries, type NameGrants } from './grants';
+import type { ActorQueries, NameGrants } from './grants';
+import type { SecretGrants } from './secret-read';
 
-export function legacyTokenEdges(ctx: GraphContext, a: ActorQueries, scope: string): void {
+/** `secrets`: the actor's get and list/watch grants on Secrets in the scope (secretGrants). */
+export function legacyTokenEdges(ctx: GraphContext, a: ActorQueries, scope: string, secrets: SecretGrants): void {
   const from = a.id;
-  const getS = a.may('get', '', 'secrets', scope);
-  const listS = union(a.may('list', '', 'secrets', scope), a.may('watch', '', 'secrets', scope));
+  const getS = secrets.get;
+  const listS = secrets.list;
   const tokenKinds: [EdgeKind, NameGrants][] = [
     ['TOKEN_LIST', listS],
     ['TOKEN_GET', getS],

@@ -4,6 +4,7 @@
  */
 import type { IdentityRef } from '../reach';
 import type { GrantReason } from '../types';
+import type { IdentityPower } from './power';
 
 export type EdgeKind =
   | 'RUN_AS'
@@ -24,7 +25,10 @@ export type EdgeKind =
   | 'CSR_MINT'
   | 'WILDCARD'
   | 'IDENTITY_ASSUME'
-  | 'MEMBER';
+  | 'MEMBER'
+  | 'NS_CONTROL'
+  | 'SECRET_READ'
+  | 'POD_ESCAPE';
 
 export type NodeKind =
   | 'ServiceAccount'
@@ -39,7 +43,10 @@ export type NodeKind =
   | 'AnyUser'
   | 'AnyGroup'
   | 'Pod'
-  | 'Node';
+  | 'Node'
+  | 'NamespaceControl'
+  | 'NamespaceSecrets'
+  | 'NodeEscape';
 
 export interface GraphNode {
   id: string;
@@ -55,6 +62,8 @@ export interface EdgeDetail {
   role?: { kind: string; namespace?: string; name: string };
   /** "*", "*ns" or a namespace, for role grants. */
   scope?: string;
+  /** POD_ESCAPE: the Pod Security level the namespace enforces ("none" when it has no label). */
+  podSecurity?: string;
 }
 
 export interface Edge {
@@ -71,6 +80,8 @@ export interface EscalationGraph {
   nodes: Map<string, GraphNode>;
   edges: Edge[];
   out: Map<string, Edge[]>;
+  /** The rules every identity holds, by scope, for comparing powers (escalation/power.ts). */
+  powers?: Map<string, IdentityPower>;
 }
 
 export interface EscalationOptions {
@@ -83,6 +94,8 @@ export interface EscalationOptions {
 }
 
 export const CLUSTER_ADMIN = 'cluster-admin';
+/** The node target: a container left for the node it runs on (whichever node the scheduler picks). */
+export const NODE_TARGET = 'node:*';
 
 export const nodeIds = {
   sa: (ns: string, name: string) => `sa:${ns}/${name}`,
@@ -94,6 +107,9 @@ export const nodeIds = {
   pod: (ns: string, name: string) => `pod:${ns}/${name}`,
   node: (name: string) => `node:${name}`,
   clusterAdmin: CLUSTER_ADMIN,
+  nsControl: (ns: string) => `ns-control:${ns}`,
+  secrets: (ns: string) => `secrets:${ns}`,
+  anyNode: NODE_TARGET,
 };
 
 export function identityNodeId(id: IdentityRef): string {

@@ -1,0 +1,129 @@
+import type { Metadata } from 'next';
+import Link from 'next/link';
+import { notFound } from 'next/navigation';
+import { Fragment } from 'react';
+import { CopyButton } from '@/components/copy-button';
+import { ExceptionForm } from '@/components/exception-form';
+import { ExceptionTable } from '@/components/exception-table';
+import { SeverityPill } from '@/components/severity';
+import { getFinding, type FindingRow } from '@/lib/data/findings';
+import { prisma } from '@/lib/db/client';
+import { pgPool } from '@/lib/db/pool';
+import { listExceptions } from '@/lib/findings/exceptions';
+import { utcTime } from '@/lib/format';
+
+export const dynamic = 'force-dynamic';
+export const metadata: Metadata = { title: 'Finding' };
+
+function subject(f: FindingRow) {
+  if (f.workload)
+    return <Link href={`/workloads/${f.workload.id}`}>{`${f.workload.kind} ${f.workload.namespace}/${f.workload.name}`}</Link>;
+  if (f.identity)
+    return (
+      <Link href={`/identities/${f.identity.id}`}>
+        {`${f.identity.kind} ${f.identity.namespace ? `${f.identity.namespace}/` : ''}${f.identity.name}`}
+      </Link>
+    );
+  if (f.credential) return `Secret ${f.credential.namespace}/${f.credential.name}`;
+  return f.namespace ? `namespace ${f.namespace}` : `cluster ${f.cluster}`;
+}
+
+/** A value of the evidence, as text (lists joined with semicolons; objects as `key value` pairs). */
+const text = (v: unknown): string =>
+  Array.isArray(v)
+    ? v.map(text).join('; ')
+    : v !== null && typeof v === 'object'
+      ? Object.entries(v)
+          .map(([k, x]) => `${k} ${text(x)}`)
+          .join(', ')
+      : String(v);
+
+export default async function FindingPage({ params }: { params: Promise<{ id: string }> }) {
+  const { id } = await params;
+  // Listing the exceptions first ends those past their expiry, so the finding's status is current.
+  const exceptions = /^[0-9a-f-]{36}$/i.test(id) ? await listExceptions(pgPool(), { state: 'all', findingId: id }) : [];
+  const f = await getFinding(prisma(), id);
+  if (!f) notFound();
+  const active = exceptions.find((e) => e.state === 'active');
+  return (
+    <article>
+      <p className="muted">
+        <Link href="/findings">Findings</Link> / {f.cluster}
+      </p>
+      <h1>
+        <SeverityPill severity={f.severity} /> {f.title}
+      </h1>
+      <dl className="facts" data-testid="finding-facts">
+        <dt>Rule</dt>
+        <dd>{f.ruleId}</dd>
+        <dt>Subject</dt>
+        <dd>{subject(f)}</dd>
+        <dt>Status</dt>
+        <dd data-testid="finding-status">
+          {f.status}
+          {f.resolvedAt ? ` ${utcTime(f.resolvedAt)} (no longer seen by the collector)` : ''}
+        </dd>
+        <dt>OWASP NHI Top 10</dt>
+        <dd>{f.owasp.map((o) => `${o.id} ${o.name}`).join(', ')}</dd>
+        {f.cis && (
+          <>
+            <dt>CIS Kubernetes Benchmark</dt>
+            <dd>{f.cis}</dd>
+          </>
+        )}
+        {f.aliases.length > 0 && (
+          <>
+            <dt>Peer tools</dt>
+            <dd>{f.aliases.join(', ')}</dd>
+          </>
+        )}
+        <dt>First seen</dt>
+        <dd>{utcTime(f.firstSeenAt)}</dd>
+        <dt>Last seen</dt>
+        <dd>{utcTime(f.lastSeenAt)}</dd>
+        {f.policy && (
+          <>
+            <dt>Evaluated under</dt>
+            <dd>{f.policy}</dd>
+          </>
+        )}
+      </dl>
+      <h2>Why it matters</h2>
+      <p>{f.explanation}</p>
+      <h2>Evidence</h2>
+      <dl className="facts" data-testid="finding-evidence">
+        {Object.entries(f.evidence).map(([k, v]) => (
+          <Fragment key={k}>
+            <dt>{k}</dt>
+            <dd>{text(v)}</dd>
+          </Fragment>
+        ))}
+      </dl>
+      <h2>Fix</h2>
+      <p>{f.remediation.text}</p>
+      {f.remediation.yaml && (
+        <>
+          <pre data-testid="fix-yaml">{f.remediation.yaml}</pre>
+          <CopyButton text={f.remediation.yaml} label="Copy YAML" />
+        </>
+      )}
+      {f.remediation.command && (
+        <>
+          <pre data-testid="fix-command">{f.remediation.command}</pre>
+          <CopyButton text={f.remediation.command} label="Copy command" />
+        </>
+      )}
+      <h2 id="exceptions">Exceptions ({exceptions.length})</h2>
+      {exceptions.length > 0 && <ExceptionTable exceptions={exceptions} showFinding={false} />}
+      {f.status === 'open' && !active && (
+        <>
+          <p className="muted">
+            Accept the risk for a while if it cannot be fixed yet: the finding leaves the open queue and the risk score until the
+            exception expires (at most a year) or is revoked, then it is open again.
+          </p>
+          <ExceptionForm findingId={f.id} />
+        </>
+      )}
+    </article>
+  );
+}

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "IdentityReach" ADD COLUMN     "escalationTargets" JSONB NOT NULL DEFAULT '[]';
