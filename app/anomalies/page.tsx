@@ -10,6 +10,7 @@ import { prisma } from '@/lib/db/client';
 import { utcTime } from '@/lib/format';
 import { filterHref } from '@/lib/http/query';
 import { OWASP_NHI_TOP10 } from '@/lib/owasp';
+import { FilterError } from '@/components/filter-error';
 
 export const dynamic = 'force-dynamic';
 export const metadata: Metadata = { title: 'Anomalies' };
@@ -80,11 +81,7 @@ export default async function AnomaliesPage({
         />
         <button type="submit">Filter</button>
       </form>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <FilterError error={error} />
       <p className="muted" data-testid="anomaly-count">
         {page.total} anomalies
       </p>

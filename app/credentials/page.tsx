@@ -17,6 +17,7 @@ import {
 } from '@/lib/data/credentials';
 import { prisma } from '@/lib/db/client';
 import { filterHref } from '@/lib/http/query';
+import { FilterError } from '@/components/filter-error';
 
 export const dynamic = 'force-dynamic';
 export const metadata: Metadata = { title: 'Credentials' };
@@ -152,11 +153,7 @@ export default async function CredentialsPage({
         </label>
         <button type="submit">Filter</button>
       </form>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <FilterError error={error} />
       <p className="muted" data-testid="credential-count">
         {total} credentials · metadata only: no value of any Secret is read or stored · last use is known for legacy tokens (the
         API server&apos;s label); for others it shows as unknown until runtime events are ingested

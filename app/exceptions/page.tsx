@@ -4,6 +4,7 @@ import { ExceptionTable } from '@/components/exception-table';
 import { pgPool } from '@/lib/db/pool';
 import { EXCEPTION_STATES, exceptionFilterSchema, listExceptions } from '@/lib/findings/exceptions';
 import { parseFilter } from '@/lib/http/query';
+import { FilterError } from '@/components/filter-error';
 
 export const dynamic = 'force-dynamic';
 export const metadata: Metadata = { title: 'Exceptions' };
@@ -33,11 +34,7 @@ export default async function ExceptionsPage({
           </Link>
         ))}
       </nav>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <FilterError error={error} />
       <p className="muted" data-testid="exception-count">
         {exceptions.length} exceptions
       </p>

@@ -10,6 +10,7 @@ import { RUNTIME_RULE } from '@/lib/findings/runtime';
 import { RULES as CREDENTIAL_RULES } from '@/lib/credentials/assess';
 import { filterHref } from '@/lib/http/query';
 import { OWASP_NHI_TOP10 } from '@/lib/owasp';
+import { FilterError } from '@/components/filter-error';
 
 export const dynamic = 'force-dynamic';
 export const metadata: Metadata = { title: 'Findings' };
@@ -90,11 +91,7 @@ export default async function FindingsPage({
         </select>
         <button type="submit">Filter</button>
       </form>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <FilterError error={error} />
       <p className="muted" data-testid="finding-count">
         {total} findings · open first, worst first · one per rule and subject, resolved when a later collection no longer sees it
       </p>

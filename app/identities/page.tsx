@@ -7,6 +7,7 @@ import { SeverityPill } from '@/components/severity';
 import { identityKinds, listIdentities, PAGE_SIZE, parseIdentityFilter, type IdentityFilter } from '@/lib/data/identities';
 import { prisma } from '@/lib/db/client';
 import { filterHref } from '@/lib/http/query';
+import { FilterError } from '@/components/filter-error';
 
 export const dynamic = 'force-dynamic';
 export const metadata: Metadata = { title: 'Identities' };
@@ -46,11 +47,7 @@ export default async function IdentitiesPage({
         </label>
         <button type="submit">Filter</button>
       </form>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <FilterError error={error} />
       <p className="muted" data-testid="identity-count">
         {total} identities
       </p>

@@ -6,6 +6,7 @@ import { RiskTrend } from '@/components/risk-trend';
 import { HIGH_RISK, listRisk, parseRiskFilter, riskRollups, type RiskFilter, type RiskRollup } from '@/lib/data/risk';
 import { prisma } from '@/lib/db/client';
 import { filterHref } from '@/lib/http/query';
+import { FilterError } from '@/components/filter-error';
 
 export const dynamic = 'force-dynamic';
 export const metadata: Metadata = { title: 'Risk' };
@@ -132,11 +133,7 @@ export default async function RiskPage({
         </label>
         <button type="submit">Filter</button>
       </form>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <FilterError error={error} />
       <p className="muted" data-testid="risk-count">
         {total} scored
       </p>

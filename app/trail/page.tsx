@@ -6,6 +6,7 @@ import { pgPool } from '@/lib/db/pool';
 import { filterHref } from '@/lib/http/query';
 import { TRAIL_ACTION_LABELS, TRAIL_ACTIONS } from '@/lib/trail/actions';
 import { listTrail, parseTrailFilter, verifyTrail } from '@/lib/trail/read';
+import { FilterError } from '@/components/filter-error';
 
 export const dynamic = 'force-dynamic';
 export const metadata: Metadata = { title: 'Activity trail' };
@@ -50,11 +51,7 @@ export default async function TrailPage({
         <input name="since" defaultValue={filter.since ?? ''} placeholder="Since (7d or a date)" aria-label="Since" />
         <button type="submit">Filter</button>
       </form>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <FilterError error={error} />
       <p className="muted" data-testid="trail-count">
         {page.total} entries
       </p>

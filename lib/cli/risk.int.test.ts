@@ -57,35 +57,25 @@ describe('nhi exceptions', () => {
       id: string;
     }[];
     const id = findings[0]!.id;
-    const same = nhi(
-      'exceptions',
-      'add',
-      id,
-      '--reason',
-      'pinned next sprint',
-      '--by',
-      'alice',
-      '--approved-by',
-      'alice',
-      '--expires',
-      '30d',
-    );
+    const accept = (approver: string, ...more: string[]) =>
+      nhi(
+        'exceptions',
+        'add',
+        id,
+        '--reason',
+        'pinned next sprint',
+        '--by',
+        'alice',
+        '--approved-by',
+        approver,
+        '--expires',
+        '30d',
+        ...more,
+      );
+    const same = accept('alice');
     expect(same.status).toBe(2);
     expect(same.stderr).toMatch(/approver must be someone other than the requester/);
-    const added = nhi(
-      'exceptions',
-      'add',
-      id,
-      '--reason',
-      'pinned next sprint',
-      '--by',
-      'alice',
-      '--approved-by',
-      'bob',
-      '--expires',
-      '30d',
-      '--json',
-    );
+    const added = accept('bob', '--json');
     expect(added.stderr).toBe('');
     const e = JSON.parse(added.stdout) as { id: string; state: string; approvedBy: string; finding: { status: string } };
     expect(e).toMatchObject({ state: 'active', approvedBy: 'bob', finding: { status: 'excepted' } });

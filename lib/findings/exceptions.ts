@@ -13,6 +13,7 @@
 import type pg from 'pg';
 import { z } from 'zod';
 import { parseDuration } from '@/lib/behaviour/profiles';
+import { inTransaction } from '@/lib/db/transaction';
 import { invalidInput, notFound } from '@/lib/errors';
 import { updateRiskScores } from '@/lib/risk/store';
 import { SYSTEM_ACTOR } from '@/lib/trail/actions';
@@ -120,21 +121,6 @@ async function timeline(db: pg.ClientBase, f: FindingSubject, at: Date, kind: st
       JSON.stringify({ findingId: f.id, rule: f.ruleId, ...details }),
     ],
   );
-}
-
-async function inTransaction<T>(pool: pg.Pool, fn: (db: pg.PoolClient) => Promise<T>): Promise<T> {
-  const db = await pool.connect();
-  try {
-    await db.query('BEGIN');
-    const out = await fn(db);
-    await db.query('COMMIT');
-    return out;
-  } catch (e) {
-    await db.query('ROLLBACK').catch(() => {});
-    throw e;
-  } finally {
-    db.release();
-  }
 }
 
 const refreshRisk = (pool: pg.Pool, f: FindingSubject, now: Date) =>

@@ -6,6 +6,7 @@
  * every detection and every decision on an anomaly, with the risk scores of the identities concerned.
  */
 import type pg from 'pg';
+import { inTransaction } from '@/lib/db/transaction';
 import { updateRiskOfServiceAccounts, updateRiskScores } from '@/lib/risk/store';
 import { writeFindings, type FindingInput } from './write';
 
@@ -69,19 +70,11 @@ export async function updateRuntimeFindings(
       identity: r.identityKey,
     };
   });
-  const db = await pool.connect();
-  try {
-    await db.query('BEGIN');
-    await db.query(`SELECT pg_advisory_xact_lock(hashtext($1 || ':runtime-findings'))`, [clusterId]);
-    const out = await writeFindings(db, clusterId, findings, { ruleIds: [RUNTIME_RULE.id], policy: 'behaviour', now });
-    await db.query('COMMIT');
-    return out;
-  } catch (e) {
-    await db.query('ROLLBACK').catch(() => {});
-    throw e;
-  } finally {
-    db.release();
-  }
+  return inTransaction(
+    pool,
+    (db) => writeFindings(db, clusterId, findings, { ruleIds: [RUNTIME_RULE.id], policy: 'behaviour', now }),
+    { lock: `${clusterId}:runtime-findings` },
+  );
 }
 
 /** After a detection run: the runtime findings, then the scores of the ServiceAccounts with new anomalies. */

@@ -9,6 +9,7 @@
 import type pg from 'pg';
 import { systemClock, type Clock } from '@/lib/clock';
 import { workloadKeySql } from '@/lib/collect/store';
+import { inTransaction } from '@/lib/db/transaction';
 import { keySql, roleKey } from '@/lib/keys';
 import type { PolicyRule } from '@/lib/rbac/types';
 import type { AdmissionPolicyRec } from '@/lib/collect/inventory';
@@ -129,28 +130,23 @@ export async function updatePostureFindings(
   policy: FindingsPolicy = loadFindingsPolicy(),
 ): Promise<PostureUpdate> {
   const started = clock().getTime();
-  const db = await pool.connect();
-  try {
-    await db.query('BEGIN');
-    await db.query(`SELECT pg_advisory_xact_lock(hashtext($1 || ':posture'))`, [clusterId]);
-    const namespaces = await readNamespaces(db, clusterId);
-    const findings = evaluatePosture(await readIdentities(db, clusterId), await readWorkloads(db, clusterId, now), {
-      namespaces,
-      cluster: await readCluster(db, clusterId, namespaces),
-      policy,
-    });
-    // Posture findings not seen now are resolved; credential rules' rows are not touched.
-    const { opened, resolved } = await writeFindings(db, clusterId, findings, {
-      ruleIds: POSTURE_RULES.map((r) => r.id),
-      policy: POLICY,
-      now,
-    });
-    await db.query('COMMIT');
-    return { findings: findings.length, opened, resolved, seconds: (clock().getTime() - started) / 1000 };
-  } catch (e) {
-    await db.query('ROLLBACK').catch(() => {});
-    throw e;
-  } finally {
-    db.release();
-  }
+  return inTransaction(
+    pool,
+    async (db) => {
+      const namespaces = await readNamespaces(db, clusterId);
+      const findings = evaluatePosture(await readIdentities(db, clusterId), await readWorkloads(db, clusterId, now), {
+        namespaces,
+        cluster: await readCluster(db, clusterId, namespaces),
+        policy,
+      });
+      // Posture findings not seen now are resolved; credential rules' rows are not touched.
+      const { opened, resolved } = await writeFindings(db, clusterId, findings, {
+        ruleIds: POSTURE_RULES.map((r) => r.id),
+        policy: POLICY,
+        now,
+      });
+      return { findings: findings.length, opened, resolved, seconds: (clock().getTime() - started) / 1000 };
+    },
+    { lock: `${clusterId}:posture` },
+  );
 }

@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { workloadKeySql } from '@/lib/collect/store';
+import { inTransaction } from '@/lib/db/transaction';
 import { keySql } from '@/lib/keys';
 import { scoreIdentity, scoreWorkload, type AnomalyFact, type FindingFact, type IdentityFacts, type Severity } from './score';
 import { loadWeights, weightsLabel, type RiskWeights } from './weights';
@@ -59,178 +60,174 @@ export async function updateRiskScores(
   const partial = options.identityIds !== undefined;
   if (partial && !options.identityIds!.length) return { identities: 0, workloads: 0, changed: 0, seconds: 0 };
   const ids = partial ? [...options.identityIds!] : null;
-  const db = await pool.connect();
-  try {
-    await db.query('BEGIN');
-    await db.query(`SELECT pg_advisory_xact_lock(hashtext($1 || ':risk'))`, [clusterId]);
-    const only = (col: string) => (ids ? `AND ${col} = ANY($2::uuid[])` : '');
-    const params = ids ? [clusterId, ids] : [clusterId];
-    // Only what the score reads of the reach: the effective capabilities' names, the paths' texts and targets.
-    const identities = await db.query<IdentityRow>(
-      `SELECT i.id, ${keySql('i')} AS key, i.namespace, i.name, r."escalationDistance",
-              (SELECT jsonb_agg(jsonb_build_object('text', s->'text')) FROM jsonb_array_elements(r."escalationSteps") s) AS "escalationSteps",
-              (SELECT jsonb_agg(jsonb_build_object('target', t->'target', 'scope', t->'scope', 'distance', t->'distance'))
-                 FROM jsonb_array_elements(r."escalationTargets") t) AS targets,
-              (SELECT jsonb_agg(jsonb_build_object('id', c->'id', 'title', c->'title', 'severity', c->'severity', 'scope', c->'scope',
-                                                   'effective', c->'effective'))
-                 FROM jsonb_array_elements(r.capabilities) c WHERE (c->>'effective')::boolean) AS capabilities,
-              EXISTS (SELECT 1 FROM "Ownership" o WHERE o."identityId" = i.id) AS owned
-       FROM "Identity" i LEFT JOIN "IdentityReach" r ON r."identityId" = i.id
-       WHERE i."clusterId" = $1 AND i."deletedAt" IS NULL ${only('i.id')} ORDER BY 2`,
-      params,
-    );
-    const findings = await db.query<FindingFact & { owner: string }>(
-      `SELECT f.id, f."ruleId", f.severity::text AS severity, f.title, COALESCE(f."identityId", c."identityId") AS owner
-       FROM "Finding" f LEFT JOIN "Credential" c ON c.id = f."credentialId"
-       WHERE f."clusterId" = $1 AND f.status = 'open' AND COALESCE(f."identityId", c."identityId") IS NOT NULL
-         ${only('COALESCE(f."identityId", c."identityId")')} ORDER BY f."ruleId", f.id`,
-      params,
-    );
-    const anomalies = await db.query<AnomalyFact & { owner: string; workloadId: string | null }>(
-      `SELECT a.id, a.detector, a.severity::text AS severity, a.summary, a."identityId" AS owner, a."workloadId"
-       FROM "Anomaly" a WHERE a."clusterId" = $1 AND a.status IN ('open', 'acknowledged') AND a."identityId" IS NOT NULL
-         ${only('a."identityId"')} ORDER BY a.id`,
-      params,
-    );
-    const workloads = await db.query<WorkloadRow>(
-      `SELECT w.id, ${workloadKeySql('w')} AS key, w.namespace, i.id AS "identityId"
-       FROM "Workload" w
-       LEFT JOIN "Identity" i ON i."clusterId" = w."clusterId" AND i.kind = 'ServiceAccount' AND i.namespace = w.namespace
-         AND i.name = COALESCE(w."serviceAccountName", 'default') AND i."deletedAt" IS NULL
-       WHERE w."clusterId" = $1 AND w."deletedAt" IS NULL ${only('i.id')} ORDER BY 2`,
-      params,
-    );
-    const workloadIds = workloads.rows.map((w) => w.id);
-    const workloadFindings = await db.query<FindingFact & { owner: string }>(
-      `SELECT f.id, f."ruleId", f.severity::text AS severity, f.title, f."workloadId" AS owner
-       FROM "Finding" f WHERE f."clusterId" = $1 AND f.status = 'open' AND f."workloadId" = ANY($2::uuid[])
-       ORDER BY f."ruleId", f.id`,
-      [clusterId, workloadIds],
-    );
+  return inTransaction(
+    pool,
+    async (db) => {
+      const only = (col: string) => (ids ? `AND ${col} = ANY($2::uuid[])` : '');
+      const params = ids ? [clusterId, ids] : [clusterId];
+      // Only what the score reads of the reach: the effective capabilities' names, the paths' texts and targets.
+      const identities = await db.query<IdentityRow>(
+        `SELECT i.id, ${keySql('i')} AS key, i.namespace, i.name, r."escalationDistance",
+                (SELECT jsonb_agg(jsonb_build_object('text', s->'text')) FROM jsonb_array_elements(r."escalationSteps") s) AS "escalationSteps",
+                (SELECT jsonb_agg(jsonb_build_object('target', t->'target', 'scope', t->'scope', 'distance', t->'distance'))
+                   FROM jsonb_array_elements(r."escalationTargets") t) AS targets,
+                (SELECT jsonb_agg(jsonb_build_object('id', c->'id', 'title', c->'title', 'severity', c->'severity', 'scope', c->'scope',
+                                                     'effective', c->'effective'))
+                   FROM jsonb_array_elements(r.capabilities) c WHERE (c->>'effective')::boolean) AS capabilities,
+                EXISTS (SELECT 1 FROM "Ownership" o WHERE o."identityId" = i.id) AS owned
+         FROM "Identity" i LEFT JOIN "IdentityReach" r ON r."identityId" = i.id
+         WHERE i."clusterId" = $1 AND i."deletedAt" IS NULL ${only('i.id')} ORDER BY 2`,
+        params,
+      );
+      const findings = await db.query<FindingFact & { owner: string }>(
+        `SELECT f.id, f."ruleId", f.severity::text AS severity, f.title, COALESCE(f."identityId", c."identityId") AS owner
+         FROM "Finding" f LEFT JOIN "Credential" c ON c.id = f."credentialId"
+         WHERE f."clusterId" = $1 AND f.status = 'open' AND COALESCE(f."identityId", c."identityId") IS NOT NULL
+           ${only('COALESCE(f."identityId", c."identityId")')} ORDER BY f."ruleId", f.id`,
+        params,
+      );
+      const anomalies = await db.query<AnomalyFact & { owner: string; workloadId: string | null }>(
+        `SELECT a.id, a.detector, a.severity::text AS severity, a.summary, a."identityId" AS owner, a."workloadId"
+         FROM "Anomaly" a WHERE a."clusterId" = $1 AND a.status IN ('open', 'acknowledged') AND a."identityId" IS NOT NULL
+           ${only('a."identityId"')} ORDER BY a.id`,
+        params,
+      );
+      const workloads = await db.query<WorkloadRow>(
+        `SELECT w.id, ${workloadKeySql('w')} AS key, w.namespace, i.id AS "identityId"
+         FROM "Workload" w
+         LEFT JOIN "Identity" i ON i."clusterId" = w."clusterId" AND i.kind = 'ServiceAccount' AND i.namespace = w.namespace
+           AND i.name = COALESCE(w."serviceAccountName", 'default') AND i."deletedAt" IS NULL
+         WHERE w."clusterId" = $1 AND w."deletedAt" IS NULL ${only('i.id')} ORDER BY 2`,
+        params,
+      );
+      const workloadIds = workloads.rows.map((w) => w.id);
+      const workloadFindings = await db.query<FindingFact & { owner: string }>(
+        `SELECT f.id, f."ruleId", f.severity::text AS severity, f.title, f."workloadId" AS owner
+         FROM "Finding" f WHERE f."clusterId" = $1 AND f.status = 'open' AND f."workloadId" = ANY($2::uuid[])
+         ORDER BY f."ruleId", f.id`,
+        [clusterId, workloadIds],
+      );
 
-    const findingsOf = groupBy(findings.rows);
-    const anomaliesOf = groupBy(anomalies.rows);
-    const workloadsOf = new Map<string, WorkloadRow[]>();
-    for (const w of workloads.rows)
-      if (w.identityId) (workloadsOf.get(w.identityId) ?? workloadsOf.set(w.identityId, []).get(w.identityId)!).push(w);
-    const anomaliesOfWorkload = new Map<string, typeof anomalies.rows>();
-    for (const a of anomalies.rows)
-      if (a.workloadId)
-        (anomaliesOfWorkload.get(a.workloadId) ?? anomaliesOfWorkload.set(a.workloadId, []).get(a.workloadId)!).push(a);
-    const workloadFindingsOf = groupBy(workloadFindings.rows);
+      const findingsOf = groupBy(findings.rows);
+      const anomaliesOf = groupBy(anomalies.rows);
+      const workloadsOf = new Map<string, WorkloadRow[]>();
+      for (const w of workloads.rows)
+        if (w.identityId) (workloadsOf.get(w.identityId) ?? workloadsOf.set(w.identityId, []).get(w.identityId)!).push(w);
+      const anomaliesOfWorkload = new Map<string, typeof anomalies.rows>();
+      for (const a of anomalies.rows)
+        if (a.workloadId)
+          (anomaliesOfWorkload.get(a.workloadId) ?? anomaliesOfWorkload.set(a.workloadId, []).get(a.workloadId)!).push(a);
+      const workloadFindingsOf = groupBy(workloadFindings.rows);
 
-    const label = weightsLabel(weights);
-    const rows: {
-      subjectKey: string;
-      identityId: string | null;
-      workloadId: string | null;
-      namespace: string;
-      score: number;
-      factors: unknown;
-    }[] = [];
-    const identityScore = new Map<string, { name: string; score: number }>();
-    const fact = <T extends FindingFact | AnomalyFact>(xs: (T & { owner: string })[] | undefined): T[] =>
-      (xs ?? []).map(({ owner: _owner, ...x }) => x as unknown as T);
-    for (const i of identities.rows) {
-      const name = i.namespace ? `${i.namespace}/${i.name}` : i.name;
-      const facts: IdentityFacts = {
-        name,
-        escalationDistance: i.escalationDistance,
-        escalationSteps: (i.escalationSteps ?? []).map((s) => s.text),
-        targets: (i.targets ?? []).filter((t) => t.target !== 'cluster-admin'),
-        capabilities: (i.capabilities ?? []).filter((c) => c.effective),
-        findings: fact<FindingFact>(findingsOf.get(i.id)),
-        anomalies: fact<AnomalyFact>(anomaliesOf.get(i.id)).map(({ id, detector, severity, summary }) => ({
-          id,
-          detector,
-          severity,
-          summary,
-        })),
-        workloads: (workloadsOf.get(i.id) ?? []).map((w) => ({ id: w.id, label: w.key })),
-        owned: i.owned,
-        href: `/identities/${i.id}`,
-      };
-      const s = scoreIdentity(facts, weights);
-      identityScore.set(i.id, { name, score: s.score });
-      rows.push({ subjectKey: `identity:${i.key}`, identityId: i.id, workloadId: null, namespace: i.namespace, ...s });
-    }
-    for (const w of workloads.rows) {
-      const sa = w.identityId ? identityScore.get(w.identityId) : undefined;
-      const s = scoreWorkload(
-        {
-          identity: sa && w.identityId ? { ...sa, href: `/identities/${w.identityId}` } : null,
-          findings: fact<FindingFact>(workloadFindingsOf.get(w.id)),
-          anomalies: (anomaliesOfWorkload.get(w.id) ?? []).map(({ id, detector, severity, summary }) => ({
+      const label = weightsLabel(weights);
+      const rows: {
+        subjectKey: string;
+        identityId: string | null;
+        workloadId: string | null;
+        namespace: string;
+        score: number;
+        factors: unknown;
+      }[] = [];
+      const identityScore = new Map<string, { name: string; score: number }>();
+      const fact = <T extends FindingFact | AnomalyFact>(xs: (T & { owner: string })[] | undefined): T[] =>
+        (xs ?? []).map(({ owner: _owner, ...x }) => x as unknown as T);
+      for (const i of identities.rows) {
+        const name = i.namespace ? `${i.namespace}/${i.name}` : i.name;
+        const facts: IdentityFacts = {
+          name,
+          escalationDistance: i.escalationDistance,
+          escalationSteps: (i.escalationSteps ?? []).map((s) => s.text),
+          targets: (i.targets ?? []).filter((t) => t.target !== 'cluster-admin'),
+          capabilities: (i.capabilities ?? []).filter((c) => c.effective),
+          findings: fact<FindingFact>(findingsOf.get(i.id)),
+          anomalies: fact<AnomalyFact>(anomaliesOf.get(i.id)).map(({ id, detector, severity, summary }) => ({
             id,
             detector,
             severity,
             summary,
           })),
-        },
-        weights,
-      );
-      rows.push({ subjectKey: `workload:${w.key}`, identityId: null, workloadId: w.id, namespace: w.namespace, ...s });
-    }
+          workloads: (workloadsOf.get(i.id) ?? []).map((w) => ({ id: w.id, label: w.key })),
+          owned: i.owned,
+          href: `/identities/${i.id}`,
+        };
+        const s = scoreIdentity(facts, weights);
+        identityScore.set(i.id, { name, score: s.score });
+        rows.push({ subjectKey: `identity:${i.key}`, identityId: i.id, workloadId: null, namespace: i.namespace, ...s });
+      }
+      for (const w of workloads.rows) {
+        const sa = w.identityId ? identityScore.get(w.identityId) : undefined;
+        const s = scoreWorkload(
+          {
+            identity: sa && w.identityId ? { ...sa, href: `/identities/${w.identityId}` } : null,
+            findings: fact<FindingFact>(workloadFindingsOf.get(w.id)),
+            anomalies: (anomaliesOfWorkload.get(w.id) ?? []).map(({ id, detector, severity, summary }) => ({
+              id,
+              detector,
+              severity,
+              summary,
+            })),
+          },
+          weights,
+        );
+        rows.push({ subjectKey: `workload:${w.key}`, identityId: null, workloadId: w.id, namespace: w.namespace, ...s });
+      }
 
-    // Rows whose score, factors and weights are unchanged are not written again; each subject gets one
-    // history row per day (the first computation of the day writes them all, later ones only the changes).
-    const day = now.toISOString().slice(0, 10);
-    const stored = await db.query<{ subjectKey: string; digest: string; today: boolean }>(
-      `SELECT s."subjectKey", s.digest, EXISTS (SELECT 1 FROM "RiskScoreDaily" d WHERE d."clusterId" = s."clusterId"
-                AND d."subjectKey" = s."subjectKey" AND d.day = $2::date) AS today
-       FROM "RiskScore" s WHERE s."clusterId" = $1 ${ids ? `AND (s."identityId" = ANY($3::uuid[]) OR s."workloadId" = ANY($4::uuid[]))` : ''}`,
-      ids ? [clusterId, day, ids, workloadIds] : [clusterId, day],
-    );
-    const before = new Map(stored.rows.map((r) => [r.subjectKey, r]));
-    const changed: ((typeof rows)[number] & { digest: string })[] = [];
-    const daily: { subjectKey: string; namespace: string; score: number }[] = [];
-    for (const r of rows) {
-      const digest = createHash('sha1')
-        .update(`${label}\n${r.score}\n${JSON.stringify(r.factors)}`)
-        .digest('hex');
-      const was = before.get(r.subjectKey);
-      if (was?.digest !== digest) changed.push({ ...r, digest });
-      if (was?.digest !== digest || !was.today) daily.push({ subjectKey: r.subjectKey, namespace: r.namespace, score: r.score });
-    }
-    for (let b = 0; b < changed.length; b += BATCH)
-      await db.query(
-        `INSERT INTO "RiskScore" ("clusterId", "subjectKey", "identityId", "workloadId", namespace, score, factors, weights, digest, "computedAt")
-         SELECT $2::uuid, x."subjectKey", x."identityId", x."workloadId", x.namespace, x.score, x.factors, $3, x.digest, $4
-         FROM jsonb_to_recordset($1::jsonb) AS x("subjectKey" text, "identityId" uuid, "workloadId" uuid, namespace text, score int,
-              factors jsonb, digest text)
-         ON CONFLICT ("clusterId", "subjectKey") DO UPDATE SET "identityId" = EXCLUDED."identityId", "workloadId" = EXCLUDED."workloadId",
-           namespace = EXCLUDED.namespace, score = EXCLUDED.score, factors = EXCLUDED.factors, weights = EXCLUDED.weights,
-           digest = EXCLUDED.digest, "computedAt" = EXCLUDED."computedAt"`,
-        [JSON.stringify(changed.slice(b, b + BATCH)), clusterId, label, now],
+      // Rows whose score, factors and weights are unchanged are not written again; each subject gets one
+      // history row per day (the first computation of the day writes them all, later ones only the changes).
+      const day = now.toISOString().slice(0, 10);
+      const stored = await db.query<{ subjectKey: string; digest: string; today: boolean }>(
+        `SELECT s."subjectKey", s.digest, EXISTS (SELECT 1 FROM "RiskScoreDaily" d WHERE d."clusterId" = s."clusterId"
+                  AND d."subjectKey" = s."subjectKey" AND d.day = $2::date) AS today
+         FROM "RiskScore" s WHERE s."clusterId" = $1 ${ids ? `AND (s."identityId" = ANY($3::uuid[]) OR s."workloadId" = ANY($4::uuid[]))` : ''}`,
+        ids ? [clusterId, day, ids, workloadIds] : [clusterId, day],
       );
-    for (let b = 0; b < daily.length; b += BATCH)
-      await db.query(
-        `INSERT INTO "RiskScoreDaily" ("clusterId", "subjectKey", namespace, day, score)
-         SELECT $2::uuid, x."subjectKey", x.namespace, $3::date, x.score
-         FROM jsonb_to_recordset($1::jsonb) AS x("subjectKey" text, namespace text, score int)
-         ON CONFLICT ("clusterId", "subjectKey", day) DO UPDATE SET score = EXCLUDED.score, namespace = EXCLUDED.namespace`,
-        [JSON.stringify(daily.slice(b, b + BATCH)), clusterId, day],
-      );
-    // Subjects gone from the inventory lose their current score (their history stays).
-    if (!partial) {
-      const live = new Set(rows.map((r) => r.subjectKey));
-      const gone = stored.rows.filter((r) => !live.has(r.subjectKey)).map((r) => r.subjectKey);
-      if (gone.length)
-        await db.query(`DELETE FROM "RiskScore" WHERE "clusterId" = $1 AND "subjectKey" = ANY($2::text[])`, [clusterId, gone]);
-    }
-    await db.query('COMMIT');
-    return {
-      identities: identities.rowCount ?? 0,
-      workloads: workloads.rowCount ?? 0,
-      changed: changed.length,
-      seconds: (Date.now() - started) / 1000,
-    };
-  } catch (e) {
-    await db.query('ROLLBACK').catch(() => {});
-    throw e;
-  } finally {
-    db.release();
-  }
+      const before = new Map(stored.rows.map((r) => [r.subjectKey, r]));
+      const changed: ((typeof rows)[number] & { digest: string })[] = [];
+      const daily: { subjectKey: string; namespace: string; score: number }[] = [];
+      for (const r of rows) {
+        const digest = createHash('sha1')
+          .update(`${label}\n${r.score}\n${JSON.stringify(r.factors)}`)
+          .digest('hex');
+        const was = before.get(r.subjectKey);
+        if (was?.digest !== digest) changed.push({ ...r, digest });
+        if (was?.digest !== digest || !was.today)
+          daily.push({ subjectKey: r.subjectKey, namespace: r.namespace, score: r.score });
+      }
+      for (let b = 0; b < changed.length; b += BATCH)
+        await db.query(
+          `INSERT INTO "RiskScore" ("clusterId", "subjectKey", "identityId", "workloadId", namespace, score, factors, weights, digest, "computedAt")
+           SELECT $2::uuid, x."subjectKey", x."identityId", x."workloadId", x.namespace, x.score, x.factors, $3, x.digest, $4
+           FROM jsonb_to_recordset($1::jsonb) AS x("subjectKey" text, "identityId" uuid, "workloadId" uuid, namespace text, score int,
+                factors jsonb, digest text)
+           ON CONFLICT ("clusterId", "subjectKey") DO UPDATE SET "identityId" = EXCLUDED."identityId", "workloadId" = EXCLUDED."workloadId",
+             namespace = EXCLUDED.namespace, score = EXCLUDED.score, factors = EXCLUDED.factors, weights = EXCLUDED.weights,
+             digest = EXCLUDED.digest, "computedAt" = EXCLUDED."computedAt"`,
+          [JSON.stringify(changed.slice(b, b + BATCH)), clusterId, label, now],
+        );
+      for (let b = 0; b < daily.length; b += BATCH)
+        await db.query(
+          `INSERT INTO "RiskScoreDaily" ("clusterId", "subjectKey", namespace, day, score)
+           SELECT $2::uuid, x."subjectKey", x.namespace, $3::date, x.score
+           FROM jsonb_to_recordset($1::jsonb) AS x("subjectKey" text, namespace text, score int)
+           ON CONFLICT ("clusterId", "subjectKey", day) DO UPDATE SET score = EXCLUDED.score, namespace = EXCLUDED.namespace`,
+          [JSON.stringify(daily.slice(b, b + BATCH)), clusterId, day],
+        );
+      // Subjects gone from the inventory lose their current score (their history stays).
+      if (!partial) {
+        const live = new Set(rows.map((r) => r.subjectKey));
+        const gone = stored.rows.filter((r) => !live.has(r.subjectKey)).map((r) => r.subjectKey);
+        if (gone.length)
+          await db.query(`DELETE FROM "RiskScore" WHERE "clusterId" = $1 AND "subjectKey" = ANY($2::text[])`, [clusterId, gone]);
+      }
+      return {
+        identities: identities.rowCount ?? 0,
+        workloads: workloads.rowCount ?? 0,
+        changed: changed.length,
+        seconds: (Date.now() - started) / 1000,
+      };
+    },
+    { lock: `${clusterId}:risk` },
+  );
 }
 
 /** Recomputes the scores of the named ServiceAccounts (`namespace/name`) of a cluster and of their workloads. */

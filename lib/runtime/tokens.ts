@@ -5,7 +5,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { AppError, conflict, notFound } from '@/lib/errors';
-import { appendTrail, inTransaction, pgExecutor } from '@/lib/trail/write';
+import { inTransaction } from '@/lib/db/transaction';
+import { appendTrail, pgExecutor } from '@/lib/trail/write';
 
 const PREFIX = 'nhi_ingest_';
 export const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');

@@ -19,7 +19,8 @@ import { demoDataFile } from '@/lib/demo/load';
 import { createException } from '@/lib/findings/exceptions';
 import { createIngestToken, revokeIngestToken } from '@/lib/runtime/tokens';
 import { listTrail, verifyTrail } from './read';
-import { appendTrail, inTransaction, pgExecutor, prismaExecutor } from './write';
+import { appendTrail, pgExecutor, prismaExecutor } from './write';
+import { inTransaction } from '@/lib/db/transaction';
 
 let db: TestDatabase;
 let pool: pg.Pool;

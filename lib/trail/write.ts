@@ -157,19 +157,3 @@ export async function appendTrail(exec: TrailExecutor, input: TrailInput): Promi
   if (rows.length !== 1) throw unavailable('the activity trail moved while this entry was written: try again');
   return { ...entry, hash };
 }
-
-/** Runs `fn` in a transaction on one client of the pool (BEGIN … COMMIT, ROLLBACK when it throws). */
-export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const out = await fn(client);
-    await client.query('COMMIT');
-    return out;
-  } catch (e) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw e;
-  } finally {
-    client.release();
-  }
-}
