@@ -155,6 +155,8 @@ function printReport(r: CollectOnceReport, childWall: number): void {
   out(`  ${'save (one transaction, with history)'.padEnd(36)} ${pad('', 8)} ${pad(fmt(r.saveSeconds), 8)}`);
   out(`  ${'RBAC reach + escalation paths'.padEnd(36)} ${pad('', 8)} ${pad(fmt(r.reachSeconds), 8)}`);
   out(`  ${'credentials: findings + coverage'.padEnd(36)} ${pad('', 8)} ${pad(fmt(r.credentialSeconds), 8)}`);
+  out(`  ${'posture findings'.padEnd(36)} ${pad('', 8)} ${pad(fmt(r.postureSeconds), 8)}`);
+  out(`  ${'risk scores'.padEnd(36)} ${pad('', 8)} ${pad(fmt(r.riskSeconds), 8)}`);
   out(`  ${'  (SQL of save + reach, waiting)'.padEnd(36)} ${pad('', 8)} ${pad(fmt(r.sqlSeconds), 8)}`);
   out(
     `  ${'total collectOnce'.padEnd(36)} ${pad('', 8)} ${pad(fmt(r.seconds), 8)}   (child process wall time incl. node/tsx start ${fmt(childWall)} s)`,

@@ -147,3 +147,20 @@ describe('scoreWorkload', () => {
     expect(scoreWorkload({ identity: null, findings: [], anomalies: [] }, weights)).toEqual({ score: 0, factors: [] });
   });
 });
+
+describe('evidence', () => {
+  it('keeps the worst 20 items of a factor and says how many more it counted', () => {
+    const findings = Array.from({ length: 25 }, (_, i) => ({
+      id: `f${i}`,
+      ruleId: 'NHI-CRED-001',
+      severity: (i < 3 ? 'high' : 'low') as 'high' | 'low',
+      title: `T${i}`,
+    }));
+    const r = scoreIdentity({ ...base, findings }, weights);
+    const f = r.factors[0]!;
+    expect(f.name).toBe('Open findings (3 high, 22 low; capped at 20)');
+    expect(f.evidence).toHaveLength(21);
+    expect(f.evidence.slice(0, 3).map((e) => e.href)).toEqual(['/findings/f0', '/findings/f1', '/findings/f2']);
+    expect(f.evidence[20]).toEqual({ label: '… and 5 more (the counts above are of all)' });
+  });
+});

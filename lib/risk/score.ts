@@ -64,6 +64,9 @@ export interface WorkloadFacts {
   anomalies: AnomalyFact[];
 }
 
+/** Evidence items kept per factor (worst first); the factor's name counts them all. */
+export const MAX_EVIDENCE = 20;
+
 const bySeverityOf = <T extends { severity: Severity }>(xs: readonly T[]) =>
   [...xs].sort((a, b) => SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity));
 
@@ -83,7 +86,12 @@ function severityFactor<T extends { severity: Severity }>(
   return {
     name: `${name} (${counts.map(([s, n]) => `${n} ${s}`).join(', ')}${raw > weights.cap ? `; capped at ${weights.cap}` : ''})`,
     points,
-    evidence: sorted.map(evidence),
+    evidence: [
+      ...sorted.slice(0, MAX_EVIDENCE).map(evidence),
+      ...(sorted.length > MAX_EVIDENCE
+        ? [{ label: `… and ${sorted.length - MAX_EVIDENCE} more (the counts above are of all)` }]
+        : []),
+    ],
   };
 }
 
@@ -176,7 +184,7 @@ export function scoreIdentity(f: IdentityFacts, weights: RiskWeights): RiskScore
       points: Math.min(w.exposure.cap, raw),
       evidence: [...f.workloads]
         .sort((a, b) => a.label.localeCompare(b.label))
-        .slice(0, 20)
+        .slice(0, MAX_EVIDENCE)
         .map((x) => ({ label: x.label, href: `/workloads/${x.id}` })),
     });
   }

@@ -40,7 +40,11 @@ export interface CollectOnceReport {
   reachSeconds: number;
   /** Credential classes, findings and coverage after the save. */
   credentialSeconds: number;
-  /** recordSeconds − normalizeSeconds − reachSeconds − credentialSeconds: saving the inventory with history (and run bookkeeping). */
+  /** Posture findings after reach (analyseCluster). */
+  postureSeconds: number;
+  /** Risk scores after the findings (analyseCluster). */
+  riskSeconds: number;
+  /** recordSeconds − normalise − reach − credentials − posture − risk: saving the inventory with history (and run bookkeeping). */
   saveSeconds: number;
   /** process.resourceUsage().maxRSS after collectOnce, in KiB. */
   maxRssKiB: number;
@@ -176,6 +180,8 @@ async function main(argv: string[]): Promise<void> {
     const recordSeconds = (t1 - (listEnd || t1)) / 1000;
     const reachSeconds = outcome.reach?.seconds ?? 0;
     const credentialSeconds = outcome.credentials?.seconds ?? 0;
+    const postureSeconds = outcome.posture?.seconds ?? 0;
+    const riskSeconds = outcome.risk?.seconds ?? 0;
 
     const report: CollectOnceReport = {
       phase: outcome.phase,
@@ -188,7 +194,12 @@ async function main(argv: string[]): Promise<void> {
       normalizeSeconds,
       reachSeconds,
       credentialSeconds,
-      saveSeconds: Math.max(0, recordSeconds - normalizeSeconds - reachSeconds - credentialSeconds),
+      postureSeconds,
+      riskSeconds,
+      saveSeconds: Math.max(
+        0,
+        recordSeconds - normalizeSeconds - reachSeconds - credentialSeconds - postureSeconds - riskSeconds,
+      ),
       sqlSeconds: [...sql.values()].reduce((a, b) => a + b.ms, 0) / 1000,
       slowestSql: [...sql]
         .sort((a, b) => b[1].ms - a[1].ms)
