@@ -1,0 +1,160 @@
+/**
+ * The pages benchmark: server response times of every list and detail page of the web app on a generated
+ * inventory of `--identities` identities (default 100,000 ServiceAccounts, with the generated cluster's
+ * Secrets, roles, bindings and workloads, see scripts/bench/cluster-gen.ts). A benchmark, not a test: it
+ * prints figures and ends with the line
+ *
+ *   p95: <ms> ms over <N> requests
+ *
+ * 1. Creates a fresh database on the test server (DATABASE_URL's server, else the embedded one) and imports
+ *    the generated cluster as one collection (inventory, RBAC reach and paths, findings, risk scores).
+ * 2. Starts the production web app (`nhi web`, built first when the sources changed) on `--port` (3400).
+ * 3. Requests each list page (first, a deep page, filtered and sorted views) and detail pages of sampled
+ *    identities, workloads and findings, `--rounds` times each (default 3) after one warm-up request,
+ *    sequentially, and prints p50/p95/max per page and over all requests (the server's time as the client
+ *    sees it on localhost: the full HTML document).
+ * 4. Stops the server and drops the database.
+ *
+ * Usage: node --import tsx scripts/bench-pages.ts [--identities N] [--rounds R] [--port P]
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { createTestDatabase, testServer } from '@/e2e/setup/test-database';
+import { importDumps } from '@/lib/collect/collect';
+import { openStore } from '@/lib/collect/store';
+import { repoRoot } from '@/lib/paths';
+import { benchClusterAsList, FULL_SCALE, generateBenchCluster } from './bench/cluster-gen';
+
+const { values } = parseArgs({
+  options: {
+    identities: { type: 'string', default: '100000' },
+    rounds: { type: 'string', default: '3' },
+    port: { type: 'string', default: '3400' },
+  },
+});
+const identities = Number(values.identities);
+const rounds = Number(values.rounds);
+const port = Number(values.port);
+if (!Number.isInteger(identities) || identities < 100) throw new Error('--identities must be a whole number ≥ 100');
+if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds must be a positive whole number');
+
+const log = (s: string) => process.stderr.write(`${s}\n`);
+const out = (s: string) => process.stdout.write(`${s}\n`);
+const percentile = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? 0;
+};
+
+const server = await testServer();
+const db = await createTestDatabase(server.url, 'benchpages');
+const pool = openStore(db.url);
+const dir = mkdtempSync(path.join(os.tmpdir(), 'nhi-bench-pages-'));
+let web: ReturnType<typeof spawn> | undefined;
+try {
+  // 1. The inventory.
+  let t = performance.now();
+  const scale = { ...FULL_SCALE, serviceAccounts: identities };
+  const file = path.join(dir, 'cluster.json');
+  writeFileSync(file, JSON.stringify(benchClusterAsList(generateBenchCluster(scale))));
+  log(`generated ${identities} ServiceAccounts and the rest of the cluster in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  t = performance.now();
+  const imported = await importDumps(pool, [file], { clusterName: 'bench' });
+  const stored = await pool.query<{ identities: number; workloads: number; findings: number; credentials: number }>(
+    `SELECT (SELECT count(*) FROM "Identity")::int AS identities, (SELECT count(*) FROM "Workload")::int AS workloads,
+            (SELECT count(*) FROM "Finding")::int AS findings, (SELECT count(*) FROM "Credential")::int AS credentials`,
+  );
+  const s = stored.rows[0]!;
+  out(
+    `dataset: ${s.identities} identities, ${s.workloads} workloads, ${s.credentials} credentials, ${s.findings} findings (imported in ${((performance.now() - t) / 1000).toFixed(1)} s, phase ${imported.phase})`,
+  );
+
+  // 2. The web app.
+  web = spawn(
+    process.execPath,
+    [path.join(repoRoot, 'bin', 'nhi.mjs'), 'web', '--port', String(port), '--hostname', '127.0.0.1'],
+    {
+      env: { ...process.env, DATABASE_URL: db.url, NEXT_TELEMETRY_DISABLED: '1' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 600_000;
+  for (;;) {
+    const ok = await fetch(`${base}/api/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) break;
+    if (Date.now() > deadline || web.exitCode !== null) throw new Error('the web app did not start (see its log above)');
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+
+  // 3. The pages.
+  const ids = async (sql: string) => (await pool.query<{ id: string }>(sql)).rows.map((r) => r.id);
+  const riskiest = await ids(
+    `SELECT "identityId" AS id FROM "RiskScore" WHERE "identityId" IS NOT NULL ORDER BY score DESC LIMIT 5`,
+  );
+  const someIdentities = await ids(`SELECT id FROM "Identity" WHERE kind = 'ServiceAccount' ORDER BY md5(id::text) LIMIT 10`);
+  const someWorkloads = await ids(`SELECT id FROM "Workload" ORDER BY md5(id::text) LIMIT 10`);
+  const someFindings = await ids(`SELECT id FROM "Finding" ORDER BY md5(id::text) LIMIT 5`);
+  const [sample] = (
+    await pool.query<{ namespace: string; name: string }>(
+      `SELECT namespace, name FROM "Identity" WHERE kind = 'ServiceAccount' AND namespace LIKE 'bench-%' ORDER BY md5(id::text) LIMIT 1`,
+    )
+  ).rows;
+  const pages: [string, string][] = [
+    ['overview', '/'],
+    ['identities', '/identities'],
+    ['identities, page 1000', '/identities?page=1000'],
+    ['identities, search', `/identities?q=${encodeURIComponent(sample!.name.slice(0, 8))}`],
+    ['identities, namespace', `/identities?namespace=${encodeURIComponent(sample!.namespace)}`],
+    ['credentials', '/credentials'],
+    ['findings', '/findings'],
+    ['findings, page 100', '/findings?page=100'],
+    ['findings, critical', '/findings?severity=critical'],
+    ['risk', '/risk'],
+    ['risk, workloads', '/risk?subject=workload'],
+    ['anomalies', '/anomalies'],
+    ['exceptions', '/exceptions'],
+    ...[...riskiest, ...someIdentities].map((id): [string, string] => ['identity', `/identities/${id}`]),
+    ...someWorkloads.map((id): [string, string] => ['workload', `/workloads/${id}`]),
+    ...someFindings.map((id): [string, string] => ['finding', `/findings/${id}`]),
+  ];
+  const byPage = new Map<string, number[]>();
+  const all: number[] = [];
+  for (const [name, url] of pages) {
+    const get = async () => {
+      const t0 = performance.now();
+      const res = await fetch(base + url);
+      await res.arrayBuffer();
+      if (!res.ok) throw new Error(`${url} answered ${res.status}`);
+      return performance.now() - t0;
+    };
+    await get(); // warm-up: the first request of a route compiles nothing in production, but fills caches
+    for (let i = 0; i < rounds; i++) {
+      const ms = await get();
+      all.push(ms);
+      byPage.set(name, [...(byPage.get(name) ?? []), ms]);
+    }
+  }
+  out(`${'page'.padEnd(24)} ${'n'.padStart(4)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)} ${'max ms'.padStart(8)}`);
+  for (const [name, xs] of byPage)
+    out(
+      `${name.padEnd(24)} ${String(xs.length).padStart(4)} ${percentile(xs, 50).toFixed(0).padStart(8)} ${percentile(xs, 95).toFixed(0).padStart(8)} ${Math.max(
+        ...xs,
+      )
+        .toFixed(0)
+        .padStart(8)}`,
+    );
+  out(`p95: ${percentile(all, 95).toFixed(0)} ms over ${all.length} requests`);
+} finally {
+  web?.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 1000));
+  await pool.end();
+  await db.drop();
+  rmSync(dir, { recursive: true, force: true });
+  await server.stop();
+}
