@@ -8,6 +8,7 @@ import { listResource, noteForListError, servedResources, type ClusterTarget } f
 import { normalize } from './normalize';
 import { loadPolicy, type CredentialPolicy } from '@/lib/credentials/policy';
 import { updateCredentials, type CredentialUpdate } from './credential-store';
+import { analyzeIfStale } from '@/lib/db/analyze';
 import { expireExceptions } from '@/lib/findings/exceptions';
 import { updatePostureFindings, type PostureUpdate } from '@/lib/findings/store';
 import { updateRiskScores, type RiskUpdate } from '@/lib/risk/store';
@@ -106,8 +107,8 @@ export function countSnapshot(snapshot: ClusterSnapshot): Record<string, number>
 /**
  * The evaluations that follow a save, over the stored inventory: the posture rules (they read the reach just
  * written), the exceptions past their expiry (reopening their findings before the scores count them), then
- * the risk scores. A watcher runs them beside its saves (RecordOptions.analysis), so that a change is stored
- * without waiting for them.
+ * the risk scores; then the statistics of tables that changed in bulk are refreshed. A watcher runs them beside
+ * its saves (RecordOptions.analysis), so that a change is stored without waiting for them.
  */
 export async function analyseCluster(
   pool: pg.Pool,
@@ -118,6 +119,8 @@ export async function analyseCluster(
   const posture = await updatePostureFindings(pool, clusterId, now, clock);
   await expireExceptions(pool, now);
   const risk = await updateRiskScores(pool, clusterId, now);
+  // After a bulk change the planner's statistics lag: the pages' queries would get plans for empty tables.
+  await analyzeIfStale(pool);
   return { posture, risk };
 }
 
