@@ -3,7 +3,7 @@ import Link from 'next/link';
 import { FilterSelect } from '@/components/filter-select';
 import { Pager } from '@/components/pager';
 import { SeverityPill } from '@/components/severity';
-import { FINDING_PAGE_SIZE, listFindings, parseFindingFilter, type FindingFilter, type FindingRow } from '@/lib/data/findings';
+import { FINDING_PAGE_SIZE, listFindings, parseFindingFilter, type FindingFilter } from '@/lib/data/findings';
 import { prisma } from '@/lib/db/client';
 import { POSTURE_RULES } from '@/lib/findings/rules';
 import { RUNTIME_RULE } from '@/lib/findings/runtime';
@@ -11,6 +11,7 @@ import { RULES as CREDENTIAL_RULES } from '@/lib/credentials/assess';
 import { filterHref } from '@/lib/http/query';
 import { OWASP_NHI_TOP10 } from '@/lib/owasp';
 import { FilterError } from '@/components/filter-error';
+import { FindingSubject } from '@/components/finding-subject';
 
 export const dynamic = 'force-dynamic';
 export const metadata: Metadata = { title: 'Findings' };
@@ -22,36 +23,6 @@ const RULE_OPTIONS = [
   ...Object.entries(CREDENTIAL_RULES).map(([id, r]) => [id, `${id} ${r.title}`] as const),
   [RUNTIME_RULE.id, `${RUNTIME_RULE.id} ${RUNTIME_RULE.title}`] as const,
 ];
-
-function Subject({ f }: { f: FindingRow }) {
-  if (f.workload)
-    return (
-      <Link href={`/workloads/${f.workload.id}`}>
-        {f.workload.kind} {f.workload.namespace}/{f.workload.name}
-      </Link>
-    );
-  if (f.identity)
-    return (
-      <Link href={`/identities/${f.identity.id}`}>
-        {f.identity.namespace ? `${f.identity.namespace}/` : ''}
-        {f.identity.name}
-      </Link>
-    );
-  if (f.credential)
-    return (
-      <span>
-        Secret {f.credential.namespace}/{f.credential.name}
-      </span>
-    );
-  if (f.scope?.kind === 'namespace')
-    return (
-      <Link href={filterHref('/findings', { namespace: f.scope.namespace })} title="every finding of this namespace">
-        namespace {f.scope.namespace}
-      </Link>
-    );
-  if (f.scope?.kind === 'cluster') return <span title={`the whole cluster ${f.cluster}`}>cluster</span>;
-  return <span className="muted">—</span>;
-}
 
 export default async function FindingsPage({
   searchParams,
@@ -118,7 +89,7 @@ export default async function FindingsPage({
                 <Link href={`/findings/${f.id}`}>{f.title}</Link> <span className="muted">{f.ruleId}</span>
               </td>
               <td>
-                <Subject f={f} />
+                <FindingSubject f={f} />
               </td>
               <td>{f.owasp.map((o) => o.id).join(', ')}</td>
               <td>{f.cis ?? <span className="muted">—</span>}</td>

@@ -18,9 +18,12 @@ import { DETECTOR_IDS, type DetectorId } from './catalogue';
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
+/** A duration: a whole number and ms, s, m, h or d. */
+export const DURATION_PATTERN = /^(\d+)(ms|s|m|h|d)$/;
+
 /** `30s`, `5m`, `7d` → milliseconds; anything else is refused. */
 export function parseDuration(text: string): number {
-  const m = /^(\d+)(ms|s|m|h|d)$/.exec(text.trim());
+  const m = DURATION_PATTERN.exec(text.trim());
   if (!m) throw new Error(`not a duration: ${text} (expected a number and ms, s, m, h or d)`);
   return Number(m[1]) * UNITS[m[2]!]!;
 }

@@ -64,6 +64,13 @@ export async function keyMap(db: Client, sql: string, params: unknown[]): Promis
 const identityKeySql = keySql('i');
 /** inventory.ts's workloadKey (`<namespace>/<kind>/<name>`) over a Workload row aliased `alias`, in SQL. */
 export const workloadKeySql = (alias: string) => `${alias}.namespace || '/' || ${alias}.kind || '/' || ${alias}.name`;
+/**
+ * In SQL: Identity row `i` is the live ServiceAccount Workload row `w` runs as (its `serviceAccountName`, else
+ * `default`), for a join condition.
+ */
+export const workloadAccountSql = (w: string, i: string) =>
+  `${i}."clusterId" = ${w}."clusterId" AND ${i}.kind = 'ServiceAccount' AND ${i}.namespace = ${w}.namespace
+   AND ${i}.name = COALESCE(${w}."serviceAccountName", 'default') AND ${i}."deletedAt" IS NULL`;
 /** inventory.ts's credentialKey (`<namespace>/<kind>/<name>`) over a Credential row aliased `alias`, in SQL. */
 export const credentialKeySql = (alias: string) => `${alias}.namespace || '/' || ${alias}.kind::text || '/' || ${alias}.name`;
 

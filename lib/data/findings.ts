@@ -2,10 +2,12 @@
  * Findings, as the identity page and the findings queue (Findings page, /api/findings, `nhi findings`) read them: open ones first, worst first,
  * with their explanation, evidence and fix parsed from the stored JSON.
  */
+import type pg from 'pg';
 import { z } from 'zod';
 import type { PrismaClient } from '@/lib/db/client';
 import type { Prisma } from '@/lib/db/generated/client';
 import { POSTURE_RULE_BY_ID } from '@/lib/findings/rules';
+import { listExceptions, type ExceptionView } from '@/lib/findings/exceptions';
 import { RUNTIME_RULE } from '@/lib/findings/runtime';
 import { parseFilter } from '@/lib/http/query';
 import { OWASP_NHI_TOP10, type OwaspNhiId } from '@/lib/owasp';
@@ -269,4 +271,19 @@ export async function getFinding(db: PrismaClient, id: string): Promise<FindingD
     remediation: parseStored(remediationSchema, f.remediation, `Finding.remediation of ${f.id}`),
     policy: f.policy,
   };
+}
+
+/**
+ * One finding with its exceptions (finding page, `GET /api/findings/<id>`); null when there is none. The
+ * exceptions are listed first: listing ends those past their expiry, so the finding's status is current.
+ */
+export async function findingWithExceptions(
+  db: PrismaClient,
+  pool: pg.Pool,
+  id: string,
+): Promise<(FindingDetail & { exceptions: ExceptionView[] }) | null> {
+  if (!z.uuid().safeParse(id).success) return null;
+  const exceptions = await listExceptions(pool, { state: 'all', findingId: id });
+  const finding = await getFinding(db, id);
+  return finding && { ...finding, exceptions };
 }

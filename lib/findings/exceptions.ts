@@ -12,7 +12,8 @@
  */
 import type pg from 'pg';
 import { z } from 'zod';
-import { parseDuration } from '@/lib/behaviour/profiles';
+import { DURATION_PATTERN, parseDuration } from '@/lib/behaviour/profiles';
+import { workloadAccountSql } from '@/lib/collect/store';
 import { inTransaction } from '@/lib/db/transaction';
 import { invalidInput, notFound } from '@/lib/errors';
 import { updateRiskScores } from '@/lib/risk/store';
@@ -29,7 +30,7 @@ const expirySchema = z
   .trim()
   .min(2)
   .max(40)
-  .refine((s) => /^\d+(ms|s|m|h|d)$/.test(s) || !Number.isNaN(Date.parse(s)), 'an ISO date or a duration such as 30d');
+  .refine((s) => DURATION_PATTERN.test(s) || !Number.isNaN(Date.parse(s)), 'an ISO date or a duration such as 30d');
 
 export const exceptionRequestSchema = z
   .object({
@@ -71,7 +72,7 @@ export interface ExceptionView {
 
 /** The expiry as a date: `expires` is an ISO date/time or a duration from `now`. */
 export function expiryOf(expires: string, now: Date): Date {
-  const at = /^\d+(ms|s|m|h|d)$/.test(expires) ? new Date(now.getTime() + parseDuration(expires)) : new Date(expires);
+  const at = DURATION_PATTERN.test(expires) ? new Date(now.getTime() + parseDuration(expires)) : new Date(expires);
   if (at.getTime() <= now.getTime()) throw invalidInput('the expiry must be in the future');
   if (at.getTime() > now.getTime() + MAX_EXCEPTION_DAYS * DAY)
     throw invalidInput(`an exception lasts at most ${MAX_EXCEPTION_DAYS} days: review it again then`);
@@ -96,9 +97,8 @@ async function findingOf(db: pg.ClientBase, id: string, lock = false): Promise<F
   const res = await db.query<FindingSubject>(
     `SELECT f.id, f."clusterId", f.status::text AS status, f."ruleId", f.title, f."identityId", f."workloadId", f."credentialId",
             COALESCE(f."identityId", c."identityId", (
-              SELECT i.id FROM "Workload" w JOIN "Identity" i ON i."clusterId" = w."clusterId" AND i.kind = 'ServiceAccount'
-                AND i.namespace = w.namespace AND i.name = COALESCE(w."serviceAccountName", 'default') AND i."deletedAt" IS NULL
-              WHERE w.id = f."workloadId")) AS "scoredIdentity"
+              SELECT i.id FROM "Workload" w JOIN "Identity" i ON ${workloadAccountSql('w', 'i')} WHERE w.id = f."workloadId"
+            )) AS "scoredIdentity"
      FROM "Finding" f LEFT JOIN "Credential" c ON c.id = f."credentialId" WHERE f.id = $1 ${lock ? 'FOR UPDATE OF f' : ''}`,
     [id],
   );

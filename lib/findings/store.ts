@@ -8,7 +8,7 @@
  */
 import type pg from 'pg';
 import { systemClock, type Clock } from '@/lib/clock';
-import { workloadKeySql } from '@/lib/collect/store';
+import { workloadAccountSql, workloadKeySql } from '@/lib/collect/store';
 import { inTransaction } from '@/lib/db/transaction';
 import { keySql, roleKey } from '@/lib/keys';
 import type { PolicyRule } from '@/lib/rbac/types';
@@ -53,8 +53,7 @@ async function readIdentities(db: pg.PoolClient, clusterId: string): Promise<Ide
             ARRAY(SELECT DISTINCT t.name FROM "Ownership" o JOIN "Team" t ON t.id = o."teamId" WHERE o."identityId" = i.id ORDER BY 1) AS owners,
             r.bindings, r.capabilities, r."escalationDistance", r."escalationSteps", r."escalationTargets",
             (SELECT jsonb_agg(jsonb_build_object('kind', w.kind, 'name', w.name, 'labels', w.labels) ORDER BY w.kind, w.name)
-             FROM "Workload" w WHERE w."clusterId" = i."clusterId" AND w.namespace = i.namespace AND w."deletedAt" IS NULL
-               AND COALESCE(w."serviceAccountName", 'default') = i.name) AS workloads
+             FROM "Workload" w WHERE ${workloadAccountSql('w', 'i')} AND w."deletedAt" IS NULL) AS workloads
      FROM "Identity" i LEFT JOIN "IdentityReach" r ON r."identityId" = i.id
      WHERE i."clusterId" = $1 AND i."deletedAt" IS NULL AND i.kind = 'ServiceAccount' ORDER BY 1`,
     [clusterId],
@@ -86,8 +85,7 @@ async function readWorkloads(db: pg.PoolClient, clusterId: string, now: Date): P
     `SELECT ${workloadKey} AS key, w.namespace, w.kind, w.name, COALESCE(w."serviceAccountName", 'default') AS "serviceAccount",
             w."automountToken", i."automountToken" AS "serviceAccountAutomount", w.images, w."podSpecFacts"
      FROM "Workload" w
-     LEFT JOIN "Identity" i ON i."clusterId" = w."clusterId" AND i.kind = 'ServiceAccount' AND i.namespace = w.namespace
-       AND i.name = COALESCE(w."serviceAccountName", 'default') AND i."deletedAt" IS NULL
+     LEFT JOIN "Identity" i ON ${workloadAccountSql('w', 'i')}
      WHERE w."clusterId" = $1 AND w."deletedAt" IS NULL ORDER BY 1`,
     [clusterId],
   );

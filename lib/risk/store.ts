@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
-import { workloadKeySql } from '@/lib/collect/store';
+import { workloadAccountSql, workloadKeySql } from '@/lib/collect/store';
 import { inTransaction } from '@/lib/db/transaction';
 import { keySql } from '@/lib/keys';
 import { scoreIdentity, scoreWorkload, type AnomalyFact, type FindingFact, type IdentityFacts, type Severity } from './score';
@@ -42,11 +42,17 @@ interface WorkloadRow {
   identityId: string | null;
 }
 
-const groupBy = <T extends { owner: string }>(rows: T[]) => {
-  const m = new Map<string, T[]>();
-  for (const r of rows) (m.get(r.owner) ?? m.set(r.owner, []).get(r.owner)!).push(r);
+/** Rows by a key (rows without one are left out), each turned into what the scorer reads. */
+function groupBy<T, V>(rows: readonly T[], key: (r: T) => string | null, value: (r: T) => V): Map<string, V[]> {
+  const m = new Map<string, V[]>();
+  for (const r of rows) {
+    const k = key(r);
+    if (k !== null) (m.get(k) ?? m.set(k, []).get(k)!).push(value(r));
+  }
   return m;
-};
+}
+const findingFact = ({ id, ruleId, severity, title }: FindingFact): FindingFact => ({ id, ruleId, severity, title });
+const anomalyFact = ({ id, detector, severity, summary }: AnomalyFact): AnomalyFact => ({ id, detector, severity, summary });
 
 /** Recomputes the scores (see module comment); `identityIds` limits it to those identities and their workloads. */
 export async function updateRiskScores(
@@ -95,8 +101,7 @@ export async function updateRiskScores(
       const workloads = await db.query<WorkloadRow>(
         `SELECT w.id, ${workloadKeySql('w')} AS key, w.namespace, i.id AS "identityId"
          FROM "Workload" w
-         LEFT JOIN "Identity" i ON i."clusterId" = w."clusterId" AND i.kind = 'ServiceAccount' AND i.namespace = w.namespace
-           AND i.name = COALESCE(w."serviceAccountName", 'default') AND i."deletedAt" IS NULL
+         LEFT JOIN "Identity" i ON ${workloadAccountSql('w', 'i')}
          WHERE w."clusterId" = $1 AND w."deletedAt" IS NULL ${only('i.id')} ORDER BY 2`,
         params,
       );
@@ -108,16 +113,15 @@ export async function updateRiskScores(
         [clusterId, workloadIds],
       );
 
-      const findingsOf = groupBy(findings.rows);
-      const anomaliesOf = groupBy(anomalies.rows);
-      const workloadsOf = new Map<string, WorkloadRow[]>();
-      for (const w of workloads.rows)
-        if (w.identityId) (workloadsOf.get(w.identityId) ?? workloadsOf.set(w.identityId, []).get(w.identityId)!).push(w);
-      const anomaliesOfWorkload = new Map<string, typeof anomalies.rows>();
-      for (const a of anomalies.rows)
-        if (a.workloadId)
-          (anomaliesOfWorkload.get(a.workloadId) ?? anomaliesOfWorkload.set(a.workloadId, []).get(a.workloadId)!).push(a);
-      const workloadFindingsOf = groupBy(workloadFindings.rows);
+      const findingsOf = groupBy(findings.rows, (f) => f.owner, findingFact);
+      const anomaliesOf = groupBy(anomalies.rows, (a) => a.owner, anomalyFact);
+      const workloadsOf = groupBy(
+        workloads.rows,
+        (w) => w.identityId,
+        (w) => ({ id: w.id, label: w.key }),
+      );
+      const anomaliesOfWorkload = groupBy(anomalies.rows, (a) => a.workloadId, anomalyFact);
+      const workloadFindingsOf = groupBy(workloadFindings.rows, (f) => f.owner, findingFact);
 
       const label = weightsLabel(weights);
       const rows: {
@@ -129,8 +133,6 @@ export async function updateRiskScores(
         factors: unknown;
       }[] = [];
       const identityScore = new Map<string, { name: string; score: number }>();
-      const fact = <T extends FindingFact | AnomalyFact>(xs: (T & { owner: string })[] | undefined): T[] =>
-        (xs ?? []).map(({ owner: _owner, ...x }) => x as unknown as T);
       for (const i of identities.rows) {
         const name = i.namespace ? `${i.namespace}/${i.name}` : i.name;
         const facts: IdentityFacts = {
@@ -139,14 +141,9 @@ export async function updateRiskScores(
           escalationSteps: (i.escalationSteps ?? []).map((s) => s.text),
           targets: (i.targets ?? []).filter((t) => t.target !== 'cluster-admin'),
           capabilities: (i.capabilities ?? []).filter((c) => c.effective),
-          findings: fact<FindingFact>(findingsOf.get(i.id)),
-          anomalies: fact<AnomalyFact>(anomaliesOf.get(i.id)).map(({ id, detector, severity, summary }) => ({
-            id,
-            detector,
-            severity,
-            summary,
-          })),
-          workloads: (workloadsOf.get(i.id) ?? []).map((w) => ({ id: w.id, label: w.key })),
+          findings: findingsOf.get(i.id) ?? [],
+          anomalies: anomaliesOf.get(i.id) ?? [],
+          workloads: workloadsOf.get(i.id) ?? [],
           owned: i.owned,
           href: `/identities/${i.id}`,
         };
@@ -159,13 +156,8 @@ export async function updateRiskScores(
         const s = scoreWorkload(
           {
             identity: sa && w.identityId ? { ...sa, href: `/identities/${w.identityId}` } : null,
-            findings: fact<FindingFact>(workloadFindingsOf.get(w.id)),
-            anomalies: (anomaliesOfWorkload.get(w.id) ?? []).map(({ id, detector, severity, summary }) => ({
-              id,
-              detector,
-              severity,
-              summary,
-            })),
+            findings: workloadFindingsOf.get(w.id) ?? [],
+            anomalies: anomaliesOfWorkload.get(w.id) ?? [],
           },
           weights,
         );

@@ -5,28 +5,15 @@ import { Fragment } from 'react';
 import { CopyButton } from '@/components/copy-button';
 import { ExceptionForm } from '@/components/exception-form';
 import { ExceptionTable } from '@/components/exception-table';
+import { FindingSubject } from '@/components/finding-subject';
 import { SeverityPill } from '@/components/severity';
-import { getFinding, type FindingRow } from '@/lib/data/findings';
+import { findingWithExceptions } from '@/lib/data/findings';
 import { prisma } from '@/lib/db/client';
 import { pgPool } from '@/lib/db/pool';
-import { listExceptions } from '@/lib/findings/exceptions';
 import { utcTime } from '@/lib/format';
 
 export const dynamic = 'force-dynamic';
 export const metadata: Metadata = { title: 'Finding' };
-
-function subject(f: FindingRow) {
-  if (f.workload)
-    return <Link href={`/workloads/${f.workload.id}`}>{`${f.workload.kind} ${f.workload.namespace}/${f.workload.name}`}</Link>;
-  if (f.identity)
-    return (
-      <Link href={`/identities/${f.identity.id}`}>
-        {`${f.identity.kind} ${f.identity.namespace ? `${f.identity.namespace}/` : ''}${f.identity.name}`}
-      </Link>
-    );
-  if (f.credential) return `Secret ${f.credential.namespace}/${f.credential.name}`;
-  return f.namespace ? `namespace ${f.namespace}` : `cluster ${f.cluster}`;
-}
 
 /** A value of the evidence, as text (lists joined with semicolons; objects as `key value` pairs). */
 const text = (v: unknown): string =>
@@ -40,10 +27,9 @@ const text = (v: unknown): string =>
 
 export default async function FindingPage({ params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
-  // Listing the exceptions first ends those past their expiry, so the finding's status is current.
-  const exceptions = /^[0-9a-f-]{36}$/i.test(id) ? await listExceptions(pgPool(), { state: 'all', findingId: id }) : [];
-  const f = await getFinding(prisma(), id);
+  const f = await findingWithExceptions(prisma(), pgPool(), id);
   if (!f) notFound();
+  const { exceptions } = f;
   const active = exceptions.find((e) => e.state === 'active');
   return (
     <article>
@@ -57,7 +43,9 @@ export default async function FindingPage({ params }: { params: Promise<{ id: st
         <dt>Rule</dt>
         <dd>{f.ruleId}</dd>
         <dt>Subject</dt>
-        <dd>{subject(f)}</dd>
+        <dd>
+          <FindingSubject f={f} />
+        </dd>
         <dt>Status</dt>
         <dd data-testid="finding-status">
           {f.status}
