@@ -11,8 +11,12 @@ const config: NextConfig = {
     // pdfkit reads its font metrics from its own folder at run time; pg-query-stream extends pg.
     'pdfkit',
     'pg-query-stream',
+    // argon2id through native bindings (lib/auth/password.ts).
+    '@node-rs/argon2',
   ],
   poweredByHeader: false,
+  // forbidden() from next/navigation: the page guard (lib/auth/page.ts) answers 403 with app/forbidden.tsx.
+  experimental: { authInterrupts: true },
   typedRoutes: false,
   async headers() {
     return [

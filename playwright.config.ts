@@ -37,6 +37,16 @@ export default defineConfig({
     },
     trace: 'retain-on-failure',
   },
+  // The specs run signed in as the first admin (e2e/auth.setup.ts signs in through the sign-in page once);
+  // e2e/auth-pages.spec.ts signs in as each role itself.
+  projects: [
+    { name: 'setup', testMatch: /auth\.setup\.ts$/ },
+    {
+      name: 'chromium',
+      dependencies: ['setup'],
+      use: { storageState: 'test-results/e2e-auth/admin.json' },
+    },
+  ],
   webServer: {
     command: `node bin/nhi.mjs web --port ${port} --hostname 127.0.0.1`,
     url: `http://127.0.0.1:${port}/api/health`,
@@ -44,6 +54,12 @@ export default defineConfig({
     reuseExistingServer: false,
     stdout: 'pipe',
     stderr: 'pipe',
-    env: { DATABASE_URL: databaseUrl, NEXT_TELEMETRY_DISABLED: '1' },
+    env: {
+      DATABASE_URL: databaseUrl,
+      NEXT_TELEMETRY_DISABLED: '1',
+      // The first admin (lib/auth/users.ts ensureFirstAdmin), made when the server starts on the empty database.
+      NHI_ADMIN_EMAIL: 'admin@e2e.test',
+      NHI_ADMIN_PASSWORD: 'e2e admin password, not secret',
+    },
   },
 });

@@ -2,6 +2,10 @@ import type { Metadata } from 'next';
 import Link from 'next/link';
 import type { ReactNode } from 'react';
 import { HealthBadge } from '@/components/health-badge';
+import { UserMenu } from '@/components/user-menu';
+import { csrfOf, optionalViewer, PAGE_ACCESS } from '@/lib/auth/page';
+import { refusal } from '@/lib/auth/authorize';
+import { ROLE_LABELS } from '@/lib/auth/roles';
 import { Providers } from './providers';
 import './globals.css';
 
@@ -10,11 +14,36 @@ export const metadata: Metadata = {
   description: 'Machine identities of your Kubernetes clusters: inventory, owners, RBAC reach and escalation paths.',
 };
 
-export default function RootLayout({ children }: { children: ReactNode }) {
+const NAV: [keyof typeof PAGE_ACCESS, string][] = [
+  ['/', 'Overview'],
+  ['/identities', 'Identities'],
+  ['/credentials', 'Credentials'],
+  ['/risk', 'Risk'],
+  ['/findings', 'Findings'],
+  ['/exceptions', 'Exceptions'],
+  ['/anomalies', 'Anomalies'],
+  ['/check', 'Check'],
+  ['/reports', 'Reports'],
+  ['/trail', 'Trail'],
+  ['/users', 'Users'],
+];
+
+export default async function RootLayout({ children }: { children: ReactNode }) {
+  const viewer = await optionalViewer();
   return (
     <html lang="en">
+      <head>
+        {/* The session's CSRF token, sent back by the app's own state-changing requests (components/post-json.ts). */}
+        <meta name="csrf-token" content={csrfOf(viewer)} />
+      </head>
       <body>
         <Providers>
+          {viewer?.demo && (
+            <div className="demo-banner" role="status" data-testid="demo-banner">
+              Demo: signed in automatically as {viewer.name} ({ROLE_LABELS[viewer.role]}) on bundled demo data. Do not expose this
+              server; run <code>npx nhi web</code> for a real deployment, with sign-in.
+            </div>
+          )}
           <header className="topbar">
             <Link className="brand" href="/">
               <span className="brand-mark" aria-hidden>
@@ -22,18 +51,24 @@ export default function RootLayout({ children }: { children: ReactNode }) {
               </span>{' '}
               NHI Dashboard
             </Link>
-            <nav aria-label="Main">
-              <Link href="/">Overview</Link>
-              <Link href="/identities">Identities</Link>
-              <Link href="/credentials">Credentials</Link>
-              <Link href="/risk">Risk</Link>
-              <Link href="/findings">Findings</Link>
-              <Link href="/exceptions">Exceptions</Link>
-              <Link href="/anomalies">Anomalies</Link>
-              <Link href="/reports">Reports</Link>
-              <Link href="/trail">Trail</Link>
-            </nav>
+            {viewer && (
+              <nav aria-label="Main">
+                {NAV.filter(([path]) => !refusal(viewer, PAGE_ACCESS[path])).map(([path, label]) => (
+                  <Link key={path} href={path}>
+                    {label}
+                  </Link>
+                ))}
+              </nav>
+            )}
             <HealthBadge />
+            {viewer && (
+              <UserMenu
+                name={viewer.name}
+                email={viewer.email}
+                role={ROLE_LABELS[viewer.role]}
+                teams={viewer.teams.map((t) => t.name)}
+              />
+            )}
           </header>
           <main className="content">{children}</main>
         </Providers>

@@ -6,6 +6,8 @@ import { listClusters } from '@/lib/data/clusters';
 import { escalationPaths, type EscalationPathRow } from '@/lib/data/identities';
 import { ingestionStatus } from '@/lib/data/ingestion';
 import { prisma } from '@/lib/db/client';
+import { pageViewer } from '@/lib/auth/page';
+import { teamScope } from '@/lib/auth/principal';
 
 export const dynamic = 'force-dynamic';
 
@@ -70,10 +72,13 @@ function EscalationPaths({ rows, total }: { rows: EscalationPathRow[]; total: nu
 }
 
 export default async function OverviewPage() {
+  const viewer = await pageViewer('/', '/');
+  const scope = teamScope(viewer);
   const [clusters, ingestion, escalation] = await Promise.all([
     listClusters(prisma()),
-    ingestionStatus(prisma(), { now: new Date() }),
-    escalationPaths(prisma(), { limit: ESCALATION_LIMIT }),
+    // Cluster-wide: not for a service owner, who sees their teams' escalation paths only.
+    scope ? null : ingestionStatus(prisma(), { now: new Date() }),
+    escalationPaths(prisma(), { limit: ESCALATION_LIMIT }, scope),
   ]);
   if (clusters.length === 0) {
     return (
@@ -103,10 +108,14 @@ export default async function OverviewPage() {
     <section>
       <h1>Clusters</h1>
       <ClusterTable initial={clusters} />
-      <h2>Escalation paths (anomalous sources first)</h2>
+      <h2>Escalation paths (anomalous sources first){scope ? ` of ${viewer.teams.map((t) => t.name).join(', ')}` : ''}</h2>
       <EscalationPaths rows={escalation.rows} total={escalation.total} />
-      <h2>Runtime ingestion</h2>
-      <IngestionStatusPanel initial={ingestion} />
+      {ingestion && (
+        <>
+          <h2>Runtime ingestion</h2>
+          <IngestionStatusPanel initial={ingestion} />
+        </>
+      )}
     </section>
   );
 }

@@ -14,7 +14,8 @@ for (const stream of [process.stdout, process.stderr])
     throw e;
   });
 
-register();
+// The project's tsconfig (its `@/` paths) wherever the command is run from (`nhi check` runs in the user's repository).
+register({ tsconfig: path.join(process.env.NHI_ROOT, 'tsconfig.json') });
 
 // `collect`, `import` and `ingest` run in a child with a bounded heap (lib/collect/heap.ts), so their memory
 // stays predictable; the child inherits the terminal, and signals and the exit status pass through.

@@ -3,17 +3,16 @@
 import { useMutation } from '@tanstack/react-query';
 import { useRouter } from 'next/navigation';
 import { useState } from 'react';
-import { postJson, useActor } from '@/components/anomaly-actions';
+import { postJson } from '@/components/post-json';
 import { WORKLOAD_CLASS_TITLES, WORKLOAD_CLASSES } from '@/lib/behaviour/workload-class';
 
 /** The owner's choice of a workload's class: its baseline is then tuned by that class's profile. */
 export function ClassOverride({ id, current }: { id: string; current: string | null }) {
   const router = useRouter();
-  const [by, setBy] = useActor();
   const [choice, setChoice] = useState(current ?? 'auto');
   const [reason, setReason] = useState('');
   const save = useMutation({
-    mutationFn: () => postJson(`/api/workloads/${id}/class`, { class: choice, by, reason: reason || undefined }),
+    mutationFn: () => postJson(`/api/workloads/${id}/class`, { class: choice, reason: reason || undefined }),
     onSuccess: () => router.refresh(),
   });
   return (
@@ -34,8 +33,7 @@ export function ClassOverride({ id, current }: { id: string; current: string | n
         ))}
       </select>
       <input value={reason} onChange={(e) => setReason(e.target.value)} placeholder="Why" aria-label="Why this class" />
-      <input value={by} onChange={(e) => setBy(e.target.value)} placeholder="Your name" aria-label="Your name" required />
-      <button type="submit" disabled={!by.trim() || save.isPending}>
+      <button type="submit" disabled={save.isPending}>
         Set class
       </button>
       {save.error && (

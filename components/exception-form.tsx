@@ -3,7 +3,7 @@
 import { useMutation } from '@tanstack/react-query';
 import { useRouter } from 'next/navigation';
 import { useState } from 'react';
-import { postJson, useActor } from './anomaly-actions';
+import { postJson } from './post-json';
 
 const EXPIRIES = [
   ['7d', '7 days'],
@@ -13,15 +13,17 @@ const EXPIRIES = [
   ['365d', '1 year'],
 ] as const;
 
-/** Accept a finding as a known risk: the justification, who asks, who approves (someone else) and until when. */
+/**
+ * Accept a finding as a known risk: the justification, who asked for it and until when. The approver is the
+ * signed-in security lead or admin (the server takes it from the session), who must not be the requester.
+ */
 export function ExceptionForm({ findingId }: { findingId: string }) {
   const router = useRouter();
-  const [by, setBy] = useActor();
-  const [approvedBy, setApprovedBy] = useState('');
+  const [requestedBy, setRequestedBy] = useState('');
   const [reason, setReason] = useState('');
   const [expires, setExpires] = useState('30d');
   const create = useMutation({
-    mutationFn: () => postJson('/api/exceptions', { findingId, reason, requestedBy: by, approvedBy, expires }),
+    mutationFn: () => postJson('/api/exceptions', { findingId, reason, requestedBy, expires }),
     onSuccess: () => {
       setReason('');
       router.refresh();
@@ -42,12 +44,11 @@ export function ExceptionForm({ findingId }: { findingId: string }) {
         <textarea value={reason} onChange={(e) => setReason(e.target.value)} required minLength={10} maxLength={2000} rows={3} />
       </label>
       <div className="filters">
-        <input value={by} onChange={(e) => setBy(e.target.value)} placeholder="Your name" aria-label="Your name" required />
         <input
-          value={approvedBy}
-          onChange={(e) => setApprovedBy(e.target.value)}
-          placeholder="Approved by"
-          aria-label="Approved by"
+          value={requestedBy}
+          onChange={(e) => setRequestedBy(e.target.value)}
+          placeholder="Requested by"
+          aria-label="Requested by"
           required
         />
         <select value={expires} onChange={(e) => setExpires(e.target.value)} aria-label="Expires after">
@@ -57,7 +58,7 @@ export function ExceptionForm({ findingId }: { findingId: string }) {
             </option>
           ))}
         </select>
-        <button type="submit" disabled={create.isPending || !by.trim() || !approvedBy.trim() || reason.trim().length < 10}>
+        <button type="submit" disabled={create.isPending || !requestedBy.trim() || reason.trim().length < 10}>
           Accept the risk
         </button>
       </div>
@@ -73,15 +74,13 @@ export function ExceptionForm({ findingId }: { findingId: string }) {
 /** Revoke an exception in force: its finding is open again. */
 export function RevokeException({ id }: { id: string }) {
   const router = useRouter();
-  const [by, setBy] = useActor();
   const revoke = useMutation({
-    mutationFn: () => postJson(`/api/exceptions/${id}/revoke`, { by }),
+    mutationFn: () => postJson(`/api/exceptions/${id}/revoke`, {}),
     onSuccess: () => router.refresh(),
   });
   return (
     <span className="filters">
-      <input value={by} onChange={(e) => setBy(e.target.value)} placeholder="Your name" aria-label="Your name" required />
-      <button type="button" disabled={!by.trim() || revoke.isPending} onClick={() => revoke.mutate()}>
+      <button type="button" disabled={revoke.isPending} onClick={() => revoke.mutate()}>
         Revoke
       </button>
       {revoke.error && (

@@ -1,7 +1,7 @@
 'use client';
 
 import { useState } from 'react';
-import { useActor } from './anomaly-actions';
+import { jsonHeaders } from './post-json';
 
 const WHAT = [
   ['inventory', 'Inventory (identities, owners, risk, workloads)'],
@@ -52,7 +52,6 @@ async function recordedHash(exportId: string): Promise<string | null> {
 
 /** What to export, in which format, under which filter; the download, its SHA-256 and the manifest. */
 export function ReportForm({ clusters }: { clusters: string[] }) {
-  const [by, setBy] = useActor();
   const [what, setWhat] = useState<What>('findings');
   const [format, setFormat] = useState<'csv' | 'json'>('csv');
   const [filter, setFilter] = useState<Record<string, string>>({});
@@ -78,8 +77,8 @@ export function ReportForm({ clusters }: { clusters: string[] }) {
       };
       const res = await fetch('/api/exports', {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ what, format: evidence ? 'pdf' : format, filter: keep(keys[what]), by }),
+        headers: jsonHeaders(),
+        body: JSON.stringify({ what, format: evidence ? 'pdf' : format, filter: keep(keys[what]) }),
       });
       if (!res.ok) {
         const body = (await res.json().catch(() => ({}))) as { error?: string };
@@ -180,8 +179,7 @@ export function ReportForm({ clusters }: { clusters: string[] }) {
         )}
       </div>
       <div className="filters">
-        <input value={by} onChange={(e) => setBy(e.target.value)} placeholder="Your name" aria-label="Your name" required />
-        <button type="submit" disabled={busy || !by.trim()}>
+        <button type="submit" disabled={busy}>
           {busy ? 'Exporting…' : evidence ? 'Download the PDF' : `Download ${format.toUpperCase()}`}
         </button>
       </div>

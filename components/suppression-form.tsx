@@ -3,19 +3,17 @@
 import { useMutation } from '@tanstack/react-query';
 import { useRouter } from 'next/navigation';
 import { useState } from 'react';
-import { postJson, useActor } from '@/components/anomaly-actions';
+import { postJson } from '@/components/post-json';
 import { DETECTOR_IDS, DETECTORS } from '@/lib/behaviour/catalogue';
 
 /** A new suppression rule: what it matches, why, who decides and for how long. */
 export function SuppressionForm() {
   const router = useRouter();
-  const [by, setBy] = useActor();
   const [rule, setRule] = useState({ detector: '', namespace: '', name: '', reason: '', days: '30' });
   const set = (k: keyof typeof rule) => (e: { target: { value: string } }) => setRule({ ...rule, [k]: e.target.value });
   const create = useMutation({
     mutationFn: () =>
       postJson<{ anomalies: number }>('/api/anomalies/suppressions', {
-        by,
         reason: rule.reason,
         days: Number(rule.days),
         detector: rule.detector || undefined,
@@ -50,7 +48,6 @@ export function SuppressionForm() {
       <label className="check">
         for <input value={rule.days} onChange={set('days')} type="number" min={1} max={365} aria-label="Days" /> days
       </label>
-      <input value={by} onChange={(e) => setBy(e.target.value)} placeholder="Your name" aria-label="Your name" required />
       <button type="submit" disabled={create.isPending}>
         Suppress
       </button>
@@ -67,19 +64,13 @@ export function SuppressionForm() {
 /** Revokes a rule now. */
 export function RevokeSuppression({ id }: { id: string }) {
   const router = useRouter();
-  const [by] = useActor();
   const revoke = useMutation({
-    mutationFn: () => postJson(`/api/anomalies/suppressions/${id}/revoke`, { by }),
+    mutationFn: () => postJson(`/api/anomalies/suppressions/${id}/revoke`, {}),
     onSuccess: () => router.refresh(),
   });
   return (
     <>
-      <button
-        type="button"
-        disabled={!by.trim() || revoke.isPending}
-        onClick={() => revoke.mutate()}
-        title={by ? '' : 'give your name above'}
-      >
+      <button type="button" disabled={revoke.isPending} onClick={() => revoke.mutate()}>
         Revoke
       </button>
       {revoke.error && <span className="error">{revoke.error.message}</span>}

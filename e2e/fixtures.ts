@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { test as base, expect, type Page } from '@playwright/test';
+import { test as base, expect, type APIRequestContext, type Page } from '@playwright/test';
 
 export const screenshotDir = path.resolve('e2e', 'screenshots');
 
@@ -37,3 +37,13 @@ export const test = base.extend<{ visit: (url: string, name: string, expected?: 
 });
 
 export { expect };
+
+/** The first admin the e2e server makes (playwright.config.ts), signed in by e2e/auth.setup.ts for every spec. */
+export const E2E_ADMIN = { email: 'admin@e2e.test', password: 'e2e admin password, not secret' };
+
+/** The signed-in session's CSRF header, for state-changing API requests a spec makes itself. */
+export async function csrfHeaders(request: APIRequestContext): Promise<Record<string, string>> {
+  const me = (await (await request.get('/api/auth/me')).json()) as { csrf?: string };
+  if (!me.csrf) throw new Error('not signed in: no CSRF token');
+  return { 'x-csrf-token': me.csrf };
+}

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadDemoData } from '@/lib/demo/load';
 import { expect, test } from './fixtures';
+import { csrfHeaders } from './fixtures';
 
 // Runs after overview.spec.ts (files run in name order on one worker), on its database with the demo dataset.
 test.describe.serial('reports and the activity trail', () => {
@@ -21,35 +22,40 @@ test.describe.serial('reports and the activity trail', () => {
   }) => {
     const findings = (await (await request.get('/api/findings?rule=NHI-POS-005')).json()) as { rows: { id: string }[] };
     const made = await request.post('/api/exceptions', {
+      headers: await csrfHeaders(request),
       data: {
         findingId: findings.rows.at(-1)!.id,
         reason: 'Base image pinned by the platform team',
         requestedBy: 'trail-tester',
-        approvedBy: 'auditor-bob',
         expires: '30d',
       },
     });
     expect(made.status()).toBe(200);
     const exception = (await made.json()) as { id: string };
 
-    const page = await visit('/trail?actor=trail-tester', 'trail-filtered');
+    const page = await visit('/trail?actor=admin@e2e.test&action=exception.create', 'trail-filtered');
     await expect(page.getByTestId('trail-chain')).toHaveText(/^trail: \d+ entries, chain ok$/);
     const row = page.getByTestId('trail-table').locator('tbody tr').first();
-    await expect(row).toContainText('trail-tester');
+    await expect(row).toContainText('admin@e2e.test');
     await expect(row).toContainText('Exception granted');
     await expect(row).toContainText(`exception:${exception.id}`);
     await expect(row.getByTestId('trail-diff')).toContainText('approvedBy');
-    await expect(row.getByTestId('trail-diff')).toContainText('auditor-bob');
-    // The browser's address and agent are not on entries made by others' routes yet; the API lists the same entry.
-    const api = (await (await request.get('/api/trail?actor=trail-tester&action=exception.create')).json()) as {
+    await expect(row.getByTestId('trail-diff')).toContainText('trail-tester');
+    // The API lists the same entry, with the signed-in user as its approver.
+    const api = (await (await request.get('/api/trail?actor=admin@e2e.test&action=exception.create')).json()) as {
       total: number;
       items: { target: string; after: { approvedBy: string } }[];
     };
     expect(api.total).toBe(1);
-    expect(api.items[0]).toMatchObject({ target: `exception:${exception.id}`, after: { approvedBy: 'auditor-bob' } });
+    expect(api.items[0]).toMatchObject({
+      target: `exception:${exception.id}`,
+      after: { approvedBy: 'admin@e2e.test', requestedBy: 'trail-tester' },
+    });
     expect((await request.get('/api/trail?action=nope')).status()).toBe(400);
     // Revoked again (the specs after this one start with no exception in force): on the trail too.
-    expect((await request.post(`/api/exceptions/${exception.id}/revoke`, { data: { by: 'trail-tester' } })).status()).toBe(200);
+    expect(
+      (await request.post(`/api/exceptions/${exception.id}/revoke`, { headers: await csrfHeaders(request), data: {} })).status(),
+    ).toBe(200);
     const revoked = await visit('/trail?action=exception.revoke', 'trail-revoked');
     await expect(revoked.getByTestId('trail-table').locator('tbody tr').first()).toContainText(`exception:${exception.id}`);
     const verify = (await (await request.get('/api/trail/verify')).json()) as { broken: unknown; line: string };
@@ -64,7 +70,6 @@ test.describe.serial('reports and the activity trail', () => {
     const form = page.getByTestId('report-form');
     await form.getByLabel('What').selectOption('exceptions');
     await form.getByLabel('Format').selectOption('csv');
-    await form.getByLabel('Your name').fill('e2e-auditor');
     const [download] = await Promise.all([
       page.waitForEvent('download'),
       form.getByRole('button', { name: 'Download CSV' }).click(),
@@ -93,12 +98,12 @@ test.describe.serial('reports and the activity trail', () => {
     expect(check.stdout.trim()).toBe(`${file}: OK`);
     expect(check.status).toBe(0);
 
-    // The export is on the trail, started and completed, by the name given and from the browser.
-    const trail = await visit('/trail?actor=e2e-auditor', 'trail-exports');
+    // The export is on the trail, started and completed, by the signed-in user and from the browser.
+    const trail = await visit('/trail?actor=admin@e2e.test', 'trail-exports');
     await expect(trail.getByTestId('trail-table')).toContainText('Export started');
     await expect(trail.getByTestId('trail-table')).toContainText('Export finished');
     await expect(trail.getByTestId('trail-table')).toContainText(sha);
-    const entries = (await (await request.get('/api/trail?actor=e2e-auditor&action=export.create')).json()) as {
+    const entries = (await (await request.get('/api/trail?actor=admin@e2e.test&action=export.create')).json()) as {
       items: { userAgent: string | null }[];
     };
     expect(entries.items[0]!.userAgent).toMatch(/Chrome/);
@@ -108,7 +113,6 @@ test.describe.serial('reports and the activity trail', () => {
     const page = await visit('/reports', 'reports-pdf');
     const form = page.getByTestId('report-form');
     await form.getByLabel('What').selectOption('evidence');
-    await form.getByLabel('Your name').fill('e2e-auditor');
     const [download] = await Promise.all([
       page.waitForEvent('download'),
       form.getByRole('button', { name: 'Download the PDF' }).click(),
@@ -119,19 +123,20 @@ test.describe.serial('reports and the activity trail', () => {
     expect(readFileSync(saved).subarray(0, 5).toString()).toBe('%PDF-');
     await expect(page.getByTestId('report-match')).toHaveText('matches the file received');
 
-    const body = { format: 'csv', what: 'findings', filter: {}, by: 'x' };
+    const body = { format: 'csv', what: 'findings', filter: {} };
+    const headers = await csrfHeaders(request);
     const forged = await request.post('/api/exports', {
       headers: { origin: 'https://evil.example', 'content-type': 'application/json' },
       data: body,
     });
     expect(forged.status()).toBe(403);
-    expect((await request.post('/api/exports', { data: { ...body, format: 'xls' } })).status()).toBe(400);
-    expect((await request.post('/api/exports', { data: { ...body, what: 'evidence' } })).status()).toBe(400);
-    const badFilter = await request.post('/api/exports', { data: { ...body, filter: { severity: 'dreadful' } } });
+    expect((await request.post('/api/exports', { headers, data: { ...body, format: 'xls' } })).status()).toBe(400);
+    expect((await request.post('/api/exports', { headers, data: { ...body, what: 'evidence' } })).status()).toBe(400);
+    const badFilter = await request.post('/api/exports', { headers, data: { ...body, filter: { severity: 'dreadful' } } });
     expect(badFilter.status()).toBe(400);
     expect(((await badFilter.json()) as { error: string }).error).toMatch(/severity/);
     // A streamed export through the API: a header line and the rows, with its id to fetch the manifest by.
-    const csv = await request.post('/api/exports', { data: { ...body, filter: { severity: 'critical' } } });
+    const csv = await request.post('/api/exports', { headers, data: { ...body, filter: { severity: 'critical' } } });
     expect(csv.status()).toBe(200);
     expect(csv.headers()['content-disposition']).toMatch(/^attachment; filename="nhi-findings-\d{8}T\d{6}Z\.csv"$/);
     expect((await csv.text()).split('\n')[0]).toBe(

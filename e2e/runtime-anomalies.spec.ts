@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { loadDemoData } from '@/lib/demo/load';
 import { expect, test } from './fixtures';
+import { csrfHeaders } from './fixtures';
 
 // Runs after overview.spec.ts (files run in name order on one worker), on its database with the demo
 // dataset: its recorded audit events are judged when loaded, under the demo's time-compressed profiles
@@ -47,17 +48,16 @@ test.describe.serial('anomalies', () => {
       .click();
     await list.waitForURL(/\/anomalies\/[0-9a-f-]{36}$/);
     const page = list;
-    await page.getByLabel('Your name').fill('Dana Auditor');
     await page.getByLabel('Note').fill('looking at it');
     await page.getByRole('button', { name: 'Acknowledge' }).click();
     await expect(page.getByTestId('anomaly-status')).toHaveText('acknowledged');
-    await expect(page.getByTestId('history')).toContainText('acknowledged by Dana Auditor: looking at it');
+    await expect(page.getByTestId('history')).toContainText('acknowledged by admin@e2e.test: looking at it');
     await page.getByRole('button', { name: 'False positive' }).click();
     await expect(page.getByTestId('anomaly-status')).toHaveText('false positive');
     await expect(page.getByTestId('history').locator('li')).toHaveCount(2);
 
     const fp = await visit('/anomalies?status=false_positive', 'false-positives');
-    await expect(fp.getByTestId('anomalies')).toContainText('by Dana Auditor');
+    await expect(fp.getByTestId('anomalies')).toContainText('by admin@e2e.test');
     const db = new pg.Client({ connectionString: process.env.NHI_E2E_DATABASE_URL });
     await db.connect();
     try {
@@ -79,14 +79,13 @@ test.describe.serial('anomalies', () => {
     await page.getByLabel('Suppress detector').selectOption('falco-alert');
     await page.getByLabel('Suppress namespace').fill('monitoring');
     await page.getByLabel('Reason').fill('synthetic demo alerts');
-    await page.getByLabel('Your name').fill('Sam Lead');
     await page.getByRole('button', { name: 'Suppress' }).click();
     await expect(page.getByTestId('suppressed-now')).toHaveText('3 anomalies suppressed');
     await page.reload();
     await expect(page.getByTestId('anomaly-count')).toHaveText(`${before - 3} anomalies`);
     await expect(page.getByTestId('suppressions')).toContainText('synthetic demo alerts');
     await page.getByTestId('suppressions').getByRole('button', { name: 'Revoke' }).click();
-    await expect(page.getByTestId('suppressions')).toContainText('revoked by Sam Lead');
+    await expect(page.getByTestId('suppressions')).toContainText('revoked by admin@e2e.test');
     await page.reload();
     await expect(page.getByTestId('anomaly-count')).toHaveText(`${before} anomalies`);
 
@@ -102,8 +101,14 @@ test.describe.serial('anomalies', () => {
       data: { status: 'resolved', by: 'mallory' },
     });
     expect(crossSite.status()).toBe(403);
-    const noName = await request.post(`/api/anomalies/${id}/status`, { data: { status: 'resolved', by: ' ' } });
-    expect(noName.status()).toBe(400);
+    // Without the session's CSRF token, even from the app's own origin: refused.
+    const noCsrf = await request.post(`/api/anomalies/${id}/status`, { data: { status: 'resolved' } });
+    expect(noCsrf.status()).toBe(403);
+    const badStatus = await request.post(`/api/anomalies/${id}/status`, {
+      headers: await csrfHeaders(request),
+      data: { status: 'gone' },
+    });
+    expect(badStatus.status()).toBe(400);
   });
 
   test("an identity's page shows its baseline and anomalies; an owner sets a workload's class", async ({ visit }) => {
@@ -130,9 +135,8 @@ test.describe.serial('anomalies', () => {
     await workload.getByTestId('class-override').locator('summary').click();
     await workload.getByLabel('Class', { exact: true }).selectOption('ai-agent');
     await workload.getByLabel('Why this class').fill('it runs our triage agent');
-    await workload.getByLabel('Your name').fill('Olive Owner');
     await workload.getByRole('button', { name: 'Set class' }).click();
     await expect(workload.getByTestId('workload-class')).toHaveText('AI agent — set by its owner: it runs our triage agent');
-    await expect(workload.getByTestId('class-override')).toContainText('last changed by Olive Owner');
+    await expect(workload.getByTestId('class-override')).toContainText('last changed by admin@e2e.test');
   });
 });

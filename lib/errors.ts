@@ -20,6 +20,8 @@ export const ERROR_KINDS = {
   not_found: 404,
   /** The request is valid but the state forbids it (e.g. several clusters and none chosen). */
   conflict: 409,
+  /** Too many attempts (sign-in throttling): retry after `details.retryAfterSeconds`. */
+  rate_limited: 429,
   /** A dependency (database, API server, corpus) is missing or down. */
   unavailable: 503,
   internal: 500,
@@ -60,6 +62,8 @@ export class AppError extends Error {
 
 export const invalidInput = (message: string, options?: AppErrorOptions) => new AppError('invalid_input', message, options);
 export const notFound = (message: string, options?: AppErrorOptions) => new AppError('not_found', message, options);
+export const unauthenticated = (message: string, options?: AppErrorOptions) => new AppError('unauthenticated', message, options);
+export const forbidden = (message: string, options?: AppErrorOptions) => new AppError('forbidden', message, options);
 export const conflict = (message: string, options?: AppErrorOptions) => new AppError('conflict', message, options);
 export const unavailable = (message: string, options?: AppErrorOptions) => new AppError('unavailable', message, options);
 

@@ -8,21 +8,30 @@
  *
  * 1. Creates a fresh database on the test server (DATABASE_URL's server, else the embedded one) and imports
  *    the generated cluster as one collection (inventory, RBAC reach and paths, findings, risk scores).
- * 2. Starts the production web app (`nhi web`, built first when the sources changed) on `--port` (3400).
+ * 2. Signs in: an admin user `bench-pages@nhi.invalid` and a session made with lib/auth/session.ts, whose cookie
+ *    every request carries. Starts the production web app (`nhi web`, built first when the sources changed) on `--port` (3400).
  * 3. Requests each list page (first, a deep page, filtered and sorted views) and detail pages of sampled
  *    identities, workloads and findings, `--rounds` times each (default 3) after one warm-up request,
  *    sequentially, and prints p50/p95/max per page and over all requests (the server's time as the client
- *    sees it on localhost: the full HTML document).
- * 4. Stops the server and drops the database.
+ *    sees it on localhost: the full HTML document) and the size of the page's last document.
+ * 4. Stops the server and drops the database (`--keep` keeps it and prints its name).
  *
- * Usage: node --import tsx scripts/bench-pages.ts [--identities N] [--rounds R] [--port P]
+ * The import takes minutes at 100,000 identities: `--keep` leaves the database in place, and
+ * `--reuse NAME` benchmarks that kept database again (pending migrations are applied first, the import is
+ * skipped, the database is kept) — for measuring one change after another.
+ *
+ * Usage: node --import tsx scripts/bench-pages.ts [--identities N] [--rounds R] [--port P] [--keep | --reuse NAME]
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { createTestDatabase, testServer } from '@/e2e/setup/test-database';
+import { createTestDatabase, testServer, type TestDatabase } from '@/e2e/setup/test-database';
+import { cookieName, createSession } from '@/lib/auth/session';
+import { createPrisma } from '@/lib/db/client';
+import { applyMigrations } from '@/lib/db/migrate';
+import { withDatabase } from '@/lib/db/url';
 import { importDumps } from '@/lib/collect/collect';
 import { openStore } from '@/lib/collect/store';
 import { repoRoot } from '@/lib/paths';
@@ -33,6 +42,8 @@ const { values } = parseArgs({
     identities: { type: 'string', default: '100000' },
     rounds: { type: 'string', default: '3' },
     port: { type: 'string', default: '3400' },
+    keep: { type: 'boolean', default: false },
+    reuse: { type: 'string' },
   },
 });
 const identities = Number(values.identities);
@@ -49,29 +60,55 @@ const percentile = (xs: number[], p: number) => {
 };
 
 const server = await testServer();
-const db = await createTestDatabase(server.url, 'benchpages');
+const reuse = values.reuse;
+if (reuse !== undefined && !/^[a-z0-9_]+$/.test(reuse)) throw new Error('--reuse takes the name of a kept database');
+const keep = values.keep || reuse !== undefined;
+const db: TestDatabase = reuse
+  ? { name: reuse, url: withDatabase(server.url, reuse), drop: async () => {} }
+  : await createTestDatabase(server.url, 'benchpages');
+if (reuse) await applyMigrations(db.url);
 const pool = openStore(db.url);
 const dir = mkdtempSync(path.join(os.tmpdir(), 'nhi-bench-pages-'));
 let web: ReturnType<typeof spawn> | undefined;
 try {
   // 1. The inventory.
   let t = performance.now();
-  const scale = { ...FULL_SCALE, serviceAccounts: identities };
-  const file = path.join(dir, 'cluster.json');
-  writeFileSync(file, JSON.stringify(benchClusterAsList(generateBenchCluster(scale))));
-  log(`generated ${identities} ServiceAccounts and the rest of the cluster in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-  t = performance.now();
-  const imported = await importDumps(pool, [file], { clusterName: 'bench' });
+  let phase = 'reused';
+  if (!reuse) {
+    const scale = { ...FULL_SCALE, serviceAccounts: identities };
+    const file = path.join(dir, 'cluster.json');
+    writeFileSync(file, JSON.stringify(benchClusterAsList(generateBenchCluster(scale))));
+    log(
+      `generated ${identities} ServiceAccounts and the rest of the cluster in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+    );
+    t = performance.now();
+    phase = (await importDumps(pool, [file], { clusterName: 'bench' })).phase;
+  }
   const stored = await pool.query<{ identities: number; workloads: number; findings: number; credentials: number }>(
     `SELECT (SELECT count(*) FROM "Identity")::int AS identities, (SELECT count(*) FROM "Workload")::int AS workloads,
             (SELECT count(*) FROM "Finding")::int AS findings, (SELECT count(*) FROM "Credential")::int AS credentials`,
   );
   const s = stored.rows[0]!;
   out(
-    `dataset: ${s.identities} identities, ${s.workloads} workloads, ${s.credentials} credentials, ${s.findings} findings (imported in ${((performance.now() - t) / 1000).toFixed(1)} s, phase ${imported.phase})`,
+    `dataset: ${s.identities} identities, ${s.workloads} workloads, ${s.credentials} credentials, ${s.findings} findings (${reuse ? `reused ${reuse}` : `imported in ${((performance.now() - t) / 1000).toFixed(1)} s, phase ${phase}`})`,
   );
 
-  // 2. The web app.
+  // 2. A signed-in admin, and the web app.
+  const [user] = (
+    await pool.query<{ id: string }>(
+      `INSERT INTO "User" (id, email, name, role, source) VALUES (gen_random_uuid(), 'bench-pages@nhi.invalid', 'bench:pages', 'admin', 'local')
+       ON CONFLICT (email) DO UPDATE SET role = 'admin', "disabledAt" = NULL RETURNING id`,
+    )
+  ).rows;
+  const base = `http://127.0.0.1:${port}`;
+  const answering = await fetch(`${base}/api/health`).then(
+    () => true,
+    () => false,
+  );
+  if (answering) throw new Error(`something already answers on port ${port}: stop it or pass --port`);
+  const sessionDb = createPrisma(db.url);
+  const session = await createSession(sessionDb, user!.id, { userAgent: 'bench:pages' }).finally(() => sessionDb.$disconnect());
+  const cookie = `${cookieName(false)}=${session.secret}`;
   web = spawn(
     process.execPath,
     [path.join(repoRoot, 'bin', 'nhi.mjs'), 'web', '--port', String(port), '--hostname', '127.0.0.1'],
@@ -80,7 +117,6 @@ try {
       stdio: ['ignore', 'ignore', 'inherit'],
     },
   );
-  const base = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 600_000;
   for (;;) {
     const ok = await fetch(`${base}/api/health`).then(
@@ -124,13 +160,15 @@ try {
     ...someFindings.map((id): [string, string] => ['finding', `/findings/${id}`]),
   ];
   const byPage = new Map<string, number[]>();
+  const sizes = new Map<string, number>();
   const all: number[] = [];
   for (const [name, url] of pages) {
     const get = async () => {
       const t0 = performance.now();
-      const res = await fetch(base + url);
-      await res.arrayBuffer();
-      if (!res.ok) throw new Error(`${url} answered ${res.status}`);
+      const res = await fetch(base + url, { headers: { cookie }, redirect: 'manual' });
+      sizes.set(name, (await res.arrayBuffer()).byteLength);
+      if (!res.ok)
+        throw new Error(`${url} answered ${res.status}${res.headers.get('location') ? ` → ${res.headers.get('location')}` : ''}`);
       return performance.now() - t0;
     };
     await get(); // warm-up: the first request of a route compiles nothing in production, but fills caches
@@ -140,21 +178,24 @@ try {
       byPage.set(name, [...(byPage.get(name) ?? []), ms]);
     }
   }
-  out(`${'page'.padEnd(24)} ${'n'.padStart(4)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)} ${'max ms'.padStart(8)}`);
+  out(
+    `${'page'.padEnd(24)} ${'n'.padStart(4)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)} ${'max ms'.padStart(8)} ${'kB'.padStart(7)}`,
+  );
   for (const [name, xs] of byPage)
     out(
       `${name.padEnd(24)} ${String(xs.length).padStart(4)} ${percentile(xs, 50).toFixed(0).padStart(8)} ${percentile(xs, 95).toFixed(0).padStart(8)} ${Math.max(
         ...xs,
       )
         .toFixed(0)
-        .padStart(8)}`,
+        .padStart(8)} ${((sizes.get(name) ?? 0) / 1024).toFixed(0).padStart(7)}`,
     );
   out(`p95: ${percentile(all, 95).toFixed(0)} ms over ${all.length} requests`);
 } finally {
   web?.kill('SIGTERM');
   await new Promise((r) => setTimeout(r, 1000));
   await pool.end();
-  await db.drop();
+  if (keep) log(`kept the database ${db.name}: --reuse ${db.name} measures it again`);
+  else await db.drop();
   rmSync(dir, { recursive: true, force: true });
   await server.stop();
 }

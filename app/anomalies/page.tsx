@@ -11,6 +11,8 @@ import { utcTime } from '@/lib/format';
 import { filterHref } from '@/lib/http/query';
 import { OWASP_NHI_TOP10 } from '@/lib/owasp';
 import { FilterError } from '@/components/filter-error';
+import { pageViewer } from '@/lib/auth/page';
+import { teamScope } from '@/lib/auth/principal';
 
 export const dynamic = 'force-dynamic';
 export const metadata: Metadata = { title: 'Anomalies' };
@@ -29,9 +31,15 @@ export default async function AnomaliesPage({
 }: {
   searchParams: Promise<Record<string, string | string[] | undefined>>;
 }) {
+  const viewer = await pageViewer('/anomalies', '/anomalies');
+  const scope = teamScope(viewer);
   const { filter, error } = parseAnomalyFilter(await searchParams);
   const db = prisma();
-  const [page, suppressions] = await Promise.all([listAnomalies(db, filter), listSuppressions(db)]);
+  // Suppression rules are cluster-wide: a service owner sees their teams' anomalies only.
+  const [page, suppressions] = await Promise.all([
+    listAnomalies(db, filter, undefined, scope),
+    scope ? [] : listSuppressions(db),
+  ]);
   const pages = Math.max(1, Math.ceil(page.total / page.pageSize));
   const count = (s: string) =>
     s === 'all'

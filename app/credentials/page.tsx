@@ -10,7 +10,8 @@ import { CLASS_INFO, CREDENTIAL_CLASSES } from '@/lib/credentials/classify';
 import {
   CREDENTIAL_PAGE_SIZE,
   credentialCoverage,
-  federatedCredentials,
+  FEDERATED_PAGE_SIZE,
+  federatedCredentialPage,
   listCredentials,
   parseCredentialFilter,
   type CredentialFilter,
@@ -18,11 +19,16 @@ import {
 import { prisma } from '@/lib/db/client';
 import { filterHref } from '@/lib/http/query';
 import { FilterError } from '@/components/filter-error';
+import { pageViewer } from '@/lib/auth/page';
+import { teamScope } from '@/lib/auth/principal';
 
 export const dynamic = 'force-dynamic';
 export const metadata: Metadata = { title: 'Credentials' };
 
-const pageHref = (f: CredentialFilter, page: number) => filterHref('/credentials', { ...f, page }, { page: 1 });
+const PAGE_DEFAULTS = { page: 1, federatedPage: 1 };
+const pageHref = (f: CredentialFilter, page: number) => filterHref('/credentials', { ...f, page }, PAGE_DEFAULTS);
+const federatedHref = (f: CredentialFilter, federatedPage: number) =>
+  `${filterHref('/credentials', { ...f, federatedPage }, PAGE_DEFAULTS)}#federated`;
 const percent = (share: number | null) => (share === null ? '—' : `${Math.round(share * 100)}%`);
 
 export default async function CredentialsPage({
@@ -30,13 +36,16 @@ export default async function CredentialsPage({
 }: {
   searchParams: Promise<Record<string, string | string[] | undefined>>;
 }) {
+  const viewer = await pageViewer('/credentials', '/credentials');
+  const scope = teamScope(viewer);
   const { filter, error } = parseCredentialFilter(await searchParams);
   const db = prisma();
   const now = systemClock();
+  // Coverage and federation are cluster-wide: a service owner sees their teams' credentials only.
   const [{ rows, total }, coverage, federated] = await Promise.all([
-    listCredentials(db, filter, now),
-    credentialCoverage(db, filter.cluster),
-    federatedCredentials(db, filter),
+    listCredentials(db, filter, now, scope),
+    scope ? [] : credentialCoverage(db, filter.cluster),
+    scope ? { rows: [], total: 0 } : federatedCredentialPage(db, filter),
   ]);
   const pages = Math.max(1, Math.ceil(total / CREDENTIAL_PAGE_SIZE));
   return (
@@ -161,9 +170,9 @@ export default async function CredentialsPage({
       <CredentialTable rows={rows} />
       <Pager page={filter.page} pages={pages} href={(p) => pageHref(filter, p)} />
 
-      {federated.length > 0 && (
+      {federated.total > 0 && (
         <>
-          <h2>Federated and SPIFFE identities ({federated.length})</h2>
+          <h2 id="federated">Federated and SPIFFE identities ({federated.total})</h2>
           <p className="muted">
             Short-lived by design: the workload exchanges its projected token for these; no Secret holds them.
           </p>
@@ -178,7 +187,7 @@ export default async function CredentialsPage({
               </tr>
             </thead>
             <tbody>
-              {federated.map((f) => (
+              {federated.rows.map((f) => (
                 <tr key={`${f.serviceAccount.id}/${f.link}/${f.target}`}>
                   <td>
                     <Link href={`/identities/${f.serviceAccount.id}`}>
@@ -193,6 +202,11 @@ export default async function CredentialsPage({
               ))}
             </tbody>
           </table>
+          <Pager
+            page={filter.federatedPage}
+            pages={Math.max(1, Math.ceil(federated.total / FEDERATED_PAGE_SIZE))}
+            href={(p) => federatedHref(filter, p)}
+          />
         </>
       )}
     </section>

@@ -5,6 +5,7 @@ import { pgPool } from '@/lib/db/pool';
 import { EXCEPTION_STATES, exceptionFilterSchema, listExceptions } from '@/lib/findings/exceptions';
 import { parseFilter } from '@/lib/http/query';
 import { FilterError } from '@/components/filter-error';
+import { pageViewer } from '@/lib/auth/page';
 
 export const dynamic = 'force-dynamic';
 export const metadata: Metadata = { title: 'Exceptions' };
@@ -14,6 +15,7 @@ export default async function ExceptionsPage({
 }: {
   searchParams: Promise<Record<string, string | string[] | undefined>>;
 }) {
+  await pageViewer('/exceptions', '/exceptions');
   const { filter, error } = parseFilter(exceptionFilterSchema, await searchParams);
   const exceptions = await listExceptions(pgPool(), filter);
   return (

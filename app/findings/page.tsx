@@ -12,6 +12,8 @@ import { filterHref } from '@/lib/http/query';
 import { OWASP_NHI_TOP10 } from '@/lib/owasp';
 import { FilterError } from '@/components/filter-error';
 import { FindingSubject } from '@/components/finding-subject';
+import { pageViewer } from '@/lib/auth/page';
+import { teamScope } from '@/lib/auth/principal';
 
 export const dynamic = 'force-dynamic';
 export const metadata: Metadata = { title: 'Findings' };
@@ -29,8 +31,9 @@ export default async function FindingsPage({
 }: {
   searchParams: Promise<Record<string, string | string[] | undefined>>;
 }) {
+  const viewer = await pageViewer('/findings', '/findings');
   const { filter, error } = parseFindingFilter(await searchParams);
-  const { rows, total } = await listFindings(prisma(), filter);
+  const { rows, total } = await listFindings(prisma(), filter, teamScope(viewer));
   const pages = Math.max(1, Math.ceil(total / FINDING_PAGE_SIZE));
   return (
     <section>

@@ -8,6 +8,8 @@ import { identityKinds, listIdentities, PAGE_SIZE, parseIdentityFilter, type Ide
 import { prisma } from '@/lib/db/client';
 import { filterHref } from '@/lib/http/query';
 import { FilterError } from '@/components/filter-error';
+import { pageViewer } from '@/lib/auth/page';
+import { teamScope } from '@/lib/auth/principal';
 
 export const dynamic = 'force-dynamic';
 export const metadata: Metadata = { title: 'Identities' };
@@ -20,8 +22,9 @@ export default async function IdentitiesPage({
 }: {
   searchParams: Promise<Record<string, string | string[] | undefined>>;
 }) {
+  const viewer = await pageViewer('/identities', '/identities');
   const { filter, error } = parseIdentityFilter(await searchParams);
-  const { rows, total } = await listIdentities(prisma(), filter);
+  const { rows, total } = await listIdentities(prisma(), filter, teamScope(viewer));
   const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
   return (
     <section>

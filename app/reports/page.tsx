@@ -3,11 +3,13 @@ import Link from 'next/link';
 import { ReportForm } from '@/components/report-form';
 import { listClusters } from '@/lib/data/clusters';
 import { prisma } from '@/lib/db/client';
+import { pageViewer } from '@/lib/auth/page';
 
 export const dynamic = 'force-dynamic';
 export const metadata: Metadata = { title: 'Reports' };
 
 export default async function ReportsPage() {
+  await pageViewer('/reports', '/reports');
   const clusters = (await listClusters(prisma())).map((c) => c.name);
   return (
     <section>

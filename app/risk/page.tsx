@@ -7,6 +7,8 @@ import { HIGH_RISK, listRisk, parseRiskFilter, riskRollups, type RiskFilter, typ
 import { prisma } from '@/lib/db/client';
 import { filterHref } from '@/lib/http/query';
 import { FilterError } from '@/components/filter-error';
+import { pageViewer } from '@/lib/auth/page';
+import { teamScope } from '@/lib/auth/principal';
 
 export const dynamic = 'force-dynamic';
 export const metadata: Metadata = { title: 'Risk' };
@@ -78,9 +80,14 @@ export default async function RiskPage({
 }: {
   searchParams: Promise<Record<string, string | string[] | undefined>>;
 }) {
+  const viewer = await pageViewer('/risk', '/risk');
+  const scope = teamScope(viewer);
   const { filter, error } = parseRiskFilter(await searchParams);
   const db = prisma();
-  const [{ rows, total }, rollups] = await Promise.all([listRisk(db, filter), riskRollups(db, { cluster: filter.cluster })]);
+  const [{ rows, total }, rollups] = await Promise.all([
+    listRisk(db, filter, scope),
+    riskRollups(db, { cluster: filter.cluster }, scope),
+  ]);
   const pages = Math.max(1, Math.ceil(total / filter.pageSize));
   const trend = rollups.trend.filter((t) => !filter.cluster || t.cluster === filter.cluster);
   const clusters = new Set(trend.map((t) => t.cluster));

@@ -7,6 +7,7 @@ import { filterHref } from '@/lib/http/query';
 import { TRAIL_ACTION_LABELS, TRAIL_ACTIONS } from '@/lib/trail/actions';
 import { listTrail, parseTrailFilter, verifyTrail } from '@/lib/trail/read';
 import { FilterError } from '@/components/filter-error';
+import { pageViewer } from '@/lib/auth/page';
 
 export const dynamic = 'force-dynamic';
 export const metadata: Metadata = { title: 'Activity trail' };
@@ -16,6 +17,7 @@ export default async function TrailPage({
 }: {
   searchParams: Promise<Record<string, string | string[] | undefined>>;
 }) {
+  await pageViewer('/trail', '/trail');
   const { filter, error } = parseTrailFilter(await searchParams);
   const pool = pgPool();
   const [page, chain] = await Promise.all([listTrail(pool, filter), verifyTrail(pool)]);

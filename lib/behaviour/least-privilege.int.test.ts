@@ -10,6 +10,7 @@
  * included), the denied probe still denied, and a set of actions the broad grants allowed (each checked
  * allowed before) now denied. Finally the same token makes the same normal calls again: all 2xx.
  */
+import { bearerOf } from '@/lib/auth/test-principal';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -400,8 +401,9 @@ describe('the least-privilege fix on the real API server', () => {
     await resetRouteClient();
     process.env.DATABASE_URL = db.url;
     const { GET } = await import('@/app/api/identities/[id]/fix/route');
+    const headers = await bearerOf(db.url);
     const get = (id: string, q = '') =>
-      GET(new Request(`http://127.0.0.1/api/identities/${id}/fix${q}`), { params: Promise.resolve({ id }) });
+      GET(new Request(`http://127.0.0.1/api/identities/${id}/fix${q}`, { headers }), { params: Promise.resolve({ id }) });
     const ok = await get(identityId, '?days=1');
     expect(ok.status).toBe(200);
     expect(((await ok.json()) as LeastPrivilegeResult).yaml).toBe(fix.yaml);

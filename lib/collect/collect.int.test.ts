@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { bearerOf } from '@/lib/auth/test-principal';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
@@ -122,7 +123,8 @@ describeWithCorpus('live collection from the real test cluster', () => {
     process.env.DATABASE_URL = db.url;
     try {
       const { GET: clustersRoute } = await import('@/app/api/clusters/route');
-      said.push(await (await clustersRoute(new Request('http://127.0.0.1/api/clusters'))).text());
+      const headers = await bearerOf(db.url);
+      said.push(await (await clustersRoute(new Request('http://127.0.0.1/api/clusters', { headers }))).text());
       const { getIdentity, listIdentities, PAGE_SIZE } = await import('@/lib/data/identities');
       const { prisma } = await import('@/lib/db/client');
       let pages = 0;

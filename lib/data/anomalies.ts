@@ -14,6 +14,8 @@ import { feedBack } from '@/lib/behaviour/engine';
 import { DETECTOR_IDS, DETECTORS, type DetectorId, type Severity } from '@/lib/behaviour/catalogue';
 import type { PrismaClient } from '@/lib/db/client';
 import type { Prisma } from '@/lib/db/generated/client';
+import type { TeamScope } from '@/lib/auth/roles';
+import { subjectInScope } from '@/lib/auth/scope';
 import { invalidInput, notFound } from '@/lib/errors';
 import { parseFilter } from '@/lib/http/query';
 import { OBJECT_NAME, serviceAccountRefSchema } from '@/lib/keys';
@@ -168,8 +170,14 @@ export interface AnomalyPage {
 }
 
 /** Newest behaviour first, the most severe first within a moment: (lastEventAt, severity). */
-export async function listAnomalies(db: PrismaClient, f: AnomalyFilter, pageSize = ANOMALY_PAGE_SIZE): Promise<AnomalyPage> {
-  const w = where(f);
+export async function listAnomalies(
+  db: PrismaClient,
+  f: AnomalyFilter,
+  pageSize = ANOMALY_PAGE_SIZE,
+  scope: TeamScope = null,
+): Promise<AnomalyPage> {
+  const inScope = (w: Prisma.AnomalyWhereInput): Prisma.AnomalyWhereInput => (scope ? { AND: [w, subjectInScope(scope)] } : w);
+  const w = inScope(where(f));
   const [total, rows, grouped] = await Promise.all([
     db.anomaly.count({ where: w }),
     db.anomaly.findMany({
@@ -179,7 +187,7 @@ export async function listAnomalies(db: PrismaClient, f: AnomalyFilter, pageSize
       skip: (f.page - 1) * pageSize,
       take: pageSize,
     }),
-    db.anomaly.groupBy({ by: ['status'], where: where({ ...f, status: 'all' }), _count: { _all: true } }),
+    db.anomaly.groupBy({ by: ['status'], where: inScope(where({ ...f, status: 'all' })), _count: { _all: true } }),
   ]);
   const byStatus = Object.fromEntries(ANOMALY_STATUSES.map((s) => [s, 0])) as Record<AnomalyStatus, number>;
   for (const g of grouped) byStatus[g.status] = g._count._all;

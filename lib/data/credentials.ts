@@ -7,7 +7,9 @@ import { z } from 'zod';
 import { parseFilter } from '@/lib/http/query';
 import { CLASS_INFO, CREDENTIAL_CLASSES, type CredentialClass, type Lifetime } from '@/lib/credentials/classify';
 import type { PrismaClient } from '@/lib/db/client';
-import type { Prisma } from '@/lib/db/generated/client';
+import { Prisma } from '@/lib/db/generated/client';
+import type { TeamScope } from '@/lib/auth/roles';
+import { identityInScope } from '@/lib/auth/scope';
 import { severityRank, type Severity } from '@/lib/rbac/capabilities';
 import { certificateFactsSchema, parseStored } from './json';
 
@@ -30,6 +32,8 @@ export const credentialFilterSchema = z.object({
   q: z.string().max(200).optional(),
   findings: z.enum(['any']).optional(),
   page: z.coerce.number().int().min(1).max(10_000).default(1),
+  /** The page of the federated and SPIFFE identities' table (Credentials page). */
+  federatedPage: z.coerce.number().int().min(1).max(10_000).default(1),
 });
 export type CredentialFilter = z.infer<typeof credentialFilterSchema>;
 
@@ -192,8 +196,9 @@ export async function listCredentials(
   db: PrismaClient,
   f: CredentialFilter,
   now: Date,
+  scope: TeamScope = null,
 ): Promise<{ rows: CredentialRow[]; total: number }> {
-  const w = where(f, now);
+  const w: Prisma.CredentialWhereInput = scope ? { AND: [where(f, now), { identity: identityInScope(scope) }] } : where(f, now);
   const [total, rows] = await Promise.all([
     db.credential.count({ where: w }),
     db.credential.findMany({
@@ -213,34 +218,52 @@ export async function allCredentials(db: PrismaClient, f: CredentialFilter, now:
   return rows.map((c) => toRow(c, now));
 }
 
+/**
+ * The credentials whose ids `ids` selects (SQL giving one column), in `order`, read with what a row shows. The
+ * few ids are ordered in SQL with their findings counted one by one (the Prisma form counted every finding of
+ * every credential to order a handful: a second at 100,000 identities).
+ */
+async function credentialsIn(db: PrismaClient, ids: Prisma.Sql, now: Date): Promise<CredentialRow[]> {
+  const ordered = await db.$queryRaw<{ id: string }[]>`
+    SELECT c.id FROM "Credential" c WHERE c.id IN (${ids})
+    ORDER BY (SELECT count(*) FROM "Finding" f WHERE f."credentialId" = c.id) DESC, c."createdInClusterAt" ASC NULLS LAST,
+             c.namespace, c.name, c.id`;
+  if (!ordered.length) return [];
+  const rows = await db.credential.findMany({ where: { id: { in: ordered.map((r) => r.id) } }, include });
+  const byId = new Map(rows.map((c) => [c.id, c]));
+  return ordered.flatMap(({ id }) => {
+    const c = byId.get(id);
+    return c ? [toRow(c, now)] : [];
+  });
+}
+
+const isUuid = (id: string) => z.uuid().safeParse(id).success;
+
 /** The credentials an identity holds or its workloads use (identity page). */
 export async function credentialsOfIdentity(db: PrismaClient, identityId: string, now: Date): Promise<CredentialRow[]> {
-  const rows = await db.credential.findMany({
-    where: {
-      deletedAt: null,
-      OR: [
-        { identityId },
-        {
-          uses: {
-            some: { deletedAt: null, workload: { deletedAt: null, identities: { some: { identityId, deletedAt: null } } } },
-          },
-        },
-      ],
-    },
-    orderBy: order,
-    include,
-  });
-  return rows.map((c) => toRow(c, now));
+  if (!isUuid(identityId)) return [];
+  return credentialsIn(
+    db,
+    Prisma.sql`SELECT id FROM "Credential" WHERE "identityId" = ${identityId}::uuid AND "deletedAt" IS NULL
+      UNION
+      SELECT cu."credentialId" FROM "WorkloadIdentity" wi
+        JOIN "Workload" w ON w.id = wi."workloadId" AND w."deletedAt" IS NULL
+        JOIN "CredentialUse" cu ON cu."workloadId" = w.id AND cu."deletedAt" IS NULL
+        JOIN "Credential" c ON c.id = cu."credentialId" AND c."deletedAt" IS NULL
+      WHERE wi."identityId" = ${identityId}::uuid AND wi."deletedAt" IS NULL`,
+    now,
+  );
 }
 
 /** The credentials a workload uses (workload page). */
 export async function credentialsOfWorkload(db: PrismaClient, workloadId: string, now: Date): Promise<CredentialRow[]> {
-  const rows = await db.credential.findMany({
-    where: { deletedAt: null, uses: { some: { workloadId, deletedAt: null } } },
-    orderBy: order,
-    include,
-  });
-  return rows.map((c) => toRow(c, now));
+  if (!isUuid(workloadId)) return [];
+  return credentialsIn(
+    db,
+    Prisma.sql`SELECT cu."credentialId" FROM "CredentialUse" cu JOIN "Credential" c ON c.id = cu."credentialId" AND c."deletedAt" IS NULL
+      WHERE cu."workloadId" = ${workloadId}::uuid AND cu."deletedAt" IS NULL`,
+    now,
+  );
 }
 
 /** Cloud workload identities and SPIFFE IDs a ServiceAccount is federated to: short-lived credentials, no Secret. */
@@ -256,45 +279,73 @@ export interface FederatedCredential {
   workloads: { kind: string; namespace: string; name: string }[];
 }
 
+/** Rows of the Credentials page's federated table. */
+export const FEDERATED_PAGE_SIZE = 100;
+
 /** Only links read from an authoritative object (annotations, ClusterSPIFFEIDs), not ones inferred by convention. */
 export async function federatedCredentials(
   db: PrismaClient,
   f: Pick<CredentialFilter, 'cluster' | 'namespace'>,
 ): Promise<FederatedCredential[]> {
-  const links = await db.identityLink.findMany({
-    where: {
-      deletedAt: null,
-      inferred: false,
-      from: {
-        deletedAt: null,
-        ...(f.cluster ? { cluster: { name: f.cluster } } : {}),
-        ...(f.namespace ? { namespace: f.namespace } : {}),
-      },
-    },
-    include: {
-      to: true,
-      from: {
-        include: {
-          cluster: { select: { name: true } },
-          workloads: {
-            where: { deletedAt: null, workload: { deletedAt: null } },
-            include: { workload: { select: { kind: true, namespace: true, name: true } } },
-          },
-        },
-      },
-    },
-    orderBy: [{ kind: 'asc' }, { to: { name: 'asc' } }],
-  });
-  return links.map((l) => ({
-    cluster: l.from.cluster.name,
-    class: l.kind === 'spiffe' ? 'spiffe-svid' : 'workload-identity-federation',
-    link: l.kind,
-    target: l.to.name,
-    provider: l.to.provider,
-    serviceAccount: { id: l.from.id, namespace: l.from.namespace, name: l.from.name },
-    source: l.source,
-    workloads: l.from.workloads.map((w) => w.workload),
-  }));
+  return (await federated(db, f, null)).rows;
+}
+
+/** One page of `federatedCredentials` (a cluster may have thousands), and how many there are in all. */
+export function federatedCredentialPage(
+  db: PrismaClient,
+  f: Pick<CredentialFilter, 'cluster' | 'namespace' | 'federatedPage'>,
+): Promise<{ rows: FederatedCredential[]; total: number }> {
+  return federated(db, f, { offset: (f.federatedPage - 1) * FEDERATED_PAGE_SIZE, limit: FEDERATED_PAGE_SIZE });
+}
+
+async function federated(
+  db: PrismaClient,
+  f: Pick<CredentialFilter, 'cluster' | 'namespace'>,
+  page: { offset: number; limit: number } | null,
+): Promise<{ rows: FederatedCredential[]; total: number }> {
+  const where = Prisma.sql`l."deletedAt" IS NULL AND NOT l.inferred AND s."deletedAt" IS NULL
+    ${f.cluster ? Prisma.sql`AND c.name = ${f.cluster}` : Prisma.empty}
+    ${f.namespace ? Prisma.sql`AND s.namespace = ${f.namespace}` : Prisma.empty}`;
+  const from = Prisma.sql`"IdentityLink" l JOIN "Identity" s ON s.id = l."fromId" JOIN "Identity" t ON t.id = l."toId"
+    JOIN "Cluster" c ON c.id = s."clusterId"`;
+  // One statement for the rows (the workloads aggregated per ServiceAccount in SQL), one for the count.
+  const [rows, count] = await Promise.all([
+    db.$queryRaw<
+      {
+        cluster: string;
+        link: string;
+        target: string;
+        provider: string | null;
+        id: string;
+        namespace: string;
+        name: string;
+        source: string;
+        workloads: { kind: string; namespace: string; name: string }[];
+      }[]
+    >`
+      SELECT c.name AS cluster, l.kind AS link, t.name AS target, t.provider, s.id, s.namespace, s.name, l.source,
+             COALESCE((SELECT json_agg(json_build_object('kind', w.kind, 'namespace', w.namespace, 'name', w.name)
+                                       ORDER BY w.namespace, w.kind, w.name)
+                       FROM "WorkloadIdentity" wi JOIN "Workload" w ON w.id = wi."workloadId"
+                       WHERE wi."identityId" = s.id AND wi."deletedAt" IS NULL AND w."deletedAt" IS NULL), '[]'::json) AS workloads
+      FROM ${from} WHERE ${where}
+      ORDER BY l.kind, t.name, c.name, s.namespace, s.name
+      ${page ? Prisma.sql`LIMIT ${page.limit} OFFSET ${page.offset}` : Prisma.empty}`,
+    page ? db.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM ${from} WHERE ${where}` : null,
+  ]);
+  return {
+    total: count?.[0]?.n ?? rows.length,
+    rows: rows.map((r) => ({
+      cluster: r.cluster,
+      class: r.link === 'spiffe' ? 'spiffe-svid' : 'workload-identity-federation',
+      link: r.link,
+      target: r.target,
+      provider: r.provider,
+      serviceAccount: { id: r.id, namespace: r.namespace, name: r.name },
+      source: r.source,
+      workloads: r.workloads,
+    })),
+  };
 }
 
 /** Short-lived coverage: the latest per scope, and the cluster-wide trend over collections. */

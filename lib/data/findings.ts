@@ -6,6 +6,8 @@ import type pg from 'pg';
 import { z } from 'zod';
 import type { PrismaClient } from '@/lib/db/client';
 import type { Prisma } from '@/lib/db/generated/client';
+import type { TeamScope } from '@/lib/auth/roles';
+import { identityInScope, subjectInScope } from '@/lib/auth/scope';
 import { POSTURE_RULE_BY_ID } from '@/lib/findings/rules';
 import { listExceptions, type ExceptionView } from '@/lib/findings/exceptions';
 import { RUNTIME_RULE } from '@/lib/findings/runtime';
@@ -48,23 +50,30 @@ function aboutOf(subjectKey: string): string | null {
 
 const severityOrder = ['critical', 'high', 'medium', 'low', 'info'];
 
-/** Findings about an identity: its own, those of its credentials, and those of the workloads running as it. */
-export function findingsOfIdentity(db: PrismaClient, identityId: string): Promise<FindingView[]> {
-  return findingsWhere(db, {
-    OR: [{ identityId }, { credential: { identityId } }, { workload: { identities: { some: { identityId, deletedAt: null } } } }],
-  });
+/**
+ * Findings about an identity: its own, those of its credentials, and those of the workloads running as it. The
+ * ids come from one UNION of three index lookups (an OR across the joins read every finding).
+ */
+export async function findingsOfIdentity(db: PrismaClient, identityId: string): Promise<FindingView[]> {
+  if (!z.uuid().safeParse(identityId).success) return [];
+  const ids = await db.$queryRaw<{ id: string }[]>`
+    SELECT id FROM "Finding" WHERE "identityId" = ${identityId}::uuid
+    UNION SELECT f.id FROM "Credential" c JOIN "Finding" f ON f."credentialId" = c.id WHERE c."identityId" = ${identityId}::uuid
+    UNION SELECT f.id FROM "WorkloadIdentity" wi JOIN "Finding" f ON f."workloadId" = wi."workloadId"
+          WHERE wi."identityId" = ${identityId}::uuid AND wi."deletedAt" IS NULL`;
+  return ids.length ? findingsWhere(db, { id: { in: ids.map((r) => r.id) } }) : [];
 }
 
 /** Findings about a workload: its own, those of the credentials it uses, and those of the namespace it runs in. */
 export async function findingsOfWorkload(db: PrismaClient, workloadId: string): Promise<FindingView[]> {
-  const w = await db.workload.findUnique({ where: { id: workloadId }, select: { clusterId: true, namespace: true } });
-  return findingsWhere(db, {
-    OR: [
-      { workloadId },
-      { credential: { uses: { some: { workloadId, deletedAt: null } } } },
-      ...(w ? [{ clusterId: w.clusterId, subjectKey: `namespace:${w.namespace}` }] : []),
-    ],
-  });
+  if (!z.uuid().safeParse(workloadId).success) return [];
+  const ids = await db.$queryRaw<{ id: string }[]>`
+    SELECT id FROM "Finding" WHERE "workloadId" = ${workloadId}::uuid
+    UNION SELECT f.id FROM "CredentialUse" cu JOIN "Finding" f ON f."credentialId" = cu."credentialId"
+          WHERE cu."workloadId" = ${workloadId}::uuid AND cu."deletedAt" IS NULL
+    UNION SELECT f.id FROM "Workload" w JOIN "Finding" f ON f."clusterId" = w."clusterId" AND f."subjectKey" = 'namespace:' || w.namespace
+          WHERE w.id = ${workloadId}::uuid`;
+  return ids.length ? findingsWhere(db, { id: { in: ids.map((r) => r.id) } }) : [];
 }
 
 async function findingsWhere(db: PrismaClient, where: Prisma.FindingWhereInput): Promise<FindingView[]> {
@@ -235,8 +244,16 @@ const findingOrder: Prisma.FindingOrderByWithRelationInput[] = [
 ];
 
 /** One page of findings for the filter. */
-export async function listFindings(db: PrismaClient, f: FindingFilter): Promise<{ rows: FindingRow[]; total: number }> {
-  const where = findingWhere(f);
+export async function listFindings(
+  db: PrismaClient,
+  f: FindingFilter,
+  scope: TeamScope = null,
+): Promise<{ rows: FindingRow[]; total: number }> {
+  const where: Prisma.FindingWhereInput = scope
+    ? {
+        AND: [findingWhere(f), { OR: [...subjectInScope(scope).OR!, { credential: { identity: identityInScope(scope) } }] }],
+      }
+    : findingWhere(f);
   const [total, rows] = await Promise.all([
     db.finding.count({ where }),
     db.finding.findMany({

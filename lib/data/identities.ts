@@ -6,7 +6,9 @@
 import { z } from 'zod';
 import { parseFilter } from '@/lib/http/query';
 import type { PrismaClient } from '@/lib/db/client';
-import type { Prisma } from '@/lib/db/generated/client';
+import { Prisma } from '@/lib/db/generated/client';
+import type { TeamScope } from '@/lib/auth/roles';
+import { identityInScope, identityInScopeSql } from '@/lib/auth/scope';
 import {
   credentialMetadataSchema,
   escalationStepSchema,
@@ -79,58 +81,115 @@ export interface IdentityListRow {
   risk: number | null;
 }
 
+/** A LIKE pattern that matches `s` literally (`%`, `_` and the backslash escaped). */
+const likeText = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/** The list's filter (and team scope) as SQL over `"Identity" i LEFT JOIN "IdentityReach" r`: what `where` says. */
+function whereSql(f: IdentityFilter, scope: TeamScope): Prisma.Sql {
+  const and: Prisma.Sql[] = [Prisma.sql`TRUE`];
+  if (f.deleted === 'hide') and.push(Prisma.sql`i."deletedAt" IS NULL`);
+  if (f.cluster) and.push(Prisma.sql`i."clusterId" IN (SELECT id FROM "Cluster" WHERE name = ${f.cluster})`);
+  if (f.namespace) and.push(Prisma.sql`i.namespace = ${f.namespace}`);
+  if (f.kind) and.push(Prisma.sql`i.kind::text = ${f.kind}`);
+  if (f.builtIn === 'hide') and.push(Prisma.sql`NOT i."builtIn"`);
+  if (f.q) {
+    const like = `%${likeText(f.q)}%`;
+    and.push(Prisma.sql`(i.name ILIKE ${like} OR i.namespace ILIKE ${like})`);
+  }
+  if (f.risk === 'cluster-admin') and.push(Prisma.sql`r."reachesClusterAdmin"`);
+  if (f.risk === 'critical') and.push(Prisma.sql`r."maxSeverity"::text = 'critical'`);
+  if (f.risk === 'high') and.push(Prisma.sql`r."maxSeverity"::text IN ('high', 'critical')`);
+  if (f.risk === 'any') and.push(Prisma.sql`r."capabilityCount" > 0`);
+  if (scope) and.push(identityInScopeSql(scope, Prisma.sql`i.id`));
+  return Prisma.join(and, ' AND ');
+}
+
 /**
  * One page of identities, riskiest first: highest risk score (lib/risk), then fewest steps to cluster-admin,
  * severity and number of capabilities.
+ *
+ * The page's ids are chosen in SQL over the narrow sort keys only (at 100,000 identities, ordering whole rows
+ * with their per-identity counts took seconds on deep pages); the 50 rows are then read with what they show,
+ * and their workload and anomaly counts counted for those 50 alone.
  */
-export async function listIdentities(db: PrismaClient, f: IdentityFilter): Promise<{ rows: IdentityListRow[]; total: number }> {
-  const w = where(f);
-  const [total, rows] = await Promise.all([
-    db.identity.count({ where: w }),
+export async function listIdentities(
+  db: PrismaClient,
+  f: IdentityFilter,
+  scope: TeamScope = null,
+): Promise<{ rows: IdentityListRow[]; total: number }> {
+  const w = whereSql(f, scope);
+  const from = Prisma.sql`"Identity" i LEFT JOIN "IdentityReach" r ON r."identityId" = i.id`;
+  const order = Prisma.join(
+    [
+      // Every live identity is scored; deleted ones are not, and would sort first (NULLs lead a descending order).
+      ...(f.deleted === 'hide' ? [Prisma.sql`rs.score DESC`] : []),
+      // Closest to cluster-admin first (0 = already is); identities with no path or no RBAC reach last.
+      Prisma.sql`r."escalationDistance" ASC NULLS LAST`,
+      Prisma.sql`r."maxSeverity" DESC NULLS LAST`,
+      Prisma.sql`r."capabilityCount" DESC`,
+      Prisma.sql`i.namespace ASC`,
+      Prisma.sql`i.name ASC`,
+      Prisma.sql`i.id ASC`,
+    ],
+    ', ',
+  );
+  const [[count], page] = await Promise.all([
+    db.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM ${from} WHERE ${w}`,
+    db.$queryRaw<{ id: string }[]>`
+      SELECT i.id FROM ${from} LEFT JOIN "RiskScore" rs ON rs."identityId" = i.id
+      WHERE ${w} ORDER BY ${order} LIMIT ${PAGE_SIZE} OFFSET ${(f.page - 1) * PAGE_SIZE}`,
+  ]);
+  const ids = page.map((p) => p.id);
+  if (!ids.length) return { total: count?.n ?? 0, rows: [] };
+  const [rows, workloads, anomalies] = await Promise.all([
     db.identity.findMany({
-      where: w,
-      orderBy: [
-        // Every live identity is scored; deleted ones are not, and would sort first (NULLs lead a descending order).
-        ...(f.deleted === 'hide' ? [{ risk: { score: 'desc' as const } }] : []),
-        // Closest to cluster-admin first (0 = already is); identities with no path or no RBAC reach last.
-        { reach: { escalationDistance: { sort: 'asc', nulls: 'last' } } },
-        { reach: { maxSeverity: { sort: 'desc', nulls: 'last' } } },
-        { reach: { capabilityCount: 'desc' } },
-        { namespace: 'asc' },
-        { name: 'asc' },
-      ],
-      skip: (f.page - 1) * PAGE_SIZE,
-      take: PAGE_SIZE,
+      where: { id: { in: ids } },
       include: {
         cluster: { select: { name: true } },
         reach: { select: { capabilityCount: true, maxSeverity: true, reachesClusterAdmin: true, escalationDistance: true } },
         risk: { select: { score: true } },
         ownerships: { include: { team: { select: { name: true } } } },
-        _count: {
-          select: { workloads: { where: { deletedAt: null } }, anomalies: { where: { status: { in: [...ACTIVE_ANOMALY] } } } },
-        },
       },
     }),
+    db.workloadIdentity.groupBy({
+      by: ['identityId'],
+      where: { identityId: { in: ids }, deletedAt: null },
+      _count: { _all: true },
+    }),
+    db.anomaly.groupBy({
+      by: ['identityId'],
+      where: { identityId: { in: ids }, status: { in: [...ACTIVE_ANOMALY] } },
+      _count: { _all: true },
+    }),
   ]);
+  const byId = new Map(rows.map((i) => [i.id, i]));
+  const workloadCount = new Map(workloads.map((c) => [c.identityId, c._count._all]));
+  const anomalyCount = new Map(anomalies.map((c) => [c.identityId, c._count._all]));
   return {
-    total,
-    rows: rows.map((i) => ({
-      id: i.id,
-      cluster: i.cluster.name,
-      kind: i.kind,
-      namespace: i.namespace,
-      name: i.name,
-      builtIn: i.builtIn,
-      deleted: i.deletedAt !== null,
-      workloads: i._count.workloads,
-      capabilityCount: i.reach?.capabilityCount ?? null,
-      maxSeverity: i.reach?.maxSeverity ?? null,
-      reachesClusterAdmin: i.reach?.reachesClusterAdmin ?? null,
-      escalationDistance: i.reach?.escalationDistance ?? null,
-      owners: [...new Set(i.ownerships.map((o) => o.team.name))],
-      anomalies: i._count.anomalies,
-      risk: i.risk?.score ?? null,
-    })),
+    total: count?.n ?? 0,
+    rows: ids.flatMap((id) => {
+      const i = byId.get(id);
+      if (!i) return []; // deleted between the two reads
+      return [
+        {
+          id: i.id,
+          cluster: i.cluster.name,
+          kind: i.kind,
+          namespace: i.namespace,
+          name: i.name,
+          builtIn: i.builtIn,
+          deleted: i.deletedAt !== null,
+          workloads: workloadCount.get(i.id) ?? 0,
+          capabilityCount: i.reach?.capabilityCount ?? null,
+          maxSeverity: i.reach?.maxSeverity ?? null,
+          reachesClusterAdmin: i.reach?.reachesClusterAdmin ?? null,
+          escalationDistance: i.reach?.escalationDistance ?? null,
+          owners: [...new Set(i.ownerships.map((o) => o.team.name))],
+          anomalies: anomalyCount.get(i.id) ?? 0,
+          risk: i.risk?.score ?? null,
+        },
+      ];
+    }),
   };
 }
 
@@ -387,9 +446,11 @@ export function rankEscalationPaths<
 export async function escalationPaths(
   db: PrismaClient,
   query: EscalationPathsQuery = {},
+  scope: TeamScope = null,
 ): Promise<{ rows: EscalationPathRow[]; total: number }> {
   const { cluster, limit } = escalationPathsQuerySchema.parse(query);
   const withPath: Prisma.IdentityWhereInput = {
+    ...identityInScope(scope),
     deletedAt: null,
     reach: { escalationDistance: { not: null } },
     ...(cluster ? { cluster: { name: cluster } } : {}),
@@ -410,23 +471,29 @@ export async function escalationPaths(
     cluster: { select: { name: true } },
     reach: { select: { escalationDistance: true, maxSeverity: true, escalationSteps: true } },
   } as const;
-  const quiet: Prisma.IdentityWhereInput = { AND: [withPath, { builtIn: false }, { id: { notIn: ids } }] };
-  const [anomalous, others, quietTotal] = await Promise.all([
+  // The quiet ones in SQL over the narrow columns (Prisma joined IdentityReach once per sort key), then read.
+  const quiet = Prisma.join(
+    [
+      Prisma.sql`i."deletedAt" IS NULL AND NOT i."builtIn" AND r."escalationDistance" IS NOT NULL`,
+      ...(cluster ? [Prisma.sql`cl.name = ${cluster}`] : []),
+      ...(scope ? [identityInScopeSql(scope, Prisma.sql`i.id`)] : []),
+      ...(ids.length ? [Prisma.sql`i.id <> ALL(${ids}::uuid[])`] : []),
+    ],
+    ' AND ',
+  );
+  const from = Prisma.sql`"Identity" i JOIN "IdentityReach" r ON r."identityId" = i.id JOIN "Cluster" cl ON cl.id = i."clusterId"`;
+  const [anomalous, quietIds, [quietCount]] = await Promise.all([
     ids.length ? db.identity.findMany({ where: { id: { in: ids } }, select }) : [],
-    db.identity.findMany({
-      where: quiet,
-      orderBy: [
-        { reach: { escalationDistance: 'asc' } },
-        { reach: { maxSeverity: { sort: 'desc', nulls: 'last' } } },
-        { cluster: { name: 'asc' } },
-        { namespace: 'asc' },
-        { name: 'asc' },
-      ],
-      take: limit,
-      select,
-    }),
-    db.identity.count({ where: quiet }),
+    db.$queryRaw<{ id: string }[]>`
+      SELECT i.id FROM ${from} WHERE ${quiet}
+      ORDER BY r."escalationDistance" ASC, r."maxSeverity" DESC NULLS LAST, cl.name, i.namespace, i.name, i.id LIMIT ${limit}`,
+    db.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM ${from} WHERE ${quiet}`,
   ]);
+  const quietRows = quietIds.length
+    ? await db.identity.findMany({ where: { id: { in: quietIds.map((q) => q.id) } }, select })
+    : [];
+  const others = quietIds.flatMap(({ id }) => quietRows.filter((r) => r.id === id));
+  const quietTotal = quietCount?.n ?? 0;
   const rows = [...anomalous, ...others].map((i) => {
     const steps = parseStored(
       z.array(escalationStepSchema),

@@ -7,8 +7,9 @@
  * - The rules held come from `permissionUse` asked without a window: it then reads no call, and every rule of
  *   the identity's own bindings comes back as unused, that is, the list of what it holds now.
  * - What its groups grant (system:authenticated, system:serviceaccounts…) comes from the cluster's RBAC
- *   snapshot (lib/data/rbac.ts), as the authorizer reads it: calls those bindings allow are left out of the fix.
- *   The same snapshot says which of its bindings name other subjects too (edit them rather than delete them).
+ *   (lib/data/rbac.ts `loadRbacSubset`: the bindings of its groups and its own, with their roles, not the whole
+ *   snapshot), as the authorizer reads it: calls those bindings allow are left out of the fix. The same rows
+ *   say which of its bindings name other subjects too (edit them rather than delete them).
  * - The calls are read here with their outcome: a call is allowed unless its audit decision is `forbid`
  *   (the parser also reads a 401/403 without a decision as `forbid`); an admission refusal (403 after the
  *   authorizer said allow) or a 404 was allowed. Each call is counted once, at its final stage, as activity
@@ -38,7 +39,7 @@ import { activityOf, activityQuerySchema, identityScope, type Activity } from '.
 import { bindingText } from './bindings';
 import { parseStored, reachBindingSchema } from './json';
 import { permissionUse } from './permission-use';
-import { loadRbacSnapshot } from './rbac';
+import { loadRbacSubset } from './rbac';
 
 export const fixQuerySchema = activityQuerySchema.extend({
   /** Also grant the calls that were denied in the window (the owner asks for it). */
@@ -164,9 +165,13 @@ export async function leastPrivilegeFix(
       ? parseStored(z.array(reachBindingSchema), identity.reach.bindings, `IdentityReach.bindings of identity ${identityId}`)
       : []
   ).filter((b) => b.group === null);
-  const { snapshot } = await loadRbacSnapshot(db, identity.clusterId);
-  const index = buildIndex(snapshot);
+  // Only the bindings of its groups and its own (with their roles), not the whole cluster's RBAC.
   const user = serviceAccountUser(identity.namespace, identity.name);
+  const { snapshot } = await loadRbacSubset(db, identity.clusterId, {
+    groups: user.groups,
+    bindings: own.map((b) => ({ kind: b.kind, namespace: b.kind === 'RoleBinding' ? b.namespace : '', name: b.name })),
+  });
+  const index = buildIndex(snapshot);
   const shared: GrantedRule[] = bindingsFor(index, { name: '', groups: user.groups }).flatMap(({ binding, subjectIndex }) => {
     const where = `${binding.kind} ${binding.kind === 'RoleBinding' ? `${binding.namespace}/` : ''}${binding.name}`;
     const text = `${where} → ${binding.roleRef.kind} ${binding.roleRef.name} (group ${binding.subjects[subjectIndex]?.name ?? '?'})`;

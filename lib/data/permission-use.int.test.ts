@@ -3,6 +3,7 @@
  * calls it made in its activity window (permission-use.ts), and escalation paths ranked with the anomalies
  * of their source identity (identities.ts).
  */
+import { bearerOf } from '@/lib/auth/test-principal';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -321,8 +322,10 @@ describe('permissions held but never used', () => {
   it('answers GET /api/identities/<id>/permissions over the days asked, and refuses a bad query or id', async () => {
     process.env.DATABASE_URL = db.url;
     const { GET } = await import('@/app/api/identities/[id]/permissions/route');
+    const headers = await bearerOf(db.url);
     const get = async (id: string, q = '') =>
-      GET(new Request(`http://127.0.0.1/api/identities/${id}/permissions${q}`), { params: Promise.resolve({ id }) });
+      GET(new Request(`http://127.0.0.1/api/identities/${id}/permissions${q}`, { headers }), { params: Promise.resolve({ id }) });
+    expect((await GET(new Request(`http://127.0.0.1/api/identities/${await idOf('api')}/permissions`))).status).toBe(401);
     const id = await idOf('api');
     const week = await get(id);
     expect(week.status).toBe(200);

@@ -12,6 +12,7 @@
  */
 import { z } from 'zod';
 import type { PrismaClient } from '@/lib/db/client';
+import { Prisma } from '@/lib/db/generated/client';
 import { roleKey } from '@/lib/keys';
 import type { LoadIssue } from '@/lib/rbac/load';
 import type {
@@ -195,4 +196,41 @@ export async function loadRbacSnapshot(db: PrismaClient, clusterId: string): Pro
     db.namespace.findMany({ where: live, orderBy: { name: 'asc' }, select: { name: true } }),
   ]);
   return rbacSnapshotFromRows({ roles, bindings, serviceAccounts, namespaces: namespaces.map((n) => n.name) });
+}
+
+/**
+ * The part of a cluster's RBAC snapshot that the questions about one subject need, without reading the whole
+ * cluster: the bindings with a Group subject naming one of `want.groups`, the bindings named in `want.bindings`
+ * (for ClusterRoleBindings, namespace ""), every ClusterRole (aggregation reads them all) and the Roles those
+ * RoleBindings refer to; no ServiceAccount or Namespace list. `bindingsFor(buildIndex(snapshot), { groups })`
+ * answers for those groups what it answers on the whole snapshot (same bindings, roles, order), and each named
+ * binding comes with its subjects. At 100,000 ServiceAccounts and 20,000 bindings this reads a few dozen rows
+ * where `loadRbacSnapshot` reads them all (the identity page's least-privilege fix, lib/data/least-privilege.ts).
+ */
+export async function loadRbacSubset(
+  db: PrismaClient,
+  clusterId: string,
+  want: { groups: readonly string[]; bindings: readonly { kind: string; namespace: string; name: string }[] },
+): Promise<DbRbacSnapshot> {
+  // One containment test per group, so the GIN index on subjects answers each (a BitmapOr).
+  const byGroup = want.groups.map((name) => Prisma.sql`b.subjects @> ${JSON.stringify([{ kind: 'Group', name }])}::jsonb`);
+  const byName = want.bindings.map(
+    (k) => Prisma.sql`(b.kind = ${k.kind} AND b.namespace = ${k.namespace} AND b.name = ${k.name})`,
+  );
+  const which = [...byGroup, ...byName];
+  const bindings = which.length
+    ? await db.$queryRaw<RbacRows['bindings']>`
+        SELECT b.kind, b.namespace, b.name, b."roleRefKind", b."roleRefName", b.subjects FROM "RbacBinding" b
+        WHERE b."clusterId" = ${clusterId}::uuid AND b."deletedAt" IS NULL AND (${Prisma.join(which, ' OR ')})
+        ORDER BY b.kind, b.namespace, b.name`
+    : [];
+  const roleRefs = bindings
+    .filter((b) => b.kind === 'RoleBinding' && b.roleRefKind === 'Role')
+    .map((b) => Prisma.sql`(r.namespace = ${b.namespace} AND r.name = ${b.roleRefName})`);
+  const roles = await db.$queryRaw<RbacRows['roles']>`
+    SELECT r.kind, r.namespace, r.name, r.rules, r."aggregationRule", r.labels FROM "RbacRole" r
+    WHERE r."clusterId" = ${clusterId}::uuid AND r."deletedAt" IS NULL
+      AND (r.kind = 'ClusterRole' ${roleRefs.length ? Prisma.sql`OR (r.kind = 'Role' AND (${Prisma.join(roleRefs, ' OR ')}))` : Prisma.empty})
+    ORDER BY r.kind, r.namespace, r.name`;
+  return rbacSnapshotFromRows({ roles, bindings, serviceAccounts: [], namespaces: [] });
 }

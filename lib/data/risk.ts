@@ -3,6 +3,8 @@
  * workload pages), the ranked list (Risk page, /api/risk, `nhi risk`), and the roll-ups per cluster,
  * namespace and team with their daily trend.
  */
+import type { TeamScope } from '@/lib/auth/roles';
+import { identityInScopeSql, workloadInScopeSql } from '@/lib/auth/scope';
 import { z } from 'zod';
 import type { PrismaClient } from '@/lib/db/client';
 import { Prisma } from '@/lib/db/generated/client';
@@ -86,14 +88,21 @@ export interface RiskRow {
   computedAt: string;
 }
 
-function riskWhere(f: RiskFilter): Prisma.Sql {
+function riskWhere(f: RiskFilter, scope: TeamScope): Prisma.Sql {
   const parts: Prisma.Sql[] = [Prisma.sql`TRUE`];
+  if (scope)
+    parts.push(
+      f.subject === 'identity'
+        ? identityInScopeSql(scope, Prisma.sql`s."identityId"`)
+        : workloadInScopeSql(scope, Prisma.sql`s."workloadId"`),
+    );
   if (f.cluster) parts.push(Prisma.sql`cl.name = ${f.cluster}`);
   if (f.namespace) parts.push(Prisma.sql`s.namespace = ${f.namespace}`);
   if (f.min !== undefined) parts.push(Prisma.sql`s.score >= ${f.min}`);
   if (f.subject === 'identity') {
     parts.push(Prisma.sql`s."identityId" IS NOT NULL`);
-    if (!f.builtIn) parts.push(Prisma.sql`NOT i."builtIn"`);
+    // Not `NOT i."builtIn"`: a hashed list of the few built-in identities lets the count skip the identity join.
+    if (!f.builtIn) parts.push(Prisma.sql`s."identityId" NOT IN (SELECT id FROM "Identity" WHERE "builtIn")`);
   } else parts.push(Prisma.sql`s."workloadId" IS NOT NULL`);
   const owner =
     f.subject === 'identity' ? Prisma.sql`o."identityId" = s."identityId"` : Prisma.sql`o."workloadId" = s."workloadId"`;
@@ -109,8 +118,12 @@ const FROM = Prisma.sql`"RiskScore" s JOIN "Cluster" cl ON cl.id = s."clusterId"
   LEFT JOIN "Identity" i ON i.id = s."identityId" LEFT JOIN "Workload" w ON w.id = s."workloadId"`;
 
 /** One page of scores, highest first (ties by name), with their factors. */
-export async function listRisk(db: PrismaClient, f: RiskFilter): Promise<{ rows: RiskRow[]; total: number }> {
-  const where = riskWhere(f);
+export async function listRisk(
+  db: PrismaClient,
+  f: RiskFilter,
+  scope: TeamScope = null,
+): Promise<{ rows: RiskRow[]; total: number }> {
+  const where = riskWhere(f, scope);
   const [count] = await db.$queryRaw<{ n: bigint }[]>`SELECT count(*) AS n FROM ${FROM} WHERE ${where}`;
   const rows = await db.$queryRaw<
     {
@@ -176,33 +189,67 @@ export interface RiskRollups {
 }
 
 /** Identity scores (Kubernetes' own left out) summed up per cluster, namespace and team, and their daily trend. */
-export async function riskRollups(db: PrismaClient, filter: { cluster?: string; days?: number } = {}): Promise<RiskRollups> {
-  const cluster = filter.cluster ? Prisma.sql`AND cl.name = ${filter.cluster}` : Prisma.empty;
-  const stats = Prisma.sql`count(*)::int AS identities, round(avg(s.score))::int AS mean,
-    percentile_disc(0.9) WITHIN GROUP (ORDER BY s.score)::int AS p90, max(s.score)::int AS max,
-    count(*) FILTER (WHERE s.score >= ${HIGH_RISK})::int AS high`;
-  const base = Prisma.sql`FROM "RiskScore" s JOIN "Cluster" cl ON cl.id = s."clusterId" JOIN "Identity" i ON i.id = s."identityId"
-    WHERE NOT i."builtIn" ${cluster}`;
+export async function riskRollups(
+  db: PrismaClient,
+  filter: { cluster?: string; days?: number } = {},
+  scope: TeamScope = null,
+): Promise<RiskRollups> {
+  const dailyScope = scope
+    ? Prisma.sql`AND EXISTS (SELECT 1 FROM "Identity" i WHERE i."clusterId" = d."clusterId" AND ${identityInScopeSql(scope, Prisma.sql`i.id`)}
+                   AND 'identity:' || i.kind::text || '/' || i.namespace || '/' || i.name = d."subjectKey")`
+    : Prisma.empty;
+  const dailyCluster = filter.cluster ? Prisma.sql`AND cl.name = ${filter.cluster}` : Prisma.empty;
+  // The identity scores counted: Kubernetes' own left out (a hashed list of the few built-in identities, not a
+  // join of every score with its identity), in the cluster and the team scope asked for.
+  const scored = Prisma.sql`s."identityId" IS NOT NULL
+    AND s."identityId" NOT IN (SELECT id FROM "Identity" WHERE "builtIn")
+    ${filter.cluster ? Prisma.sql`AND s."clusterId" IN (SELECT id FROM "Cluster" WHERE name = ${filter.cluster})` : Prisma.empty}
+    ${scope ? Prisma.sql`AND ${identityInScopeSql(scope, Prisma.sql`s."identityId"`)}` : Prisma.empty}`;
+  // Scores are whole numbers 0–100, so each roll-up is read from counts per score (hash aggregates, no sort of
+  // 100,000 rows by name). `histogram` gives (name, cluster, score, n); the p90 is percentile_disc(0.9)'s: the
+  // score at position ceil(0.9 × n) in ascending order.
+  const rollup = (histogram: Prisma.Sql, limit: Prisma.Sql) => db.$queryRaw<RiskRollup[]>`
+    WITH h AS (${histogram}),
+    running AS (
+      SELECT h.*, sum(n) OVER (PARTITION BY cluster, name ORDER BY score) AS upto, sum(n) OVER (PARTITION BY cluster, name) AS total
+      FROM h)
+    SELECT name, cluster, sum(n)::int AS identities, round(sum(score * n) / sum(n))::int AS mean,
+           min(score) FILTER (WHERE upto >= ceil(0.9::float8 * total::float8))::int AS p90, max(score)::int AS max,
+           COALESCE(sum(n) FILTER (WHERE score >= ${HIGH_RISK}), 0)::int AS high
+    FROM running GROUP BY cluster, name ORDER BY max DESC, mean DESC, cluster, name ${limit}`;
   const [clusters, namespaces, teams, trend] = await Promise.all([
-    db.$queryRaw<
-      RiskRollup[]
-    >`SELECT cl.name AS name, NULL AS cluster, ${stats} ${base} GROUP BY cl.name ORDER BY max DESC, mean DESC, 1`,
-    db.$queryRaw<RiskRollup[]>`SELECT s.namespace AS name, cl.name AS cluster, ${stats} ${base} AND s.namespace <> ''
-      GROUP BY cl.name, s.namespace ORDER BY max DESC, mean DESC, 2, 1 LIMIT 200`,
+    rollup(
+      Prisma.sql`SELECT cl.name AS name, NULL::text AS cluster, h.score, h.n
+        FROM (SELECT s."clusterId", s.score, count(*) AS n FROM "RiskScore" s WHERE ${scored} GROUP BY 1, 2) h
+        JOIN "Cluster" cl ON cl.id = h."clusterId"`,
+      Prisma.empty,
+    ),
+    rollup(
+      Prisma.sql`SELECT h.namespace AS name, cl.name AS cluster, h.score, h.n
+        FROM (SELECT s."clusterId", s.namespace, s.score, count(*) AS n FROM "RiskScore" s
+              WHERE ${scored} AND s.namespace <> '' GROUP BY 1, 2, 3) h
+        JOIN "Cluster" cl ON cl.id = h."clusterId"`,
+      Prisma.sql`LIMIT 200`,
+    ),
     // An identity counts once in each team that owns it (claimed or inferred), and in `(none)` when none does.
-    db.$queryRaw<RiskRollup[]>`SELECT s.team AS name, NULL AS cluster, ${stats}
-      FROM (SELECT DISTINCT i.id, rs.score, COALESCE(t.name, '(none)') AS team
-            FROM "RiskScore" rs JOIN "Cluster" cl ON cl.id = rs."clusterId" JOIN "Identity" i ON i.id = rs."identityId"
-            LEFT JOIN "Ownership" o ON o."identityId" = i.id LEFT JOIN "Team" t ON t.id = o."teamId"
-            WHERE NOT i."builtIn" ${cluster}) s
-      GROUP BY s.team ORDER BY max DESC, mean DESC, 1 LIMIT 200`,
+    rollup(
+      Prisma.sql`SELECT t.name, NULL::text AS cluster, s.score, count(*) AS n
+        FROM "RiskScore" s
+        JOIN (SELECT DISTINCT "identityId", "teamId" FROM "Ownership" WHERE "identityId" IS NOT NULL) o ON o."identityId" = s."identityId"
+        JOIN "Team" t ON t.id = o."teamId"
+        WHERE ${scored} GROUP BY t.name, s.score
+        UNION ALL
+        SELECT '(none)', NULL, s.score, count(*) FROM "RiskScore" s
+        WHERE ${scored} AND NOT EXISTS (SELECT 1 FROM "Ownership" o WHERE o."identityId" = s."identityId") GROUP BY s.score`,
+      Prisma.sql`LIMIT 200`,
+    ),
     db.$queryRaw<{ cluster: string; day: Date; mean: number; max: number; high: number }[]>`
       SELECT cl.name AS cluster, d.day, round(avg(d.score))::int AS mean, max(d.score)::int AS max,
              count(*) FILTER (WHERE d.score >= ${HIGH_RISK})::int AS high
       FROM "RiskScoreDaily" d JOIN "Cluster" cl ON cl.id = d."clusterId"
       WHERE d."subjectKey" LIKE 'identity:%' AND d.day >= CURRENT_DATE - ${filter.days ?? 90}::int
         AND NOT EXISTS (SELECT 1 FROM "Identity" i WHERE i."clusterId" = d."clusterId" AND i."builtIn"
-                        AND 'identity:' || i.kind::text || '/' || i.namespace || '/' || i.name = d."subjectKey") ${cluster}
+                        AND 'identity:' || i.kind::text || '/' || i.namespace || '/' || i.name = d."subjectKey") ${dailyCluster} ${dailyScope}
       GROUP BY cl.name, d.day ORDER BY 1, 2`,
   ]);
   return {

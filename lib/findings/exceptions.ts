@@ -32,18 +32,21 @@ const expirySchema = z
   .max(40)
   .refine((s) => DURATION_PATTERN.test(s) || !Number.isNaN(Date.parse(s)), 'an ISO date or a duration such as 30d');
 
-export const exceptionRequestSchema = z
-  .object({
-    findingId: z.uuid(),
-    reason: z.string().trim().min(10, 'say why the risk is accepted (10 characters at least)').max(2000),
-    requestedBy: person,
-    approvedBy: person,
-    expires: expirySchema,
-  })
-  .refine((x) => x.requestedBy.toLowerCase() !== x.approvedBy.toLowerCase(), {
+/** The fields of an exception request; the web app's route takes the approver from the sign-in. */
+export const exceptionFieldsSchema = z.object({
+  findingId: z.uuid(),
+  reason: z.string().trim().min(10, 'say why the risk is accepted (10 characters at least)').max(2000),
+  requestedBy: person,
+  approvedBy: person,
+  expires: expirySchema,
+});
+export const exceptionRequestSchema = exceptionFieldsSchema.refine(
+  (x) => x.requestedBy.toLowerCase() !== x.approvedBy.toLowerCase(),
+  {
     message: 'the approver must be someone other than the requester',
     path: ['approvedBy'],
-  });
+  },
+);
 export type ExceptionRequest = z.infer<typeof exceptionRequestSchema>;
 
 export const revokeSchema = z.object({ by: person, note: z.string().trim().max(2000).optional() });
@@ -153,7 +156,7 @@ export async function createException(pool: pg.Pool, request: ExceptionRequest, 
     );
     // The activity trail, in this transaction: no entry, no exception (lib/trail).
     await appendTrail(pgExecutor(db), {
-      actor: request.requestedBy,
+      actor: request.approvedBy,
       action: 'exception.create',
       target: `exception:${row.rows[0]!.id}`,
       before: { finding: { id: f.id, rule: f.ruleId, status: f.status } },

@@ -91,6 +91,8 @@ export interface PostureSubjects {
   cluster: ClusterSubject | null;
   /** What the reader could not take (objects without a name, kinds outside the inventory, …). */
   notes: CollectionNote[];
+  /** The normalised inventory the subjects were built from (credentials, owner hints: lib/check). */
+  inventory: Inventory;
 }
 
 /** The posture rules' subjects of a set of Kubernetes objects (see the module comment). */
@@ -111,6 +113,7 @@ export function subjectsFromObjects(objects: readonly unknown[], options: Subjec
       ? clusterSubjectOf(options.clusterName ?? 'manifests', inv.admissionPolicies, namespaces)
       : null,
     notes: read.notes,
+    inventory: inv,
   };
 }
 

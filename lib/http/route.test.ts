@@ -7,14 +7,17 @@ const get = (url: string) => new Request(`http://localhost${url}`);
 
 describe('route()', () => {
   it('answers the handler value as JSON that is never cached', async () => {
-    const res = await route({}, async () => ({ ok: 1 }))(get('/api/x'));
+    const res = await route({ access: 'public' }, async () => ({ ok: 1 }))(get('/api/x'));
     expect(res.status).toBe(200);
     expect(res.headers.get('cache-control')).toBe('no-store');
     expect(await res.json()).toEqual({ ok: 1 });
   });
 
   it('parses the query string with the route schema and refuses a bad one with 400 naming the field', async () => {
-    const handler = route({ query: z.object({ page: z.coerce.number().int().min(1).default(1) }) }, async ({ query }) => query);
+    const handler = route(
+      { access: 'public', query: z.object({ page: z.coerce.number().int().min(1).default(1) }) },
+      async ({ query }) => query,
+    );
     expect(await (await handler(get('/api/x?page=3&page=9'))).json()).toEqual({ page: 3 });
     expect(await (await handler(get('/api/x'))).json()).toEqual({ page: 1 });
     const bad = await handler(get('/api/x?page=0'));
@@ -23,7 +26,9 @@ describe('route()', () => {
   });
 
   it('passes the route parameters through', async () => {
-    const res = await route({}, async ({ params }) => params)(get('/api/x/1'), { params: Promise.resolve({ id: '1' }) });
+    const res = await route({ access: 'public' }, async ({ params }) => params)(get('/api/x/1'), {
+      params: Promise.resolve({ id: '1' }),
+    });
     expect(await res.json()).toEqual({ id: '1' });
   });
 
@@ -34,7 +39,7 @@ describe('route()', () => {
       [new AppError('forbidden', 'no'), 403],
       [unavailable('db down', { code: 'DB_UNREACHABLE' }), 503],
     ] as const) {
-      const res = await route({}, async () => {
+      const res = await route({ access: 'public' }, async () => {
         throw error;
       })(get('/api/x'));
       expect(res.status).toBe(status);
@@ -59,7 +64,7 @@ describe('route()', () => {
   });
 
   it('parses a JSON body with the route schema, only from the same origin, naming a bad field', async () => {
-    const handler = route({ body: z.object({ by: z.string().min(1) }) }, async ({ body }) => body);
+    const handler = route({ access: 'public', body: z.object({ by: z.string().min(1) }) }, async ({ body }) => body);
     const post = (headers: Record<string, string>, body: string) =>
       handler(new Request('http://localhost/api/x', { method: 'POST', headers: { host: 'localhost', ...headers }, body }));
     const json = { 'content-type': 'application/json' };

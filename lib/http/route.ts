@@ -1,11 +1,13 @@
 /**
- * The one wrapper for route handlers (app/api/**): it parses the query string with zod when the route
- * declares a schema, runs the handler, turns its value into a JSON response that is never cached, and maps
- * every thrown error to a response. Sign-in and role checks (issue 13) hang on this wrapper, so no route
- * handler is written without it.
+ * The one wrapper for route handlers (app/api/**): it checks who is asking against the access the route
+ * declares (lib/auth/authorize.ts: sign-in, role, API token scope, CSRF token), parses the query string with
+ * zod when the route declares a schema, runs the handler (with the principal, and with the trail context so
+ * that every trail entry it writes names the user and their address), turns its value into a JSON response
+ * that is never cached, and maps every thrown error to a response. No route handler is written without it,
+ * and `access` is not optional: the authorization matrix test (lib/auth/matrix.int.test.ts) asks every route.
  *
- *   export const GET = route({ query: z.object({ cluster: z.string().optional() }) }, async ({ query }) =>
- *     listSomething(prisma(), query));
+ *   export const GET = route({ access: 'owned.read', query: z.object({ cluster: z.string().optional() }) },
+ *     async ({ query, viewer }) => listSomething(prisma(), query, teamScope(viewer)));
  *
  * - An AppError answers with its status and `{ error, code }`; its message is user-safe by contract.
  * - Anything else answers 500 with a generic message and a reference id; the detail goes to the server log
@@ -14,17 +16,34 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
+import { authorize } from '@/lib/auth/authorize';
+import type { Principal } from '@/lib/auth/principal';
+import type { Access } from '@/lib/auth/roles';
 import { AppError, invalidInput, isAppError } from '@/lib/errors';
+import { trailContextOf, withTrailContext } from '@/lib/trail/write';
+import { parseFields } from '@/lib/validate';
 
-export interface RouteInput<Q, B = unknown> {
+export { parseFields };
+
+type ViewerOf<A extends Access> = A extends 'public' | 'ingest' ? null : Principal;
+
+export interface RouteInput<Q, B = unknown, V = Principal | null> {
   request: Request;
+  /** Who is asking (null only on public and ingestion routes). */
+  viewer: V;
   query: Q;
   /** The JSON body parsed with the route's `body` schema (undefined without one). */
   body: B;
   params: Record<string, string | string[] | undefined>;
 }
 
-export interface RouteOptions<S extends z.ZodType | undefined, B extends z.ZodType | undefined = undefined> {
+export interface RouteOptions<
+  S extends z.ZodType | undefined,
+  B extends z.ZodType | undefined = undefined,
+  A extends Access = Access,
+> {
+  /** Who may ask (lib/auth/roles.ts): a permission, `signed-in`, `public`, or `ingest` (a cluster's token). */
+  access: A;
   /** Schema of the query string (one value per key; repeated keys take the first). */
   query?: S;
   /**
@@ -33,6 +52,8 @@ export interface RouteOptions<S extends z.ZodType | undefined, B extends z.ZodTy
    * so that another site cannot make a signed-in browser post it.
    */
   body?: B;
+  /** Largest JSON body accepted, in characters (default 64 KiB; a route that takes pasted files says more). */
+  maxBody?: number;
 }
 
 type QueryOf<S> = S extends z.ZodType ? z.output<S> : Record<string, never>;
@@ -52,22 +73,19 @@ export function assertSameOrigin(request: Request): void {
   } else if (origin === 'null') throw new AppError('forbidden', 'cross-site requests are refused', { code: 'CROSS_SITE' });
 }
 
-async function parseBody<B extends z.ZodType>(schema: B, request: Request): Promise<z.output<B>> {
+async function parseBody<B extends z.ZodType>(schema: B, request: Request, max = MAX_JSON_BODY): Promise<z.output<B>> {
   assertSameOrigin(request);
   if (!(request.headers.get('content-type') ?? '').startsWith('application/json'))
     throw invalidInput('send the body as application/json');
   const text = await request.text();
-  if (text.length > MAX_JSON_BODY) throw invalidInput('the body is too large');
+  if (text.length > max) throw invalidInput('the body is too large');
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch {
     throw invalidInput('the body is not JSON');
   }
-  const parsed = schema.safeParse(raw);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  throw invalidInput(`Invalid field "${issue?.path.join('.') || '?'}": ${issue?.message ?? 'invalid'}`);
+  return parseFields(schema, raw);
 }
 
 export interface ErrorBody {
@@ -111,19 +129,34 @@ function parseQuery<S extends z.ZodType>(schema: S, url: string): z.output<S> {
   throw invalidInput(`Invalid query parameter "${issue?.path.join('.') || '?'}": ${issue?.message ?? 'invalid'}`);
 }
 
-export function route<S extends z.ZodType | undefined = undefined, B extends z.ZodType | undefined = undefined>(
-  options: RouteOptions<S, B>,
-  handler: (input: RouteInput<QueryOf<S>, BodyOf<B>>) => Promise<unknown>,
-): (request: Request, context?: { params?: Promise<Record<string, string | string[] | undefined>> }) => Promise<Response> {
-  return async (request, context) => {
+/** A route handler as route() makes it, with the access it declared (read by the authorization matrix test). */
+export type RouteHandler = ((
+  request: Request,
+  context?: { params?: Promise<Record<string, string | string[] | undefined>> },
+) => Promise<Response>) & { access: Access };
+
+export function route<
+  S extends z.ZodType | undefined = undefined,
+  B extends z.ZodType | undefined = undefined,
+  A extends Access = Access,
+>(
+  options: RouteOptions<S, B, A>,
+  handler: (input: RouteInput<QueryOf<S>, BodyOf<B>, ViewerOf<A>>) => Promise<unknown>,
+): RouteHandler {
+  const wrapped = async (request: Request, context?: { params?: Promise<Record<string, string | string[] | undefined>> }) => {
     try {
+      const viewer = (await authorize(request, options.access)) as ViewerOf<A>;
+      if (viewer && !['GET', 'HEAD', 'OPTIONS'].includes(request.method)) assertSameOrigin(request);
       const query = (options.query ? parseQuery(options.query, request.url) : {}) as QueryOf<S>;
-      const body = (options.body ? await parseBody(options.body, request) : undefined) as BodyOf<B>;
+      const body = (options.body ? await parseBody(options.body, request, options.maxBody) : undefined) as BodyOf<B>;
       const params = (await context?.params) ?? {};
-      const result = await handler({ request, query, body, params });
+      const result = await withTrailContext({ ...trailContextOf(request), userId: viewer?.userId ?? null }, () =>
+        handler({ request, viewer, query, body, params }),
+      );
       return result instanceof Response ? result : json(result);
     } catch (e) {
       return errorResponse(e);
     }
   };
+  return Object.assign(wrapped, { access: options.access });
 }

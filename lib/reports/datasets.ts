@@ -31,7 +31,7 @@ export const inventoryFilterSchema = z.object({
 export const datasetFilterSchemas = {
   inventory: inventoryFilterSchema,
   findings: findingFilterSchema.omit({ page: true }),
-  credentials: credentialFilterSchema.omit({ page: true }),
+  credentials: credentialFilterSchema.omit({ page: true, federatedPage: true }),
   exceptions: exceptionFilterSchema.omit({ findingId: true }),
   trail: trailFilterSchema.omit({ page: true, pageSize: true }),
 } as const;

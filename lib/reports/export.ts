@@ -98,19 +98,19 @@ export function encodeExport(
   return { stream: hashing, hashing, rows: () => count, done };
 }
 
-export const exportRequestSchema = z
-  .object({
-    format: z.enum(['csv', 'json', 'pdf']),
-    /** A dataset (CSV or JSON), or `evidence` (the PDF report). */
-    what: z.enum([...DATASETS, 'evidence']),
-    filter: filterBagSchema,
-    /** Who asks, for the activity trail (until sign-in). */
-    by: z.string().trim().min(1, 'say who you are').max(200),
-  })
-  .refine((r) => (r.what === 'evidence') === (r.format === 'pdf'), {
-    message: 'the evidence report is a PDF; the datasets are CSV or JSON',
-    path: ['format'],
-  });
+const exportFieldsSchema = z.object({
+  format: z.enum(['csv', 'json', 'pdf']),
+  /** A dataset (CSV or JSON), or `evidence` (the PDF report). */
+  what: z.enum([...DATASETS, 'evidence']),
+  filter: filterBagSchema,
+  /** Who asks, for the activity trail (the web app's route takes the signed-in user). */
+  by: z.string().trim().min(1, 'say who you are').max(200),
+});
+const pdfIsEvidence = (r: { what: string; format: string }) => (r.what === 'evidence') === (r.format === 'pdf');
+const pdfIsEvidenceMessage = { message: 'the evidence report is a PDF; the datasets are CSV or JSON', path: ['format'] };
+export const exportRequestSchema = exportFieldsSchema.refine(pdfIsEvidence, pdfIsEvidenceMessage);
+/** What the web app's route takes: the request without `by`. */
+export const exportBodySchema = exportFieldsSchema.omit({ by: true }).refine(pdfIsEvidence, pdfIsEvidenceMessage);
 export type ExportRequest = z.infer<typeof exportRequestSchema>;
 
 const stamp = (at: Date) =>

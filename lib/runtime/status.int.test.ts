@@ -4,6 +4,7 @@
  * ones come, a webhook POST records its batch, a failing record does not fail the POST, and an
  * `nhi ingest` run records one batch.
  */
+import { bearerOf } from '@/lib/auth/test-principal';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -353,19 +354,21 @@ describe('recording batches', () => {
   it('answers GET /api/ingest/status read-only, and refuses a malformed query', async () => {
     process.env.DATABASE_URL = db.url;
     const { GET } = await import('@/app/api/ingest/status/route');
+    const headers = await bearerOf(db.url);
+    expect((await GET(new Request('http://127.0.0.1/api/ingest/status'))).status).toBe(401);
     const before = await pool.query(`SELECT count(*)::int AS n FROM "IngestBatch"`);
-    const ok = await GET(new Request('http://127.0.0.1/api/ingest/status?cluster=status-hook&gapMinutes=15'));
+    const ok = await GET(new Request('http://127.0.0.1/api/ingest/status?cluster=status-hook&gapMinutes=15', { headers }));
     expect(ok.status).toBe(200);
     expect(ok.headers.get('cache-control')).toBe('no-store');
     const body = (await ok.json()) as Awaited<ReturnType<typeof ingestionStatus>>;
     expect(body.gapMinutes).toBe(15);
     expect(body.clusters.map((c) => c.cluster)).toEqual(['status-hook']);
     for (const q of ['gapMinutes=0', 'gapMinutes=abc', 'rejectingPercent=101', 'cluster=']) {
-      const bad = await GET(new Request(`http://127.0.0.1/api/ingest/status?${q}`));
+      const bad = await GET(new Request(`http://127.0.0.1/api/ingest/status?${q}`, { headers }));
       expect(bad.status, q).toBe(400);
       expect(await bad.json()).toMatchObject({ code: 'INVALID_INPUT' });
     }
-    const unknown = await GET(new Request('http://127.0.0.1/api/ingest/status?cluster=no-such'));
+    const unknown = await GET(new Request('http://127.0.0.1/api/ingest/status?cluster=no-such', { headers }));
     expect(unknown.status).toBe(400);
     expect(await unknown.json()).toMatchObject({ code: 'CLUSTER_UNKNOWN' });
     expect((await pool.query(`SELECT count(*)::int AS n FROM "IngestBatch"`)).rows).toEqual(before.rows);

@@ -1,6 +1,6 @@
 /**
- * What the activity trail records: one action name per kind of state change. Sign-in (issue 13) adds its
- * own (auth.sign_in, claim.*, settings.*) here.
+ * What the activity trail records: one action name per kind of state change, and
+ * the security events an auditor asks for (failed sign-ins, denied requests).
  */
 export const TRAIL_ACTIONS = [
   'exception.create',
@@ -16,6 +16,13 @@ export const TRAIL_ACTIONS = [
   'export.complete',
   'auth.sign_in',
   'auth.sign_out',
+  'auth.sign_in_failed',
+  'access.denied',
+  'user.create',
+  'user.update',
+  'user.disable',
+  'api_token.create',
+  'api_token.revoke',
   'claim.create',
   'claim.decide',
   'settings.change',
@@ -36,6 +43,13 @@ export const TRAIL_ACTION_LABELS: Record<TrailAction, string> = {
   'export.complete': 'Export finished',
   'auth.sign_in': 'Signed in',
   'auth.sign_out': 'Signed out',
+  'auth.sign_in_failed': 'Sign-in failed',
+  'access.denied': 'Request denied',
+  'user.create': 'User added',
+  'user.update': 'User changed',
+  'user.disable': 'User disabled',
+  'api_token.create': 'API token made',
+  'api_token.revoke': 'API token revoked',
   'claim.create': 'Ownership claimed',
   'claim.decide': 'Claim decided',
   'settings.change': 'Settings changed',

@@ -162,7 +162,8 @@ describe('state changes on the trail, in their own transaction', () => {
     };
     expect(entries.items).toHaveLength(1);
     expect(entries.items[0]).toMatchObject({
-      actor: 'alice',
+      // The approver grants the exception: the trail names them as the actor.
+      actor: 'bob',
       target: `exception:${e.id}`,
       before: { finding: { id: findingId, status: 'open' } },
       after: { approvedBy: 'bob', requestedBy: 'alice', reason: 'pinned at the next release', finding: { status: 'excepted' } },
@@ -266,8 +267,8 @@ describe('nhi trail verify', () => {
     const r = nhi('trail', 'verify');
     expect(r.status).toBe(0);
     expect(lastLine(r.stdout)).toBe(`trail: ${n} entries, chain ok`);
-    const list = nhi('trail', 'list', '--actor', 'alice', '--since', '1d');
-    expect(list.stdout).toMatch(/\talice\texception\.create\texception:/);
+    const list = nhi('trail', 'list', '--actor', 'bob', '--since', '1d');
+    expect(list.stdout).toMatch(/\tbob\texception\.create\texception:/);
     expect(nhi('trail', 'list', '--action', 'nope').status).toBe(2);
   });
 

@@ -11,14 +11,18 @@ import { getAnomaly } from '@/lib/data/anomalies';
 import { prisma } from '@/lib/db/client';
 import { utcTime } from '@/lib/format';
 import { OWASP_NHI_TOP10, type OwaspNhiId } from '@/lib/owasp';
+import { inScopeOr404, pageViewer } from '@/lib/auth/page';
+import { assertSubjectInScope } from '@/lib/auth/scope';
 
 export const dynamic = 'force-dynamic';
 export const metadata: Metadata = { title: 'Anomaly' };
 
 export default async function AnomalyPage({ params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
+  const viewer = await pageViewer('/anomalies/[id]', `/anomalies/${encodeURIComponent(id)}`);
   const a = await getAnomaly(prisma(), id);
   if (!a) notFound();
+  await inScopeOr404((scope) => assertSubjectInScope(prisma(), scope, a, 'anomaly'), viewer);
   return (
     <article>
       <p className="muted">

@@ -5,4 +5,4 @@ import { route } from '@/lib/http/route';
 export const dynamic = 'force-dynamic';
 
 /** Every cluster's inventory size and sync status; the overview polls it to stay current. */
-export const GET = route({}, () => listClusters(prisma()));
+export const GET = route({ access: 'owned.read' }, () => listClusters(prisma()));

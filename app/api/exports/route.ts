@@ -4,13 +4,14 @@ import { route } from '@/lib/http/route';
 import {
   encodeExport,
   exportFileName,
-  exportRequestSchema,
+  exportBodySchema,
   parseDatasetFilter,
   recordExportEnd,
   recordExportStart,
 } from '@/lib/reports/export';
 import { CONTENT_TYPES } from '@/lib/reports/format';
 import { trailContextOf, withTrailContext } from '@/lib/trail/write';
+import { actorOf } from '@/lib/auth/principal';
 
 export const dynamic = 'force-dynamic';
 
@@ -21,7 +22,8 @@ export const dynamic = 'force-dynamic';
  * entry records the file's SHA-256, which `GET /api/exports/<X-Export-Id>` gives back as a SHA256SUMS line.
  * Same-origin JSON only (route()), so another site cannot make a browser export.
  */
-export const POST = route({ body: exportRequestSchema }, async ({ body, request }) => {
+export const POST = route({ access: 'report.export', body: exportBodySchema }, async ({ body: request_, viewer, request }) => {
+  const body = { ...request_, by: actorOf(viewer) };
   const ctx = trailContextOf(request);
   return withTrailContext(ctx, async () => {
     const pool = pgPool();

@@ -7,4 +7,4 @@ export const dynamic = 'force-dynamic';
 const querySchema = ledgerFilterSchema.pick({ cluster: true, identity: true, limit: true });
 
 /** The per-token ledger (`{ total, items }`, newest activity first): credential ids and facts, never a token. */
-export const GET = route({ query: querySchema }, async ({ query }) => tokenLedger(prisma(), query));
+export const GET = route({ access: 'cluster.read', query: querySchema }, async ({ query }) => tokenLedger(prisma(), query));

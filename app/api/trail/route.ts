@@ -8,4 +8,4 @@ export const dynamic = 'force-dynamic';
  * The activity trail, newest first (`{ total, page, pageSize, items }`): `?since=7d&until=…&action=…&actor=…
  * &target=<prefix>&page=N&pageSize=N` (at most 500 a page).
  */
-export const GET = route({ query: trailFilterSchema }, ({ query }) => listTrail(pgPool(), query));
+export const GET = route({ access: 'trail.read', query: trailFilterSchema }, ({ query }) => listTrail(pgPool(), query));

@@ -11,6 +11,8 @@ import { findingWithExceptions } from '@/lib/data/findings';
 import { prisma } from '@/lib/db/client';
 import { pgPool } from '@/lib/db/pool';
 import { utcTime } from '@/lib/format';
+import { inScopeOr404, pageViewer } from '@/lib/auth/page';
+import { assertSubjectInScope, findingSubject } from '@/lib/auth/scope';
 
 export const dynamic = 'force-dynamic';
 export const metadata: Metadata = { title: 'Finding' };
@@ -27,8 +29,13 @@ const text = (v: unknown): string =>
 
 export default async function FindingPage({ params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
+  const viewer = await pageViewer('/findings/[id]', `/findings/${encodeURIComponent(id)}`);
   const f = await findingWithExceptions(prisma(), pgPool(), id);
   if (!f) notFound();
+  await inScopeOr404(
+    async (scope) => assertSubjectInScope(prisma(), scope, await findingSubject(prisma(), id), 'finding'),
+    viewer,
+  );
   const { exceptions } = f;
   const active = exceptions.find((e) => e.state === 'active');
   return (

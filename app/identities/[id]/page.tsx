@@ -28,6 +28,8 @@ import { RiskPanel } from '@/components/risk-panel';
 import { prisma } from '@/lib/db/client';
 import { severityRank } from '@/lib/rbac/capabilities';
 import { utcTime } from '@/lib/format';
+import { inScopeOr404, pageViewer } from '@/lib/auth/page';
+import { assertIdentityInScope } from '@/lib/auth/scope';
 
 export const dynamic = 'force-dynamic';
 export const metadata: Metadata = { title: 'Identity' };
@@ -43,6 +45,8 @@ export default async function IdentityPage({
 }) {
   const { id } = await params;
   const db = prisma();
+  const viewer = await pageViewer('/identities/[id]', `/identities/${encodeURIComponent(id)}`);
+  await inScopeOr404((scope) => assertIdentityInScope(db, scope, id), viewer);
   const identity = await getIdentity(db, id);
   if (!identity) notFound();
   const query = activityQueryOf(await searchParams);

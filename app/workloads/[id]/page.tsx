@@ -19,6 +19,8 @@ import { baselineOf, listAnomalies } from '@/lib/data/anomalies';
 import { WorkloadClassText } from '@/components/workload-class';
 import { prisma } from '@/lib/db/client';
 import { utcTime } from '@/lib/format';
+import { inScopeOr404, pageViewer } from '@/lib/auth/page';
+import { assertWorkloadInScope } from '@/lib/auth/scope';
 
 export const dynamic = 'force-dynamic';
 export const metadata: Metadata = { title: 'Workload' };
@@ -34,6 +36,8 @@ export default async function WorkloadPage({
 }) {
   const { id } = await params;
   const db = prisma();
+  const viewer = await pageViewer('/workloads/[id]', `/workloads/${encodeURIComponent(id)}`);
+  await inScopeOr404((scope) => assertWorkloadInScope(db, scope, id), viewer);
   const workload = await getWorkload(db, id);
   if (!workload) notFound();
   const query = activityQueryOf(await searchParams);

@@ -2,6 +2,7 @@
  * `nhi tokens`: the per-token ledger of the stored runtime events. Each service account token (by its
  * credential id, `JTI=…`, which is not a secret) with who minted it, for which ServiceAccount and pod,
  * its expiry, where it was used from, how many calls and denials, and its anomalies. Never a token value.
+ * Its subcommands `create`, `revoke` and `list` are the dashboard's own API tokens (lib/cli/commands/users.ts).
  *
  *   nhi tokens --identity shop/cart
  *   nhi tokens --json | jq '.items[] | select(.anomalies | length > 0)'
@@ -54,8 +55,8 @@ export function ledgerTable(items: readonly LedgerEntry[]): string {
   return [line(header), ...rows.map(line)].join('\n');
 }
 
-export function registerTokenCommands(program: Command): void {
-  program
+export function registerTokenCommands(program: Command): Command {
+  return program
     .command('tokens')
     .description(
       'The per-token ledger: each service account token seen in the runtime events, who minted it, where it was used from, calls, denials and anomalies (never a token value).',

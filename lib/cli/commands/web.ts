@@ -9,6 +9,9 @@ import { withDatabase } from '@/lib/cli/database';
 import { applyMigrations } from '@/lib/db/migrate';
 import { preflight } from '@/lib/db/preflight';
 import { invalidInput } from '@/lib/errors';
+import { addUser, ensureFirstAdmin } from '@/lib/auth/users';
+import { DEMO_EMAIL } from '@/lib/auth/web';
+import { createPrisma } from '@/lib/db/client';
 
 const require = createRequire(import.meta.url);
 const nextBin = () => require.resolve('next/dist/bin/next');
@@ -69,6 +72,7 @@ export async function startWeb(opts: WebOptions, before?: (databaseUrl: string) 
       }
       await preflight(url);
       if (before) await before(url);
+      else await firstAdmin(url);
       const env = { ...process.env, DATABASE_URL: url, NEXT_TELEMETRY_DISABLED: '1' };
       if (opts.dev) return await run(['dev', '-p', String(port), '-H', opts.hostname], env);
       if (buildIsStale()) {
@@ -81,6 +85,32 @@ export async function startWeb(opts: WebOptions, before?: (databaseUrl: string) 
     },
     { check: 'reachable' },
   );
+}
+
+/** The first admin of a new installation (lib/auth/users.ts), its password printed once when it was generated. */
+async function firstAdmin(url: string): Promise<void> {
+  const db = createPrisma(url);
+  try {
+    const made = await ensureFirstAdmin(db);
+    if (made?.password)
+      console.log(
+        `First admin made: ${made.email}, password ${made.password}\n(shown this once: keep it in your password manager; set NHI_ADMIN_EMAIL / NHI_ADMIN_PASSWORD to choose them instead)`,
+      );
+    else if (made) console.log(`First admin made: ${made.email} (password from NHI_ADMIN_PASSWORD).`);
+  } finally {
+    await db.$disconnect();
+  }
+}
+
+/** The demo's account, signed in automatically (NHI_DEMO=1 tells the web app to): an admin, marked as the demo's. */
+async function demoAccount(url: string): Promise<void> {
+  const db = createPrisma(url);
+  try {
+    if (!(await db.user.findUnique({ where: { email: DEMO_EMAIL } })))
+      await addUser(db, { email: DEMO_EMAIL, name: 'Demo admin', role: 'admin', source: 'demo' }, 'system');
+  } finally {
+    await db.$disconnect();
+  }
 }
 
 export function registerWebCommands(program: Command): void {
@@ -105,8 +135,10 @@ export function registerDemoCommand(program: Command, loadDemo: (databaseUrl: st
     .action(async (opts: WebOptions) => {
       // The demo's traffic lasts seconds: the web app judges what arrives later with the same compressed time.
       process.env.NHI_BEHAVIOUR_PROFILES ||= demoProfilesFile;
+      process.env.NHI_DEMO = '1';
       process.exitCode = await startWeb({ ...opts, migrate: true }, async (url) => {
         await loadDemo(url);
+        await demoAccount(url);
       });
     });
 }

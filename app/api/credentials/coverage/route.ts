@@ -6,6 +6,6 @@ import { route } from '@/lib/http/route';
 export const dynamic = 'force-dynamic';
 
 /** Short-lived credential coverage per cluster, namespace and team, with the cluster-wide trend. */
-export const GET = route({ query: z.object({ cluster: z.string().max(253).optional() }) }, ({ query }) =>
+export const GET = route({ access: 'cluster.read', query: z.object({ cluster: z.string().max(253).optional() }) }, ({ query }) =>
   credentialCoverage(prisma(), query.cluster),
 );

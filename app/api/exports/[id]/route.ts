@@ -10,7 +10,7 @@ export const dynamic = 'force-dynamic';
  * The SHA256SUMS of a finished export (its id is the X-Export-Id of the download), as the activity trail
  * recorded it: save it beside the file and run `sha256sum -c SHA256SUMS`.
  */
-export const GET = route({}, async ({ params }) => {
+export const GET = route({ access: 'report.export' }, async ({ params }) => {
   const id = z
     .string()
     .regex(/^\d{1,15}$/)

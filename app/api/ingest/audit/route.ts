@@ -8,4 +8,4 @@ export const dynamic = 'force-dynamic';
  * The kube-apiserver audit webhook backend posts `EventList`s here (`--audit-webhook-config-file`, with the
  * cluster's ingest token as the bearer token). Authenticated by that token, never by a user session.
  */
-export const POST = route({}, ({ request }) => ingestRequest(pgPool(), request, 'audit'));
+export const POST = route({ access: 'ingest' }, ({ request }) => ingestRequest(pgPool(), request, 'audit'));

@@ -9,6 +9,6 @@ export const dynamic = 'force-dynamic';
  * `?cluster=NAME` for one cluster, `?gapMinutes=N` (default 10) for the gap and silence threshold,
  * `?rejectingPercent=N` (default 10). The overview polls it every 15 s.
  */
-export const GET = route({ query: ingestionQuerySchema }, ({ query }) =>
+export const GET = route({ access: 'cluster.read', query: ingestionQuerySchema }, ({ query }) =>
   ingestionStatus(prisma(), { ...query, now: new Date() }),
 );

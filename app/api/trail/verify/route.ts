@@ -5,4 +5,4 @@ import { verifyTrail } from '@/lib/trail/read';
 export const dynamic = 'force-dynamic';
 
 /** The whole chain walked: `{ entries, last, broken, head, checkedAt, line }` (`broken` null when it holds). */
-export const GET = route({}, () => verifyTrail(pgPool()));
+export const GET = route({ access: 'trail.read' }, () => verifyTrail(pgPool()));

@@ -5,6 +5,8 @@ import { eventHref } from '@/components/activity-panel';
 import { getRuntimeEvent } from '@/lib/data/events';
 import { prisma } from '@/lib/db/client';
 import { utcTime } from '@/lib/format';
+import { inScopeOr404, pageViewer } from '@/lib/auth/page';
+import { assertSubjectInScope } from '@/lib/auth/scope';
 
 export const dynamic = 'force-dynamic';
 export const metadata: Metadata = { title: 'Runtime event' };
@@ -34,8 +36,16 @@ export default async function EventPage({
 }) {
   const { clusterId, key } = await params;
   const { at } = await searchParams;
+  const viewer = await pageViewer(
+    '/events/[clusterId]/[key]',
+    `/events/${encodeURIComponent(clusterId)}/${encodeURIComponent(key)}`,
+  );
   const e = await getRuntimeEvent(prisma(), clusterId, decodedParam(key), typeof at === 'string' ? at : null);
   if (!e) notFound();
+  await inScopeOr404(
+    (scope) => assertSubjectInScope(prisma(), scope, { identityId: e.identity?.id, workloadId: e.workload?.id }, 'event'),
+    viewer,
+  );
   const denied = e.responseCode === 401 || e.responseCode === 403 || e.detail.decision === 'forbid';
   const rows: [string, React.ReactNode][] = [
     ['Cluster', e.clusterName],

@@ -2,6 +2,8 @@ import { fixQuerySchema, leastPrivilegeFix } from '@/lib/data/least-privilege';
 import { prisma } from '@/lib/db/client';
 import { notFound } from '@/lib/errors';
 import { route } from '@/lib/http/route';
+import { teamScope } from '@/lib/auth/principal';
+import { assertIdentityInScope } from '@/lib/auth/scope';
 
 export const dynamic = 'force-dynamic';
 
@@ -11,7 +13,8 @@ export const dynamic = 'force-dynamic';
  * rules it holds, the bindings they replace and the automount advice. `includeDenied=true` also grants the
  * calls that were denied.
  */
-export const GET = route({ query: fixQuerySchema }, async ({ query, params }) => {
+export const GET = route({ access: 'owned.read', query: fixQuerySchema }, async ({ query, params, viewer }) => {
+  await assertIdentityInScope(prisma(), teamScope(viewer), String(params.id));
   const fix = await leastPrivilegeFix(prisma(), String(params.id), query);
   if (!fix) throw notFound('no ServiceAccount identity with this id');
   return fix;

@@ -2,11 +2,14 @@ import { activityOf, activityQuerySchema, workloadScope } from '@/lib/data/activ
 import { prisma } from '@/lib/db/client';
 import { notFound } from '@/lib/errors';
 import { route } from '@/lib/http/route';
+import { teamScope } from '@/lib/auth/principal';
+import { assertWorkloadInScope } from '@/lib/auth/scope';
 
 export const dynamic = 'force-dynamic';
 
 /** A workload's runtime activity over `days` (1–90, default 7) up to its last event (lib/data/activity.ts). */
-export const GET = route({ query: activityQuerySchema }, async ({ query, params }) => {
+export const GET = route({ access: 'owned.read', query: activityQuerySchema }, async ({ query, params, viewer }) => {
+  await assertWorkloadInScope(prisma(), teamScope(viewer), String(params.id));
   const scope = await workloadScope(prisma(), String(params.id));
   if (!scope) throw notFound('no workload with this id');
   return activityOf(prisma(), scope, query);
