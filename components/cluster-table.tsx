@@ -58,7 +58,23 @@ export function ClusterTable({ initial }: { initial: ClusterSummary[] }) {
               <td>{c.source}</td>
               <td>{c.identities}</td>
               <td>{c.workloads}</td>
-              <td>{c.lastSyncAt ? utc(c.lastSyncAt) : <span className="muted">never</span>}</td>
+              <td>
+                {c.lastSyncAt ? utc(c.lastSyncAt) : <span className="muted">never</span>}
+                {c.agent && (
+                  <div data-testid={`cluster-agent-${c.name}`}>
+                    <span
+                      className={`pill pill-${c.agent.state === 'live' ? 'ok' : c.agent.state === 'silent' ? 'down' : 'degraded'}`}
+                    >
+                      agent {c.agent.state}
+                    </span>
+                    <span className="muted">
+                      {' '}
+                      last push {utc(c.agent.lastPushAt)}
+                      {c.agent.host ? ` from ${c.agent.host}` : ''}, {c.agent.objects} objects
+                    </span>
+                  </div>
+                )}
+              </td>
               <td>
                 {c.lastRunPhase ? (
                   <>

@@ -155,6 +155,8 @@ try {
     ['risk, workloads', '/risk?subject=workload'],
     ['anomalies', '/anomalies'],
     ['exceptions', '/exceptions'],
+    ['teams', '/teams'],
+    ['ownership', '/ownership'],
     ...[...riskiest, ...someIdentities].map((id): [string, string] => ['identity', `/identities/${id}`]),
     ...someWorkloads.map((id): [string, string] => ['workload', `/workloads/${id}`]),
     ...someFindings.map((id): [string, string] => ['finding', `/findings/${id}`]),

@@ -30,6 +30,17 @@ export default async function CheckPage() {
         <code>--policy nhi-policy.yaml</code> for your exceptions, and <code>--cluster NAME</code> where the pipeline can reach
         this database. See <Link href="/findings">Findings</Link> for what each rule means.
       </p>
+      <h2>The same gate at admission</h2>
+      <p>
+        The admission webhook applies these rules when objects reach the API server, in the context of the collected cluster:
+        audit mode warns, enforce mode denies with the rule and its fix (<code>npx nhi admission config</code> prints its
+        configuration).{' '}
+        {viewer.role === 'service_owner' ? (
+          'Security leads see its decisions; yours are on your workloads’ timelines.'
+        ) : (
+          <Link href="/admission">Its recent decisions</Link>
+        )}
+      </p>
       <p className="muted small">
         {viewer.role === 'auditor'
           ? 'From a script, use the command above: an auditor’s API tokens only read, and the check is a POST.'

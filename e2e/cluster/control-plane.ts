@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
+import { admissionFlags, admissionWebhookFromEnv, writeAdmissionConfig, type AdmissionWebhookAuth } from './admission';
 import { auditFlags, auditWebhookFromEnv, writeAuditPolicy, writeAuditWebhookConfig, type AuditWebhook } from './audit';
 import { binaryVersions, ensureBinaries, findBinDir, type BinaryName } from './binaries';
 import { clusterLayout, HOST, PORT_ENV, repoRoot, type ClusterLayout, type ClusterPorts } from './config';
@@ -29,6 +30,8 @@ interface Component {
 export interface UpOptions {
   /** Audit webhook sink; undefined = read NHI_AUDIT_WEBHOOK_URL, null = none. */
   auditWebhook?: AuditWebhook | null;
+  /** Credentials sent to admission webhooks (e2e/cluster/admission.ts); undefined = read NHI_ADMISSION_WEBHOOK_TOKEN, null = none. */
+  admissionWebhook?: AdmissionWebhookAuth | null;
 }
 
 export interface UpResult {
@@ -76,7 +79,12 @@ function managed(layout: ClusterLayout, binDir: string, name: BinaryName): Manag
   };
 }
 
-function components(layout: ClusterLayout, pki: Pki, hook: AuditWebhook | null): Component[] {
+function components(
+  layout: ClusterLayout,
+  pki: Pki,
+  hook: AuditWebhook | null,
+  admission: AdmissionWebhookAuth | null = null,
+): Component[] {
   const { ports } = layout;
   const etcdUrl = `https://${HOST}:${ports.etcd}`;
   const peerUrl = `http://${HOST}:${ports.etcdPeer}`;
@@ -137,8 +145,14 @@ function components(layout: ClusterLayout, pki: Pki, hook: AuditWebhook | null):
       '--shutdown-watch-termination-grace-period=2s',
       `--cert-dir=${path.join(layout.pkiDir, 'apiserver-generated')}`,
       ...auditFlags({ policy: layout.auditPolicyFile, log: layout.auditLogPath, webhookConfig: layout.auditWebhookConfig }, hook),
+      ...admissionFlags(layout.dir, admission),
     ],
-    fingerprintExtra: JSON.stringify({ hook, policy: readFileSync(layout.auditPolicyFile, 'utf8') }),
+    // Without admission credentials the fingerprint is what it was before they existed (no restart on upgrade).
+    fingerprintExtra: JSON.stringify({
+      hook,
+      policy: readFileSync(layout.auditPolicyFile, 'utf8'),
+      ...(admission ? { admission } : {}),
+    }),
     healthy: async () => {
       const r = await httpsGet(`${layout.server}/readyz`, { ca: pki.caCert, cert: pki.adminCert, key: pki.adminKey });
       return r.status === 200;
@@ -187,7 +201,7 @@ function fingerprint(proc: ManagedProcess, c: Component): string {
 
 const fingerprintFile = (layout: ClusterLayout, name: string) => path.join(layout.runDir, `${name}.fingerprint`);
 
-function prepareFiles(layout: ClusterLayout, hook: AuditWebhook | null): Pki {
+function prepareFiles(layout: ClusterLayout, hook: AuditWebhook | null, admission: AdmissionWebhookAuth | null): Pki {
   for (const dir of [layout.dir, layout.logDir, layout.runDir, layout.auditDir, layout.tokenDir]) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   }
@@ -209,6 +223,7 @@ function prepareFiles(layout: ClusterLayout, hook: AuditWebhook | null): Pki {
   writeAuditPolicy(layout.auditPolicyFile);
   if (hook) writeAuditWebhookConfig(layout.auditWebhookConfig, hook);
   else rmSync(layout.auditWebhookConfig, { force: true });
+  writeAdmissionConfig(layout.dir, admission);
   return pki;
 }
 
@@ -245,11 +260,12 @@ export async function up(options: UpOptions = {}): Promise<UpResult> {
   const t0 = Date.now();
   const layout = clusterLayout();
   const hook = options.auditWebhook === undefined ? auditWebhookFromEnv() : options.auditWebhook;
+  const admission = options.admissionWebhook === undefined ? admissionWebhookFromEnv() : options.admissionWebhook;
   const binDir = await ensureBinaries();
   return withLock(layout.lockFile, async () => {
-    const pki = prepareFiles(layout, hook);
+    const pki = prepareFiles(layout, hook, admission);
     const started: BinaryName[] = [];
-    const list = components(layout, pki, hook);
+    const list = components(layout, pki, hook, admission);
     for (const c of list) {
       const proc = managed(layout, binDir, c.name);
       const want = fingerprint(proc, c);

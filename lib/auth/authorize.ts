@@ -10,6 +10,7 @@ import { appendTrail, prismaExecutor, trailContextOf } from '@/lib/trail/write';
 import { actorOf, authenticate, credentialsOf, type Principal } from './principal';
 import { allows, ROLE_LABELS, type Access } from './roles';
 import { csrfTokenOf, sameSecret } from './secret-token';
+import { securityEvent } from './security-log';
 
 export const CSRF_HEADER = 'x-csrf-token';
 
@@ -29,18 +30,14 @@ export async function recordDenial(
 ): Promise<void> {
   const { pathname } = new URL(request.url);
   const ctx = trailContextOf(request as Request);
-  console.warn(
-    JSON.stringify({
-      event: 'access.denied',
-      status: error.status,
-      code: error.code,
-      method: request.method,
-      path: pathname,
-      user: who?.email ?? null,
-      ip: ctx.ip,
-      at: new Date().toISOString(),
-    }),
-  );
+  securityEvent('access.denied', {
+    status: error.status,
+    code: error.code,
+    method: request.method,
+    path: pathname,
+    user: who?.email ?? null,
+    ip: ctx.ip,
+  });
   if (!who) return;
   try {
     await db.$transaction((tx) =>

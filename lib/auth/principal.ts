@@ -5,12 +5,14 @@
  * lib/auth/roles.ts.
  */
 import type { PrismaClient } from '@/lib/db/client';
+import { forbidden, notFound } from '@/lib/errors';
 import { isScoped, type Role, type TeamScope } from './roles';
 import { API_TOKEN_PREFIX, secretHash } from './secret-token';
 import { isTls, liveSession, sessionConfig, sessionSecretOf, type SessionConfig } from './session';
 
 export interface Principal {
-  via: 'session' | 'token';
+  /** session: a browser; token: an API token; cli: the user an operator names in a CLI command (`--by EMAIL`). */
+  via: 'session' | 'token' | 'cli';
   userId: string;
   email: string;
   name: string;
@@ -85,6 +87,21 @@ export async function authenticate(
   if (!secret) return null;
   const session = await liveSession(db, secret, now, config);
   return session ? { ...principalOf(session.user, 'session', 'write'), sessionSecret: secret } : null;
+}
+
+/**
+ * The principal of the user an operator names in a CLI command (`--by EMAIL`): an enabled user, acting with
+ * their role and teams (write scope: the operator runs the command on the database itself). Throws 404 for no
+ * such user, 403 for a disabled one.
+ */
+export async function principalByEmail(db: PrismaClient, email: string): Promise<Principal> {
+  const u = await db.user.findUnique({
+    where: { email: email.trim().toLowerCase() },
+    include: { teams: { include: { team: { select: { id: true, name: true } } } } },
+  });
+  if (!u) throw notFound(`no user ${email}: see nhi users list`);
+  if (u.disabledAt) throw forbidden(`the user ${u.email} is disabled`);
+  return principalOf(u, 'cli', 'write');
 }
 
 /** The team ids a principal's reads and actions are limited to (null: all). */

@@ -31,6 +31,10 @@ export const PERMISSIONS = {
   'owned.act': ['admin', 'security_lead', 'service_owner'],
   /** Cluster-wide facts: clusters' ingestion, coverage, the token ledger, exceptions, suppressions. */
   'cluster.read': ['admin', 'security_lead', 'auditor'],
+  /** Claim ownership of a workload or identity for one of one's teams (leads and admins: for any team). */
+  'ownership.claim': ['admin', 'security_lead', 'service_owner'],
+  /** Approve, reject or reassign ownership claims. */
+  'ownership.decide': ['admin', 'security_lead'],
   /** Accept risk: exceptions, suppression rules (the approver is the signed-in person). */
   'risk.approve': ['admin', 'security_lead'],
   /** The activity trail and its verification. */

@@ -11,6 +11,7 @@ import type { PrismaClient } from '@/lib/db/client';
 import { AppError, unauthenticated } from '@/lib/errors';
 import { appendTrail, prismaExecutor } from '@/lib/trail/write';
 import { verifyNothing, verifyPassword } from './password';
+import { securityEvent } from './security-log';
 import { createSession, revokeSession, sessionConfig, type NewSession } from './session';
 
 export const THROTTLE = { windowMs: 15 * 60_000, perAccount: 5, perAddress: 20 } as const;
@@ -57,7 +58,7 @@ export async function signIn(
   const { email, password } = signInSchema.parse(input);
   const retryAfterSeconds = await throttled(db, email, ctx.ip, now);
   if (retryAfterSeconds !== null) {
-    console.warn(JSON.stringify({ event: 'auth.throttled', email, ip: ctx.ip, at: now.toISOString() }));
+    securityEvent('auth.throttled', { email, ip: ctx.ip }, now);
     throw new AppError('rate_limited', `too many failed sign-ins: try again in ${Math.ceil(retryAfterSeconds / 60)} min`, {
       code: 'SIGN_IN_THROTTLED',
       details: { retryAfterSeconds },
@@ -87,7 +88,7 @@ export async function signIn(
         at: now,
       });
     });
-    console.warn(JSON.stringify({ event: 'auth.sign_in_failed', email, ip: ctx.ip, reason, at: now.toISOString() }));
+    securityEvent('auth.sign_in_failed', { email, ip: ctx.ip, reason }, now);
     throw unauthenticated(WRONG, { code: 'SIGN_IN_FAILED' });
   }
   return startSession(db, user, 'password', ctx, now);

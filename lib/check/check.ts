@@ -29,7 +29,7 @@ import { assessCredentials, RULES as CREDENTIAL_RULES, type CredentialFacts, typ
 import { DEFAULT_POLICY as DEFAULT_CREDENTIAL_POLICY, type CredentialPolicy } from '@/lib/credentials/policy';
 import { findingsPolicyLabel } from '@/lib/findings/policy';
 import { evaluatePosture, POSTURE_RULE_BY_ID, type Evidence, type Remediation } from '@/lib/findings/rules';
-import { subjectsFromObjects } from '@/lib/findings/subjects';
+import { subjectsFromObjects, type RbacFacts } from '@/lib/findings/subjects';
 import { identityKey } from '@/lib/keys';
 import type { OwaspNhiId } from '@/lib/owasp';
 import { SEVERITIES, type Severity } from '@/lib/rbac/capabilities';
@@ -107,8 +107,12 @@ export interface CheckOptions {
   failOn?: FailOn;
   /** Namespace of namespaced objects that name none, as `kubectl apply -n` (default `default`). */
   defaultNamespace?: string;
-  /** A collected cluster to judge the manifests in (lib/check/context.ts). */
-  context?: { name: string; objects: readonly unknown[] };
+  /**
+   * A collected cluster to judge the manifests in (lib/check/context.ts). `rbac`: the reach and escalation rows of
+   * context + manifests computed before (lib/findings/subjects.ts rbacFactsOf), where the caller knows the
+   * manifests change nothing of them that is reported (the admission webhook, for one workload).
+   */
+  context?: { name: string; objects: readonly unknown[]; rbac?: RbacFacts };
   /** For expiry of exceptions (default: now). */
   now?: Date;
 }
@@ -259,6 +263,7 @@ export function checkObjects(
   const s = subjectsFromObjects([...contextObjects, ...objects], {
     defaultNamespace,
     clusterName: options.context?.name ?? 'manifests',
+    ...(options.context?.rbac ? { rbac: options.context.rbac } : {}),
   });
   // With a context, only what the manifests define or touch is reported.
   const inScope = options.context ? scopeOf(objects, defaultNamespace) : null;

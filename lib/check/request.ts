@@ -49,8 +49,8 @@ export type CheckResponse = ReturnType<typeof reportJson> & {
 /** `file:line: message` of an input problem. */
 export const issueText = (i: CheckIssue) => `${i.file ? `${i.file}${i.line ? `:${i.line}` : ''}: ` : ''}${i.message}`;
 
-/** The server's policies; an invalid file is the server's problem (503), not the request's. */
-function serverPolicies(): { policy: CheckPolicy; source: string; credentialPolicy: CredentialPolicy } {
+/** The server's policies; an invalid file is the server's problem (503), not the request's (also the admission webhook's). */
+export function serverPolicies(): { policy: CheckPolicy; source: string; credentialPolicy: CredentialPolicy } {
   const file = process.env.NHI_FINDINGS_POLICY || undefined;
   try {
     const { policy } = loadCheckPolicy(file);

@@ -250,5 +250,5 @@ describe('the nhi command', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 300_000); // a dozen `nhi` processes: slow on a busy 2-core machine
 });

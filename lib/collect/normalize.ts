@@ -205,8 +205,9 @@ export function credentialKindOfSecret(type: string | undefined): CredentialKind
   return (type && secretKinds[type]) || 'OpaqueSecret';
 }
 
-const ownerKeys = ['team', 'owner', 'nhi.dev/team', 'nhi.dev/owner', 'app.kubernetes.io/owner', 'app.kubernetes.io/team'];
-const weakOwnerKeys = ['app.kubernetes.io/part-of'];
+/** Labels and annotations (in this order) whose value names an owning team (lib/ownership reads them too). */
+export const ownerKeys = ['team', 'owner', 'nhi.dev/team', 'nhi.dev/owner', 'app.kubernetes.io/owner', 'app.kubernetes.io/team'];
+export const weakOwnerKeys = ['app.kubernetes.io/part-of'];
 
 function ownerHint(m: ObjectMeta | undefined, keys: string[]): { team: string; source: string } | undefined {
   for (const key of keys) {

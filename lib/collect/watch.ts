@@ -42,6 +42,13 @@ export interface WatchOptions extends CertificateOptions {
   watchTimeoutSeconds?: number;
   /** The time of each save (stored as the sync's time) and its duration; timers stay real. */
   now?: Clock;
+  /** Where the state goes instead of the database (the agent mode, push-agent.ts); findings and risk are then the server's. */
+  sink?: WatchSink;
+}
+
+/** A watcher's destination other than a database: it gets the whole current state and says what it did with it. */
+export interface WatchSink {
+  save(snapshot: ClusterSnapshot, notes: CollectionNote[]): Promise<string>;
 }
 
 /** 410 Gone: the watch's resourceVersion expired. Internal: the loop relists; never shown to a user. */
@@ -55,7 +62,8 @@ class Gone extends Error {}
  * A 410 Gone or a broken stream relists that resource and reconciles; a watchdog reopens streams that go
  * silent; a periodic full resync catches anything missed.
  */
-export async function watchCluster(pool: pg.Pool, target: ClusterTarget, opts: WatchOptions = {}): Promise<void> {
+export async function watchCluster(pool: pg.Pool | null, target: ClusterTarget, opts: WatchOptions = {}): Promise<void> {
+  if (!pool && !opts.sink) throw new Error('watchCluster: a database pool or a sink is needed');
   const log = opts.log ?? (() => {});
   const debounceMs = opts.debounceMs ?? 500;
   const timeoutSeconds = opts.watchTimeoutSeconds ?? 240;
@@ -72,11 +80,15 @@ export async function watchCluster(pool: pg.Pool, target: ClusterTarget, opts: W
   const persist = async () => {
     const snapshot = emptySnapshot();
     for (const [key, items] of state) (snapshot[key] as Item[]) = [...items.values()];
+    if (opts.sink) {
+      log(`${target.name}: ${await opts.sink.save(snapshot, notes)}`);
+      return;
+    }
     const cluster = { name: target.name, source: target.source, server: target.server, context: target.context };
     const run = recorded ? 'on-failure' : 'record';
     recorded = false;
     // Posture findings and risk scores run beside the saves (`analyser`): a change is stored without waiting for them.
-    const outcome = await recordSnapshot(pool, cluster, 'watch', snapshot, notes, {
+    const outcome = await recordSnapshot(pool!, cluster, 'watch', snapshot, notes, {
       now: opts.now ?? systemClock,
       run,
       analysis: 'deferred',
@@ -92,7 +104,7 @@ export async function watchCluster(pool: pg.Pool, target: ClusterTarget, opts: W
 
   let clusterId: string | undefined;
   const analyse = async () => {
-    if (!clusterId) return;
+    if (!clusterId || !pool) return;
     const clock = opts.now ?? systemClock;
     const { posture, risk } = await analyseCluster(pool, clusterId, clock(), clock);
     log(
@@ -218,7 +230,7 @@ export async function watchCluster(pool: pg.Pool, target: ClusterTarget, opts: W
 }
 
 /** Watches every target until the signal aborts (or forever). */
-export async function watchClusters(pool: pg.Pool, targets: ClusterTarget[], opts: WatchOptions = {}): Promise<void> {
+export async function watchClusters(pool: pg.Pool | null, targets: ClusterTarget[], opts: WatchOptions = {}): Promise<void> {
   await Promise.all(targets.map((t) => watchCluster(pool, t, opts)));
 }
 

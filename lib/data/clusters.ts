@@ -23,7 +23,24 @@ export interface ClusterSummary {
   lastRunProgress: number;
   /** Problems the last run recorded (APIs it could not list, files it could not read). */
   lastRunProblems: string[];
+  /** A cluster pushed by an agent (`nhi collect --watch --push`): its current session's last push, null otherwise. */
+  agent: AgentStatus | null;
 }
+
+/**
+ * An agent's state: `live` when it pushed within AGENT_SILENT_MS (it sends a batch at least every minute),
+ * `snapshot` while the parts of its snapshot are arriving, `silent` otherwise.
+ */
+export interface AgentStatus {
+  state: 'live' | 'snapshot' | 'silent';
+  lastPushAt: string;
+  host: string | null;
+  version: string | null;
+  /** Objects pushed (the cluster's state as the agent sees it). */
+  objects: number;
+}
+
+export const AGENT_SILENT_MS = 3 * 60_000;
 
 /** Every cluster by name, with its identity and workload counts (live objects only) and its latest collection run. */
 export async function listClusters(db: PrismaClient): Promise<ClusterSummary[]> {
@@ -36,10 +53,18 @@ export async function listClusters(db: PrismaClient): Promise<ClusterSummary[]> 
         take: 1,
         select: { phase: true, startedAt: true, finishedAt: true, errors: true, progress: true },
       },
+      pushCursors: {
+        where: { current: true },
+        take: 1,
+        select: { lastPushAt: true, snapshotAt: true, objects: true, agent: true },
+      },
     },
   });
+  const now = Date.now();
   return clusters.map((c) => {
     const run = c.collectionRuns[0];
+    const push = c.pushCursors[0];
+    const info = (push?.agent ?? {}) as { host?: unknown; version?: unknown };
     const notes = run ? parseStored(z.array(runNoteSchema), run.errors, `CollectionRun.errors of cluster ${c.name}`) : [];
     return {
       id: c.id,
@@ -54,6 +79,15 @@ export async function listClusters(db: PrismaClient): Promise<ClusterSummary[]> 
       lastRunSeconds: run?.finishedAt ? (run.finishedAt.getTime() - run.startedAt.getTime()) / 1000 : null,
       lastRunProgress: run?.progress ?? 0,
       lastRunProblems: notes.filter((n) => n.level !== 'info').map((n) => `${n.level}: ${n.message}`),
+      agent: push
+        ? {
+            state: now - push.lastPushAt.getTime() > AGENT_SILENT_MS ? 'silent' : push.snapshotAt ? 'live' : 'snapshot',
+            lastPushAt: push.lastPushAt.toISOString(),
+            host: typeof info.host === 'string' ? info.host : null,
+            version: typeof info.version === 'string' ? info.version : null,
+            objects: push.objects,
+          }
+        : null,
     };
   });
 }

@@ -114,7 +114,8 @@ function riskWhere(f: RiskFilter, scope: TeamScope): Prisma.Sql {
   return Prisma.join(parts, ' AND ');
 }
 
-const FROM = Prisma.sql`"RiskScore" s JOIN "Cluster" cl ON cl.id = s."clusterId"
+// LEFT JOINs (every score has its cluster): a count that names no cluster's column reads the scores alone.
+const FROM = Prisma.sql`"RiskScore" s LEFT JOIN "Cluster" cl ON cl.id = s."clusterId"
   LEFT JOIN "Identity" i ON i.id = s."identityId" LEFT JOIN "Workload" w ON w.id = s."workloadId"`;
 
 /** One page of scores, highest first (ties by name), with their factors. */

@@ -81,6 +81,33 @@ export interface SubjectsOptions {
   wholeCluster?: boolean;
   /** The cluster's name in explanations (default `manifests`). */
   clusterName?: string;
+  /**
+   * Reach and escalation rows computed before (rbacFactsOf) on objects whose RBAC facts are the same for the
+   * identities that matter, instead of computing them again (the admission webhook: a workload judged against its
+   * cluster, whose graph is built once; lib/admission/review.ts says when that holds).
+   */
+  rbac?: RbacFacts;
+}
+
+/** Each identity's reach and escalation rows by identity key (what subjectsFromObjects computes from the objects). */
+export interface RbacFacts {
+  reach: ReadonlyMap<string, ReachRow>;
+  escalation: ReadonlyMap<string, EscalationRow>;
+}
+
+/** The reach and escalation rows of every identity of the objects (the expensive part of subjectsFromObjects). */
+export function rbacFactsOf(objects: readonly unknown[], options: Pick<SubjectsOptions, 'defaultNamespace'> = {}): RbacFacts {
+  const read = readObjects(objects, { defaultNamespace: options.defaultNamespace ?? 'default', source: 'manifests' });
+  return rbacFactsOfSnapshot(read.snapshot);
+}
+
+function rbacFactsOfSnapshot(snapshot: Parameters<typeof rbacIndexOf>[0]): RbacFacts {
+  const index = rbacIndexOf(snapshot);
+  const reach = new Map<string, ReachRow>();
+  for (const row of reachRows(index, new Map(), [])) reach.set(row.identityKey, row);
+  const escalation = new Map<string, EscalationRow>();
+  for (const row of escalationRows(index)) escalation.set(row.identityKey, row);
+  return { reach, escalation };
 }
 
 export interface PostureSubjects {
@@ -99,11 +126,7 @@ export interface PostureSubjects {
 export function subjectsFromObjects(objects: readonly unknown[], options: SubjectsOptions = {}): PostureSubjects {
   const read = readObjects(objects, { defaultNamespace: options.defaultNamespace ?? 'default', source: 'manifests' });
   const inv = normalize(read.snapshot);
-  const index = rbacIndexOf(read.snapshot);
-  const reach = new Map<string, ReachRow>();
-  for (const row of reachRows(index, new Map(), [])) reach.set(row.identityKey, row);
-  const escalation = new Map<string, EscalationRow>();
-  for (const row of escalationRows(index)) escalation.set(row.identityKey, row);
+  const { reach, escalation } = options.rbac ?? rbacFactsOfSnapshot(read.snapshot);
   const namespaces = namespaceSubjects(inv);
   return {
     identities: identitySubjects(inv, reach, escalation),

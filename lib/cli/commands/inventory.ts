@@ -16,7 +16,7 @@ export function registerInventoryCommands(program: Command): void {
       else
         for (const r of rows)
           console.log(
-            `${r.name}\t${r.source}\tlast sync ${r.lastSyncAt ?? 'never'}\t${r.lastRunPhase ?? '-'}\t${r.identities} identities\t${r.workloads} workloads`,
+            `${r.name}\t${r.source}\tlast sync ${r.lastSyncAt ?? 'never'}\t${r.lastRunPhase ?? '-'}\t${r.identities} identities\t${r.workloads} workloads${r.agent ? `\tagent ${r.agent.state}, last push ${r.agent.lastPushAt}` : ''}`,
           );
     });
 
