@@ -12,6 +12,7 @@
 import { Prisma } from '@/lib/db/generated/client';
 import type { PrismaClient } from '@/lib/db/client';
 import { notFound } from '@/lib/errors';
+import { isUuid } from '@/lib/validate';
 import type { TeamScope } from './roles';
 
 const teams = (scope: readonly string[]) => Prisma.sql`${[...scope]}::uuid[]`;
@@ -53,8 +54,6 @@ export function subjectInScope(
   if (!scope) return {};
   return { OR: [{ identity: identityInScope(scope) }, { workload: workloadInScope(scope) }] };
 }
-
-const isUuid = (id: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
 
 /** Throws 404 unless the identity is in scope (a null scope lets everything through without a query). */
 export async function assertIdentityInScope(db: PrismaClient, scope: TeamScope, identityId: string): Promise<void> {

@@ -3,6 +3,7 @@
  * identity page): metadata only, with class, age, expiry, last use, who holds and uses them, and their
  * open findings. Age and expiry are computed against `now`, passed in.
  */
+import { isUuid } from '@/lib/validate';
 import { z } from 'zod';
 import { parseFilter } from '@/lib/http/query';
 import { CLASS_INFO, CREDENTIAL_CLASSES, type CredentialClass, type Lifetime } from '@/lib/credentials/classify';
@@ -236,8 +237,6 @@ async function credentialsIn(db: PrismaClient, ids: Prisma.Sql, now: Date): Prom
     return c ? [toRow(c, now)] : [];
   });
 }
-
-const isUuid = (id: string) => z.uuid().safeParse(id).success;
 
 /** The credentials an identity holds or its workloads use (identity page). */
 export async function credentialsOfIdentity(db: PrismaClient, identityId: string, now: Date): Promise<CredentialRow[]> {

@@ -12,6 +12,7 @@
  * lib/risk/score.ts) and its NHI-POS-007 finding ("ServiceAccount has no owner") is resolved at once; the next
  * evaluation reads the claimed owner and keeps it resolved. A workload's score has no ownership factor.
  */
+import { isUuid } from '@/lib/validate';
 import type pg from 'pg';
 import { z } from 'zod';
 import { actorOf, type Principal } from '@/lib/auth/principal';
@@ -96,8 +97,6 @@ export interface ClaimView {
   decidedBy: { email: string; name: string } | null;
   decisionNote: string | null;
 }
-
-const isUuid = (id: string) => z.uuid().safeParse(id).success;
 
 type Tx = Prisma.TransactionClient;
 type Reader = PrismaClient | Tx;
