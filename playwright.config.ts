@@ -39,11 +39,20 @@ export default defineConfig({
   },
   // The specs run signed in as the first admin (e2e/auth.setup.ts signs in through the sign-in page once);
   // e2e/auth-pages.spec.ts signs in as each role itself.
+  // Order: sign in (setup), then the first run on the empty database, which ends by loading the demo data
+  // (overview.spec.ts), then every other spec on the demo data, whatever its file name.
   projects: [
     { name: 'setup', testMatch: /auth\.setup\.ts$/ },
     {
-      name: 'chromium',
+      name: 'first-run',
       dependencies: ['setup'],
+      testMatch: /overview\.spec\.ts$/,
+      use: { storageState: 'test-results/e2e-auth/admin.json' },
+    },
+    {
+      name: 'chromium',
+      dependencies: ['first-run'],
+      testIgnore: /overview\.spec\.ts$/,
       use: { storageState: 'test-results/e2e-auth/admin.json' },
     },
   ],

@@ -1,7 +1,10 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import type { ReactNode } from 'react';
+import { cookies } from 'next/headers';
 import { HealthBadge } from '@/components/health-badge';
+import { ThemeSwitch } from '@/components/theme-switch';
+import { THEME_COOKIE, themeOf } from '@/lib/theme';
 import { UserMenu } from '@/components/user-menu';
 import { csrfOf, optionalViewer, PAGE_ACCESS } from '@/lib/auth/page';
 import { refusal } from '@/lib/auth/authorize';
@@ -17,11 +20,13 @@ export const metadata: Metadata = {
 const NAV: [keyof typeof PAGE_ACCESS, string][] = [
   ['/', 'Overview'],
   ['/identities', 'Identities'],
+  ['/workloads', 'Workloads'],
   ['/credentials', 'Credentials'],
   ['/risk', 'Risk'],
   ['/teams', 'Teams'],
   ['/ownership', 'Ownership'],
   ['/findings', 'Findings'],
+  ['/queue', 'Queue'],
   ['/exceptions', 'Exceptions'],
   ['/anomalies', 'Anomalies'],
   ['/check', 'Check'],
@@ -33,13 +38,17 @@ const NAV: [keyof typeof PAGE_ACCESS, string][] = [
 
 export default async function RootLayout({ children }: { children: ReactNode }) {
   const viewer = await optionalViewer();
+  const theme = themeOf((await cookies()).get(THEME_COOKIE)?.value);
   return (
-    <html lang="en">
+    <html lang="en" data-theme={theme ?? undefined}>
       <head>
         {/* The session's CSRF token, sent back by the app's own state-changing requests (components/post-json.ts). */}
         <meta name="csrf-token" content={csrfOf(viewer)} />
       </head>
       <body>
+        <a className="skip-link" href="#content">
+          Skip to content
+        </a>
         <Providers>
           {viewer?.demo && (
             <div className="demo-banner" role="status" data-testid="demo-banner">
@@ -64,6 +73,7 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
               </nav>
             )}
             <HealthBadge />
+            <ThemeSwitch initial={theme} />
             {viewer && (
               <UserMenu
                 name={viewer.name}
@@ -73,7 +83,9 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
               />
             )}
           </header>
-          <main className="content">{children}</main>
+          <main className="content" id="content" tabIndex={-1}>
+            {children}
+          </main>
         </Providers>
       </body>
     </html>

@@ -1,17 +1,61 @@
 import Link from 'next/link';
+import type { ReactNode } from 'react';
 import { ClusterTable } from '@/components/cluster-table';
 import { IngestionStatusPanel } from '@/components/ingestion-status';
+import {
+  AnomalyView,
+  BlockError,
+  CoverageView,
+  IngestionErrors,
+  OverviewBlock,
+  PrincipalsView,
+  RiskView,
+  SprawlView,
+  TrendsView,
+} from '@/components/overview-blocks';
 import { SeverityPill } from '@/components/severity';
-import { listClusters } from '@/lib/data/clusters';
-import { escalationPaths, type EscalationPathRow } from '@/lib/data/identities';
-import { ingestionStatus } from '@/lib/data/ingestion';
+import type { EscalationPathRow } from '@/lib/data/identities';
+import { overviewBlocks, type Block } from '@/lib/data/overview';
 import { prisma } from '@/lib/db/client';
+import { DEFAULT_GAP_MINUTES, DEFAULT_REJECTING_PERCENT } from '@/lib/runtime/status';
 import { pageViewer } from '@/lib/auth/page';
 import { teamScope } from '@/lib/auth/principal';
 
 export const dynamic = 'force-dynamic';
 
-const ESCALATION_LIMIT = 15;
+/** Waits for one block (streamed in as it arrives) and shows it, or its error. */
+async function Await<T>({ block, what, children }: { block: Promise<Block<T>>; what: string; children: (data: T) => ReactNode }) {
+  const b = await block;
+  return b.ok ? children(b.data) : <BlockError what={what} error={b.error} />;
+}
+
+/**
+ * A block of the page. Every block's query runs in parallel and the document is sent once all have answered (no
+ * Suspense boundary): streamed blocks arriving one by one pushed the ones below them down (a layout shift of 0.75
+ * at 100,000 identities), for a page whose slowest block decides its time anyway. A failed block still shows its
+ * error in place, beside the others.
+ */
+function Streamed<T>({
+  id,
+  title,
+  what,
+  block,
+  children,
+}: {
+  id: string;
+  title: string;
+  what: string;
+  block: Promise<Block<T>>;
+  children: (data: T) => ReactNode;
+}) {
+  return (
+    <OverviewBlock id={id} title={title}>
+      <Await block={block} what={what}>
+        {children}
+      </Await>
+    </OverviewBlock>
+  );
+}
 
 /** Identities with a path to cluster-admin, those showing active anomalies first. */
 function EscalationPaths({ rows, total }: { rows: EscalationPathRow[]; total: number }) {
@@ -74,13 +118,11 @@ function EscalationPaths({ rows, total }: { rows: EscalationPathRow[]; total: nu
 export default async function OverviewPage() {
   const viewer = await pageViewer('/', '/');
   const scope = teamScope(viewer);
-  const [clusters, ingestion, escalation] = await Promise.all([
-    listClusters(prisma()),
-    // Cluster-wide: not for a service owner, who sees their teams' escalation paths only.
-    scope ? null : ingestionStatus(prisma(), { now: new Date() }),
-    escalationPaths(prisma(), { limit: ESCALATION_LIMIT }, scope),
-  ]);
-  if (clusters.length === 0) {
+  // Every block's query starts now, in parallel; the page waits only for the clusters (an empty inventory has a page of its own).
+  const now = new Date();
+  const blocks = overviewBlocks(prisma(), { now }, scope);
+  const clusters = await blocks.clusters;
+  if (clusters.ok && clusters.data.length === 0) {
     return (
       <section className="panel empty-state" data-testid="empty-state">
         <h1>No cluster has been collected yet</h1>
@@ -104,17 +146,59 @@ export default async function OverviewPage() {
       </section>
     );
   }
+  const of = scope ? ` of ${viewer.teams.map((t) => t.name).join(', ')}` : '';
   return (
     <section>
-      <h1>Clusters</h1>
-      <ClusterTable initial={clusters} />
-      <h2>Escalation paths (anomalous sources first){scope ? ` of ${viewer.teams.map((t) => t.name).join(', ')}` : ''}</h2>
-      <EscalationPaths rows={escalation.rows} total={escalation.total} />
-      {ingestion && (
-        <>
-          <h2>Runtime ingestion</h2>
-          <IngestionStatusPanel initial={ingestion} />
-        </>
+      <h1>Overview{of}</h1>
+      <Streamed id="sprawl" title="Identity sprawl" what="identity counts" block={blocks.sprawl}>
+        {(s) => <SprawlView s={s} />}
+      </Streamed>
+      <Streamed id="risk" title="Risk" what="risk scores" block={blocks.risk}>
+        {(r) => <RiskView r={r} />}
+      </Streamed>
+      <Streamed
+        id="escalation"
+        title="Escalation paths (anomalous sources first)"
+        what="escalation paths"
+        block={blocks.escalation}
+      >
+        {(e) => <EscalationPaths rows={e.rows} total={e.total} />}
+      </Streamed>
+      <div className="grid-3">
+        <Streamed id="coverage" title="Short-lived credential coverage" what="credential coverage" block={blocks.coverage}>
+          {(c) => <CoverageView c={c} scoped={scope !== null} />}
+        </Streamed>
+        <Streamed id="anomalies" title="Open anomalies" what="anomaly counts" block={blocks.anomalies}>
+          {(a) => <AnomalyView a={a} />}
+        </Streamed>
+      </div>
+      {blocks.principals && (
+        <Streamed id="principals" title="Principals in the audit logs" what="audit principals" block={blocks.principals}>
+          {(p) => <PrincipalsView p={p} />}
+        </Streamed>
+      )}
+      <Streamed id="trends" title="Trends (last 30 days)" what="trends" block={blocks.trends}>
+        {(t) => <TrendsView t={t} />}
+      </Streamed>
+      <OverviewBlock id="clusters" title="Clusters">
+        {clusters.ok ? <ClusterTable initial={clusters.data} /> : <BlockError what="clusters" error={clusters.error} />}
+      </OverviewBlock>
+      {blocks.ingestion && (
+        <Streamed id="ingestion" title="Runtime ingestion" what="ingestion status" block={blocks.ingestion}>
+          {(rows) => (
+            <>
+              <IngestionErrors rows={rows} />
+              <IngestionStatusPanel
+                initial={{
+                  now: now.toISOString(),
+                  gapMinutes: DEFAULT_GAP_MINUTES,
+                  rejectingPercent: DEFAULT_REJECTING_PERCENT,
+                  clusters: rows.flatMap((r) => (r.status.ok ? [r.status.data] : [])),
+                }}
+              />
+            </>
+          )}
+        </Streamed>
       )}
     </section>
   );

@@ -20,9 +20,9 @@ export function ActivityChart({ buckets, bucket }: { buckets: ActivityBucket[]; 
           <YAxis allowDecimals={false} width={44} tick={{ fontSize: 11 }} />
           <Tooltip />
           <Legend wrapperStyle={{ fontSize: 12 }} />
-          <Bar dataKey="allowed" name="calls allowed" stackId="a" fill="#2f5bea" isAnimationActive={false} />
-          <Bar dataKey="denied" name="calls denied" stackId="a" fill="#c62828" isAnimationActive={false} />
-          <Bar dataKey="alerts" name="Falco alerts" stackId="a" fill="#ef6c00" isAnimationActive={false} />
+          <Bar dataKey="allowed" name="calls allowed" stackId="a" fill="var(--chart-1)" isAnimationActive={false} />
+          <Bar dataKey="denied" name="calls denied" stackId="a" fill="var(--chart-2)" isAnimationActive={false} />
+          <Bar dataKey="alerts" name="Falco alerts" stackId="a" fill="var(--chart-3)" isAnimationActive={false} />
         </BarChart>
       </ResponsiveContainer>
     </div>

@@ -1,6 +1,7 @@
+import type { ReactNode } from 'react';
 import Link from 'next/link';
 import { SeverityPill } from '@/components/severity';
-import type { AnomalyItem } from '@/lib/data/anomalies';
+import type { AnomalyItem, AnomalySort } from '@/lib/data/anomalies';
 import { utcTime } from '@/lib/format';
 
 const STATUS_TEXT: Record<AnomalyItem['status'], string> = {
@@ -14,19 +15,29 @@ const STATUS_TEXT: Record<AnomalyItem['status'], string> = {
 export const statusText = (s: AnomalyItem['status']) => STATUS_TEXT[s];
 
 /** Anomalies as a table: severity, identity, what, OWASP item, evidence count, last seen, status (Anomalies, identity and workload pages). */
-export function AnomalyTable({ items, showIdentity = true }: { items: AnomalyItem[]; showIdentity?: boolean }) {
+export function AnomalyTable({
+  items,
+  showIdentity = true,
+  sortHeader,
+}: {
+  items: AnomalyItem[];
+  showIdentity?: boolean;
+  /** The header of a sortable column (the Anomalies page's; lib/data/anomalies.ts ANOMALY_SORTS), else a plain one. */
+  sortHeader?: (column: AnomalySort, label: string) => ReactNode;
+}) {
   if (!items.length) return <p className="muted">None.</p>;
+  const th = (column: AnomalySort, label: string) => sortHeader?.(column, label) ?? <th>{label}</th>;
   return (
     <table className="data" data-testid="anomalies">
       <thead>
         <tr>
-          <th>Severity</th>
+          {th('severity', 'Severity')}
           {showIdentity && <th>Identity</th>}
-          <th>Anomaly</th>
+          {th('detector', 'Anomaly')}
           <th>OWASP</th>
-          <th>Events</th>
-          <th>Last seen</th>
-          <th>Status</th>
+          {th('events', 'Events')}
+          {th('lastSeen', 'Last seen')}
+          {th('status', 'Status')}
         </tr>
       </thead>
       <tbody>

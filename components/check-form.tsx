@@ -5,6 +5,7 @@ import type { CheckResponse } from '@/lib/check/request';
 import { CopyButton } from './copy-button';
 import { jsonHeaders, postJson } from './post-json';
 import { SeverityPill } from './severity';
+import { saveAs } from './save-as';
 
 const FAIL_ON = ['critical', 'high', 'medium', 'low', 'none'] as const;
 type FailOn = (typeof FAIL_ON)[number];
@@ -19,17 +20,6 @@ const objectText = (o: { kind: string; namespace: string; name: string }) =>
 
 /** A browser file name as the route accepts it (letters, digits, `._- /`). */
 const safeFileName = (name: string) => name.replace(/[^A-Za-z0-9._\- /]/g, '_').slice(0, 255) || 'manifest';
-
-function saveAs(blob: Blob, file: string) {
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = file;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
 
 /** PASS/FAIL, the open findings by severity and the excepted ones (the CLI's last line). */
 function Summary({ report }: { report: CheckResponse }) {

@@ -24,7 +24,7 @@ export function CoverageTrend({ points }: { points: CoveragePoint[] }) {
           <XAxis dataKey="at" tick={{ fontSize: 11 }} minTickGap={40} />
           <YAxis domain={[0, 100]} unit="%" width={44} tick={{ fontSize: 11 }} />
           <Tooltip formatter={(v) => [`${String(v)}%`, 'short-lived']} />
-          <Line type="monotone" dataKey="share" stroke="#2f5bea" strokeWidth={2} dot={false} isAnimationActive={false} />
+          <Line type="monotone" dataKey="share" stroke="var(--chart-1)" strokeWidth={2} dot={false} isAnimationActive={false} />
         </LineChart>
       </ResponsiveContainer>
     </div>

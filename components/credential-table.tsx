@@ -1,6 +1,7 @@
+import type { ReactNode } from 'react';
 import Link from 'next/link';
 import { SeverityPill } from '@/components/severity';
-import type { CredentialRow } from '@/lib/data/credentials';
+import type { CredentialRow, CredentialSort } from '@/lib/data/credentials';
 
 const day = (iso: string | null) => (iso ? iso.slice(0, 10) : null);
 const lifetimeClass = { 'short-lived': 'pill-ok', expiring: 'pill-degraded', 'long-lived': 'pill-down' } as const;
@@ -16,19 +17,29 @@ function Expiry({ row }: { row: CredentialRow }) {
 }
 
 /** Credentials with class, age, expiry, last use, holders and findings (metadata only). */
-export function CredentialTable({ rows, testId = 'credential-table' }: { rows: CredentialRow[]; testId?: string }) {
+export function CredentialTable({
+  rows,
+  testId = 'credential-table',
+  sortHeader,
+}: {
+  rows: CredentialRow[];
+  testId?: string;
+  /** The header of a sortable column (the Credentials page's; lib/data/credentials.ts CREDENTIAL_SORTS), else a plain one. */
+  sortHeader?: (column: CredentialSort, label: string) => ReactNode;
+}) {
+  const th = (column: CredentialSort, label: string) => sortHeader?.(column, label) ?? <th>{label}</th>;
   return (
     <table className="data" data-testid={testId}>
       <thead>
         <tr>
-          <th>Credential</th>
-          <th>Class</th>
-          <th>Age</th>
-          <th>Expires</th>
-          <th>Last used</th>
+          {th('name', 'Credential')}
+          {th('class', 'Class')}
+          {th('age', 'Age')}
+          {th('expires', 'Expires')}
+          {th('lastUsed', 'Last used')}
           <th>Held by</th>
           <th>Used by</th>
-          <th>Findings</th>
+          {th('findings', 'Findings')}
         </tr>
       </thead>
       <tbody>

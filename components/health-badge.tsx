@@ -18,11 +18,11 @@ const labels: Record<HealthReport['status'], string> = {
 export function HealthBadge() {
   const { data, isError } = useQuery({ queryKey: ['health'], queryFn: fetchHealth, refetchInterval: 30_000 });
   const status = isError ? 'down' : data?.status;
-  if (!status) return <span className="pill pill-muted">Checking…</span>;
+  if (!status) return <span className="pill pill-muted health-badge">Checking…</span>;
   const title =
     data?.database.error ?? (data?.migrations?.pending.length ? `Pending: ${data.migrations.pending.join(', ')}` : undefined);
   return (
-    <span className={`pill pill-${status}`} role="status" title={title} data-testid="health-badge">
+    <span className={`pill pill-${status} health-badge`} role="status" title={title} data-testid="health-badge">
       {labels[status]}
     </span>
   );

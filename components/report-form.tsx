@@ -2,6 +2,7 @@
 
 import { useState } from 'react';
 import { jsonHeaders } from './post-json';
+import { saveAs } from './save-as';
 
 const WHAT = [
   ['inventory', 'Inventory (identities, owners, risk, workloads)'],
@@ -27,17 +28,6 @@ async function sha256Hex(data: ArrayBuffer): Promise<string | null> {
   if (!globalThis.crypto?.subtle) return null;
   const digest = await crypto.subtle.digest('SHA-256', data);
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
-}
-
-function saveAs(blob: Blob, file: string) {
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = file;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 /** The server's SHA256SUMS line of an export, once its completion is on the trail (a few tries). */

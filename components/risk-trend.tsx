@@ -25,7 +25,7 @@ export function RiskTrend({
                 type="monotone"
                 dataKey="max"
                 name="max"
-                stroke="#c0392b"
+                stroke="var(--chart-2)"
                 strokeWidth={2}
                 dot={false}
                 isAnimationActive={false}
@@ -34,7 +34,7 @@ export function RiskTrend({
                 type="monotone"
                 dataKey="mean"
                 name="mean"
-                stroke="#2f5bea"
+                stroke="var(--chart-1)"
                 strokeWidth={2}
                 dot={false}
                 isAnimationActive={false}
@@ -45,7 +45,7 @@ export function RiskTrend({
               type="stepAfter"
               dataKey="score"
               name="score"
-              stroke="#2f5bea"
+              stroke="var(--chart-1)"
               strokeWidth={2}
               dot={false}
               isAnimationActive={false}

@@ -12,11 +12,9 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/helm" && pwd)"
-cache_root="${NHI_CACHE_DIR:-${HOME}/.cache/nhi}/helm"
-pin_hash="$(cat "$here/go.mod" "$here/go.sum" | sha256sum | cut -c1-16)"
-bin_dir="$cache_root/bin-$pin_hash"
-
-log() { printf 'build-helm.sh: %s\n' "$*" >&2; }
+# shellcheck source=../e2e/cluster/pinned-build.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../e2e/cluster/pinned-build.sh"
+pinned_build_init helm "$here" build-helm.sh
 
 complete() { [[ -x "$bin_dir/helm" && -f "$bin_dir/VERSIONS" ]]; }
 
@@ -26,25 +24,8 @@ if complete; then
   exit 0
 fi
 
-go_bin="${GO:-$(command -v go || true)}"
-[[ -n "$go_bin" ]] || go_bin=/usr/local/go/bin/go
-if [[ ! -x "$go_bin" ]]; then
-  log "no Go toolchain: 'go' is not in PATH and $go_bin does not exist (set GO=/path/to/go)"
-  exit 1
-fi
-
-mkdir -p "$cache_root"
-# One build per cache at a time; a second caller waits here and then reuses the result.
-exec 9>"$cache_root/build.lock"
-if ! flock -n 9; then
-  log "another build holds $cache_root/build.lock; waiting for it"
-  flock 9
-fi
-if complete; then
-  log "reusing $bin_dir (built by another process)"
-  echo "$bin_dir/helm"
-  exit 0
-fi
+pinned_build_go
+pinned_build_lock complete "$bin_dir/helm"
 
 module_version() { awk -v m="$1" '$1 == m { print $2; exit } $1 == "require" && $2 == m { print $3; exit }' "$here/go.mod"; }
 helm_version="$(module_version helm.sh/helm/v3)"
@@ -53,8 +34,7 @@ if [[ ! "$helm_version" =~ ^v3\.[0-9]+\.[0-9]+$ ]]; then
   exit 1
 fi
 
-tmp="$(mktemp -d "$cache_root/.build-$pin_hash.XXXXXX")"
-trap 'rm -rf "$tmp"' EXIT
+pinned_build_tmp
 
 log "building helm $helm_version with $("$go_bin" env GOVERSION) into $bin_dir"
 t0=$(date +%s)
@@ -79,7 +59,6 @@ done
 (cd "$here" && CGO_ENABLED=0 nice -n "${NHI_BUILD_NICE:-10}" "$go_bin" build -trimpath -ldflags="$ldflags" \
   -o "$tmp/helm" helm.sh/helm/v3/cmd/helm)
 t2=$(date +%s)
-chmod 755 "$tmp"
 {
   echo "helm $helm_version"
   echo "client-go $client_go"
@@ -88,8 +67,6 @@ chmod 755 "$tmp"
   echo "pin $pin_hash"
 } >"$tmp/VERSIONS"
 
-rm -rf "$bin_dir"
-mv "$tmp" "$bin_dir"
-trap - EXIT
+pinned_build_finish
 log "compiled and linked in $((t2 - t1))s (total $((t2 - t0))s)"
 echo "$bin_dir/helm"

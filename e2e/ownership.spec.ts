@@ -4,8 +4,8 @@
  * is on /teams. Runs after overview.spec.ts has loaded the demo data. Each person signs in through the sign-in
  * page in the test's own browser context (its admin cookie cleared first), so every page goes through `visit`.
  */
-import { request as playwrightRequest, type Page } from '@playwright/test';
-import { csrfHeaders, expect, test } from './fixtures';
+import { request as playwrightRequest } from '@playwright/test';
+import { csrfHeaders, ensureUser, expect, signInAs as signInWith, test, type Visit } from './fixtures';
 
 const PASSWORD = 'an ownership e2e password';
 const TEAM = 'zz-ownership-e2e';
@@ -14,31 +14,13 @@ const LEAD = 'lead@ownership.test';
 /** The workload claimed, found in the first test. */
 const claimed: { id?: string; name?: string } = {};
 
-type Visit = (url: string, name: string, expected?: { status: number }) => Promise<Page>;
-
-async function signInAs(page: Page, visit: Visit, email: string, next: string) {
-  await page.context().clearCookies();
-  const form = await visit(`/sign-in?next=${encodeURIComponent(next)}`, `sign-in-${email.split('@')[0]}`);
-  await form.getByLabel('E-mail address').fill(email);
-  await form.getByLabel('Password').fill(PASSWORD);
-  await form.getByRole('button', { name: 'Sign in' }).click();
-  await form.waitForURL((u) => u.pathname === next.split('?')[0]);
-}
+const signInAs = (page: Parameters<typeof signInWith>[0], visit: Visit, email: string, next: string) =>
+  signInWith(page, visit, email, PASSWORD, next);
 
 test.describe.serial('ownership: claim, approve, owned', () => {
   test.beforeAll(async ({ request }) => {
-    const headers = await csrfHeaders(request);
-    for (const [email, role, teams] of [
-      [OWNER, 'service_owner', [TEAM]],
-      [LEAD, 'security_lead', []],
-    ] as const) {
-      const res = await request.post('/api/users', {
-        headers,
-        data: { email, name: email.split('@')[0], role, teams, password: PASSWORD },
-      });
-      // 409: made by an earlier run of this hook (a retry restarts the worker).
-      expect([200, 409], await res.text()).toContain(res.status());
-    }
+    await ensureUser(request, { email: OWNER, role: 'service_owner', teams: [TEAM], password: PASSWORD });
+    await ensureUser(request, { email: LEAD, role: 'security_lead', password: PASSWORD });
   });
 
   test('a service owner claims an unowned workload for their team from /ownership', async ({ page, visit }) => {

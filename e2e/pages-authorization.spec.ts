@@ -4,11 +4,10 @@
  * of another team, in the production build. A page missing from PAGES fails the first test. Routes have the
  * same matrix in lib/auth/matrix.int.test.ts. Runs after overview.spec.ts has loaded the demo data.
  */
-import { readdirSync } from 'node:fs';
-import path from 'node:path';
 import { request as playwrightRequest, type APIRequestContext } from '@playwright/test';
 import pg from 'pg';
 import { csrfHeaders, expect, test } from './fixtures';
+import { demoIds, pagePatterns, urlOf, type DemoIds } from './page-urls';
 
 type Access = 'public' | 'signed-in' | 'owned.read' | 'cluster.read' | 'report.export' | 'trail.read' | 'users.manage';
 /** Every page and who may open it: written here by hand, independently of lib/auth/page.ts. */
@@ -24,8 +23,10 @@ const PAGES: Record<string, Access> = {
   '/exceptions': 'cluster.read',
   '/findings': 'owned.read',
   '/findings/[id]': 'owned.read',
+  '/queue': 'owned.read',
   '/identities': 'owned.read',
   '/identities/[id]': 'owned.read',
+  '/identities/[id]/what-if': 'owned.read',
   '/ownership': 'owned.read',
   '/reports': 'report.export',
   '/risk': 'owned.read',
@@ -33,6 +34,7 @@ const PAGES: Record<string, Access> = {
   '/teams': 'owned.read',
   '/trail': 'trail.read',
   '/users': 'users.manage',
+  '/workloads': 'owned.read',
   '/workloads/[id]': 'owned.read',
 };
 const ALLOWED: Record<Exclude<Access, 'public' | 'signed-in'>, string[]> = {
@@ -43,41 +45,18 @@ const ALLOWED: Record<Exclude<Access, 'public' | 'signed-in'>, string[]> = {
   'users.manage': ['admin'],
 };
 
-function pagePatterns(dir = path.resolve('app'), prefix = ''): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory()
-      ? e.name === 'api'
-        ? []
-        : pagePatterns(path.join(dir, e.name), `${prefix}/${e.name}`)
-      : e.name === 'page.tsx'
-        ? [prefix || '/']
-        : [],
-  );
-}
-
 type Who = 'nobody' | 'admin' | 'security_lead' | 'auditor' | 'service_owner' | 'owner-other-team';
 const PASSWORD = 'a page matrix password';
-const ids: Record<string, string> = {};
+let ids: DemoIds & { otherTeam?: string };
 const contexts: Partial<Record<Who, APIRequestContext>> = {};
 
 test.describe('pages: who may open what', () => {
   test.beforeAll(async ({ request, baseURL }) => {
     // Team A: the team that owns (by the demo's labels) an identity with an anomaly, a finding and events.
+    ids = await demoIds();
     const db = new pg.Client({ connectionString: process.env.NHI_E2E_DATABASE_URL });
     await db.connect();
     try {
-      const { rows } = await db.query<Record<string, string>>(`
-        SELECT t.name AS team, i.id AS identity, wi."workloadId" AS workload, a.id AS anomaly, f.id AS finding,
-               i."clusterId" AS "clusterId",
-               (SELECT e.key FROM "RuntimeEvent" e WHERE e."clusterId" = i."clusterId" AND e."saNamespace" = i.namespace
-                  AND e."saName" = i.name LIMIT 1) AS key
-        FROM "Identity" i JOIN "Ownership" o ON o."identityId" = i.id JOIN "Team" t ON t.id = o."teamId"
-        JOIN "Anomaly" a ON a."identityId" = i.id JOIN "Finding" f ON f."identityId" = i.id
-        JOIN "WorkloadIdentity" wi ON wi."identityId" = i.id
-        WHERE EXISTS (SELECT 1 FROM "RuntimeEvent" e WHERE e."clusterId" = i."clusterId" AND e."saNamespace" = i.namespace AND e."saName" = i.name)
-        ORDER BY t.name, i.namespace, i.name LIMIT 1`);
-      expect(rows[0], 'the demo has a team-owned identity with an anomaly, a finding and events').toBeTruthy();
-      Object.assign(ids, rows[0]);
       // Team B: another team, none of whose identities or workloads touch team A's identity.
       const other = await db.query<{ name: string }>(
         `SELECT t.name FROM "Team" t WHERE t.name <> $1 AND EXISTS (SELECT 1 FROM "Ownership" o WHERE o."teamId" = t.id)
@@ -120,13 +99,7 @@ test.describe('pages: who may open what', () => {
     expect(pagePatterns().sort()).toEqual(Object.keys(PAGES).sort());
   });
 
-  const url = (pattern: string) =>
-    pattern
-      .replace('/identities/[id]', `/identities/${ids.identity}`)
-      .replace('/workloads/[id]', `/workloads/${ids.workload}`)
-      .replace('/findings/[id]', `/findings/${ids.finding}`)
-      .replace('/anomalies/[id]', `/anomalies/${ids.anomaly}`)
-      .replace('[clusterId]/[key]', `${ids.clusterId}/${encodeURIComponent(ids.key!)}`);
+  const url = (pattern: string) => urlOf(pattern, ids);
 
   for (const [pattern, access] of Object.entries(PAGES))
     test(`${pattern} (${access})`, async () => {

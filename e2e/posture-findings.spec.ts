@@ -1,7 +1,7 @@
 import { loadDemoData } from '@/lib/demo/load';
 import { expect, test } from './fixtures';
 
-// Runs after overview.spec.ts (files run in name order on one worker), on its database with the demo dataset,
+// Runs after overview.spec.ts (the first-run project of playwright.config.ts), on its database with the demo dataset,
 // whose posture findings were written when it was imported (lib/findings).
 test.describe.serial('findings', () => {
   test.beforeAll(async () => {

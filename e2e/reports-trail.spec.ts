@@ -7,7 +7,7 @@ import { loadDemoData } from '@/lib/demo/load';
 import { expect, test } from './fixtures';
 import { csrfHeaders } from './fixtures';
 
-// Runs after overview.spec.ts (files run in name order on one worker), on its database with the demo dataset.
+// Runs after overview.spec.ts (the first-run project of playwright.config.ts), on its database with the demo dataset.
 test.describe.serial('reports and the activity trail', () => {
   let dir: string;
   test.beforeAll(async () => {

@@ -20,7 +20,12 @@
  * `--reuse NAME` benchmarks that kept database again (pending migrations are applied first, the import is
  * skipped, the database is kept) — for measuring one change after another.
  *
- * Usage: node --import tsx scripts/bench-pages.ts [--identities N] [--rounds R] [--port P] [--keep | --reuse NAME]
+ * 5. With `--browser`, opens each page once more in Debian's Chromium (Playwright, signed in with the same
+ *    cookie) after the timing: each must render with no console error and no page error, and its cumulative
+ *    layout shift (PerformanceObserver 'layout-shift') is printed — the issue's "renders completely in a real
+ *    browser" on the large dataset, not only on the demo data.
+ *
+ * Usage: node --import tsx scripts/bench-pages.ts [--identities N] [--rounds R] [--port P] [--keep | --reuse NAME] [--browser]
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -44,6 +49,7 @@ const { values } = parseArgs({
     port: { type: 'string', default: '3400' },
     keep: { type: 'boolean', default: false },
     reuse: { type: 'string' },
+    browser: { type: 'boolean', default: false },
   },
 });
 const identities = Number(values.identities);
@@ -58,6 +64,53 @@ const percentile = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? 0;
 };
+
+/** Each page once in Chromium: console and page errors, and the cumulative layout shift once it settled. */
+async function inBrowser(base: string, cookie: string, pages: [string, string][]): Promise<void> {
+  const { chromium } = await import('@playwright/test');
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage'],
+  });
+  try {
+    const context = await browser.newContext();
+    const [name, value] = cookie.split('=') as [string, string];
+    await context.addCookies([{ name, value, url: base }]);
+    await context.addInitScript(() => {
+      const w = window as unknown as { __cls: number };
+      w.__cls = 0;
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries() as (PerformanceEntry & { value: number; hadRecentInput: boolean })[])
+          if (!e.hadRecentInput) w.__cls += e.value;
+      }).observe({ type: 'layout-shift', buffered: true });
+    });
+    let errors = 0;
+    let worst = 0;
+    const seen = new Set<string>();
+    for (const [label, url] of pages) {
+      if (seen.has(label)) continue;
+      seen.add(label);
+      const page = await context.newPage();
+      const problems: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error') problems.push(m.text());
+      });
+      page.on('pageerror', (e) => problems.push(e.message));
+      const res = await page.goto(base + url, { waitUntil: 'networkidle', timeout: 120_000 });
+      const cls = await page.evaluate(() => (window as unknown as { __cls: number }).__cls);
+      const heading = await page.locator('h1').first().textContent();
+      errors += problems.length + (res?.ok() ? 0 : 1);
+      worst = Math.max(worst, cls);
+      out(
+        `browser ${label.padEnd(26)} ${String(res?.status()).padStart(4)} CLS ${cls.toFixed(3)} h1 "${heading ?? ''}"${problems.length ? ` ERRORS: ${problems.join(' | ')}` : ''}`,
+      );
+      await page.close();
+    }
+    out(`browser: ${seen.size} pages, ${errors} errors, worst layout shift ${worst.toFixed(3)}`);
+  } finally {
+    await browser.close();
+  }
+}
 
 const server = await testServer();
 const reuse = values.reuse;
@@ -157,6 +210,15 @@ try {
     ['exceptions', '/exceptions'],
     ['teams', '/teams'],
     ['ownership', '/ownership'],
+    ['workloads', '/workloads'],
+    ['workloads, page 100', '/workloads?page=100'],
+    ['workloads, by open findings', '/workloads?sort=findings&dir=desc'],
+    ['identities, by workloads', '/identities?sort=workloads&dir=desc'],
+    ['credentials, by age', '/credentials?sort=age&dir=desc'],
+    ['queue', '/queue'],
+    ['trail', '/trail'],
+    ['admission', '/admission'],
+    ...riskiest.slice(0, 2).map((id): [string, string] => ['what-if', `/identities/${id}/what-if`]),
     ...[...riskiest, ...someIdentities].map((id): [string, string] => ['identity', `/identities/${id}`]),
     ...someWorkloads.map((id): [string, string] => ['workload', `/workloads/${id}`]),
     ...someFindings.map((id): [string, string] => ['finding', `/findings/${id}`]),
@@ -180,6 +242,7 @@ try {
       byPage.set(name, [...(byPage.get(name) ?? []), ms]);
     }
   }
+  if (values.browser) await inBrowser(base, cookie, pages);
   out(
     `${'page'.padEnd(24)} ${'n'.padStart(4)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)} ${'max ms'.padStart(8)} ${'kB'.padStart(7)}`,
   );

@@ -5,7 +5,19 @@ import { FilterSelect } from '@/components/filter-select';
 import { Pager } from '@/components/pager';
 import { RevokeSuppression, SuppressionForm } from '@/components/suppression-form';
 import { DETECTOR_IDS, DETECTORS } from '@/lib/behaviour/catalogue';
-import { ANOMALY_STATUSES, listAnomalies, listSuppressions, parseAnomalyFilter, type AnomalyFilter } from '@/lib/data/anomalies';
+import {
+  ANOMALY_SORTS,
+  ANOMALY_STATUSES,
+  listAnomalies,
+  listSuppressions,
+  parseAnomalyFilter,
+  type AnomalyFilter,
+  type AnomalySort,
+} from '@/lib/data/anomalies';
+import { ariaSort, nextSort } from '@/lib/http/sort';
+import { SortHeader } from '@/components/sort-header';
+import { SortInputs } from '@/components/sort-inputs';
+import { ExportLinks } from '@/components/export-links';
 import { prisma } from '@/lib/db/client';
 import { utcTime } from '@/lib/format';
 import { filterHref } from '@/lib/http/query';
@@ -20,6 +32,20 @@ export const metadata: Metadata = { title: 'Anomalies' };
 const DEFAULTS = { page: 1, status: 'active' };
 const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'] as const;
 const href = (f: AnomalyFilter, over: Partial<AnomalyFilter>) => filterHref('/anomalies', { ...f, page: 1, ...over }, DEFAULTS);
+/** A sortable column's header (no `sort`: the default order, most severe then newest, marks none). */
+function sortHeader(f: AnomalyFilter) {
+  return function SortableColumn(column: AnomalySort, label: string) {
+    return (
+      <SortHeader
+        key={column}
+        label={label}
+        testId={`sort-${column}`}
+        sorted={ariaSort(ANOMALY_SORTS, f, column)}
+        href={href(f, nextSort(ANOMALY_SORTS, f, column))}
+      />
+    );
+  };
+}
 const TABS: [AnomalyFilter['status'], string][] = [
   ['active', 'Open and acknowledged'],
   ...ANOMALY_STATUSES.map((s): [AnomalyFilter['status'], string] => [s, s.replace('_', ' ')]),
@@ -87,13 +113,15 @@ export default async function AnomaliesPage({
           value={filter.owasp}
           options={Object.entries(OWASP_NHI_TOP10).map(([id, name]) => [id, `${id} ${name}`])}
         />
+        <SortInputs sort={filter.sort} dir={filter.dir} />
         <button type="submit">Filter</button>
       </form>
       <FilterError error={error} />
       <p className="muted" data-testid="anomaly-count">
         {page.total} anomalies
       </p>
-      <AnomalyTable items={page.items} />
+      <ExportLinks route="/api/anomalies/export" values={filter} defaults={DEFAULTS} />
+      <AnomalyTable items={page.items} sortHeader={sortHeader(filter)} />
       <Pager page={filter.page} pages={pages} href={(p) => filterHref('/anomalies', { ...filter, page: p }, DEFAULTS)} />
 
       <h2 id="suppressions">Suppression rules ({suppressions.filter((s) => s.active).length} active)</h2>

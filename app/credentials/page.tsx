@@ -13,9 +13,15 @@ import {
   FEDERATED_PAGE_SIZE,
   federatedCredentialPage,
   listCredentials,
+  CREDENTIAL_SORTS,
   parseCredentialFilter,
   type CredentialFilter,
+  type CredentialSort,
 } from '@/lib/data/credentials';
+import { ariaSort, nextSort } from '@/lib/http/sort';
+import { SortHeader } from '@/components/sort-header';
+import { SortInputs } from '@/components/sort-inputs';
+import { ExportLinks } from '@/components/export-links';
 import { prisma } from '@/lib/db/client';
 import { filterHref } from '@/lib/http/query';
 import { FilterError } from '@/components/filter-error';
@@ -29,6 +35,24 @@ const PAGE_DEFAULTS = { page: 1, federatedPage: 1 };
 const pageHref = (f: CredentialFilter, page: number) => filterHref('/credentials', { ...f, page }, PAGE_DEFAULTS);
 const federatedHref = (f: CredentialFilter, federatedPage: number) =>
   `${filterHref('/credentials', { ...f, federatedPage }, PAGE_DEFAULTS)}#federated`;
+/** A sortable column's header (no `sort`: the default order, most findings first, marks none). */
+function sortHeader(f: CredentialFilter) {
+  return function SortableColumn(column: CredentialSort, label: string) {
+    return (
+      <SortHeader
+        key={column}
+        label={label}
+        testId={`sort-${column}`}
+        sorted={ariaSort(CREDENTIAL_SORTS, f, column)}
+        href={filterHref(
+          '/credentials',
+          { ...f, ...nextSort(CREDENTIAL_SORTS, f, column), page: 1, federatedPage: 1 },
+          PAGE_DEFAULTS,
+        )}
+      />
+    );
+  };
+}
 const percent = (share: number | null) => (share === null ? '—' : `${Math.round(share * 100)}%`);
 
 export default async function CredentialsPage({
@@ -160,6 +184,7 @@ export default async function CredentialsPage({
         <label className="check">
           <input type="checkbox" name="findings" value="any" defaultChecked={filter.findings === 'any'} /> with findings
         </label>
+        <SortInputs sort={filter.sort} dir={filter.dir} />
         <button type="submit">Filter</button>
       </form>
       <FilterError error={error} />
@@ -167,7 +192,8 @@ export default async function CredentialsPage({
         {total} credentials · metadata only: no value of any Secret is read or stored · last use is known for legacy tokens (the
         API server&apos;s label); for others it shows as unknown until runtime events are ingested
       </p>
-      <CredentialTable rows={rows} />
+      <ExportLinks route="/api/credentials/export" values={{ ...filter, federatedPage: undefined }} defaults={PAGE_DEFAULTS} />
+      <CredentialTable rows={rows} sortHeader={sortHeader(filter)} />
       <Pager page={filter.page} pages={pages} href={(p) => pageHref(filter, p)} />
 
       {federated.total > 0 && (

@@ -3,7 +3,18 @@ import Link from 'next/link';
 import { FilterSelect } from '@/components/filter-select';
 import { Pager } from '@/components/pager';
 import { SeverityPill } from '@/components/severity';
-import { FINDING_PAGE_SIZE, listFindings, parseFindingFilter, type FindingFilter } from '@/lib/data/findings';
+import {
+  FINDING_PAGE_SIZE,
+  FINDING_SORTS,
+  listFindings,
+  parseFindingFilter,
+  type FindingFilter,
+  type FindingSort,
+} from '@/lib/data/findings';
+import { ariaSort, nextSort } from '@/lib/http/sort';
+import { SortHeader } from '@/components/sort-header';
+import { SortInputs } from '@/components/sort-inputs';
+import { ExportLinks } from '@/components/export-links';
 import { prisma } from '@/lib/db/client';
 import { POSTURE_RULES } from '@/lib/findings/rules';
 import { RUNTIME_RULE } from '@/lib/findings/runtime';
@@ -18,7 +29,20 @@ import { teamScope } from '@/lib/auth/principal';
 export const dynamic = 'force-dynamic';
 export const metadata: Metadata = { title: 'Findings' };
 
-const pageHref = (f: FindingFilter, page: number) => filterHref('/findings', { ...f, page }, { page: 1, status: 'open' });
+const DEFAULTS = { page: 1, status: 'open' };
+const pageHref = (f: FindingFilter, page: number) => filterHref('/findings', { ...f, page }, DEFAULTS);
+
+/** A sortable column's header (no `sort`: the default order, open first and worst first, marks none). */
+function Sortable({ f, column, label }: { f: FindingFilter; column: FindingSort; label: string }) {
+  return (
+    <SortHeader
+      label={label}
+      testId={`sort-${column}`}
+      sorted={ariaSort(FINDING_SORTS, f, column)}
+      href={filterHref('/findings', { ...f, ...nextSort(FINDING_SORTS, f, column), page: 1 }, DEFAULTS)}
+    />
+  );
+}
 const day = (iso: string) => iso.slice(0, 10);
 const RULE_OPTIONS = [
   ...POSTURE_RULES.map((r) => [r.id, `${r.id} ${r.title}`] as const),
@@ -63,23 +87,26 @@ export default async function FindingsPage({
           <option value="resolved">Resolved</option>
           <option value="all">All</option>
         </select>
+        <SortInputs sort={filter.sort} dir={filter.dir} />
         <button type="submit">Filter</button>
       </form>
       <FilterError error={error} />
       <p className="muted" data-testid="finding-count">
-        {total} findings · open first, worst first · one per rule and subject, resolved when a later collection no longer sees it
+        {total} findings · {filter.sort ? 'sorted by the marked column' : 'open first, worst first'} · one per rule and subject,
+        resolved when a later collection no longer sees it
       </p>
+      <ExportLinks route="/api/findings/export" values={filter} defaults={DEFAULTS} />
       <table className="data" data-testid="findings-table">
         <thead>
           <tr>
-            <th>Severity</th>
-            <th>Rule</th>
+            <Sortable f={filter} column="severity" label="Severity" />
+            <Sortable f={filter} column="rule" label="Rule" />
             <th>Subject</th>
             <th>OWASP</th>
             <th>CIS</th>
-            <th>First seen</th>
-            <th>Last seen</th>
-            <th>Status</th>
+            <Sortable f={filter} column="firstSeen" label="First seen" />
+            <Sortable f={filter} column="lastSeen" label="Last seen" />
+            <Sortable f={filter} column="status" label="Status" />
           </tr>
         </thead>
         <tbody>

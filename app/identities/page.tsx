@@ -4,7 +4,19 @@ import { RiskScorePill } from '@/components/risk-panel';
 import { FilterSelect } from '@/components/filter-select';
 import { Pager } from '@/components/pager';
 import { SeverityPill } from '@/components/severity';
-import { identityKinds, listIdentities, PAGE_SIZE, parseIdentityFilter, type IdentityFilter } from '@/lib/data/identities';
+import {
+  IDENTITY_SORTS,
+  identityKinds,
+  listIdentities,
+  PAGE_SIZE,
+  parseIdentityFilter,
+  type IdentityFilter,
+  type IdentitySort,
+} from '@/lib/data/identities';
+import { ariaSort, nextSort } from '@/lib/http/sort';
+import { SortHeader } from '@/components/sort-header';
+import { ExportLinks } from '@/components/export-links';
+import { SortInputs } from '@/components/sort-inputs';
 import { prisma } from '@/lib/db/client';
 import { filterHref } from '@/lib/http/query';
 import { FilterError } from '@/components/filter-error';
@@ -14,8 +26,32 @@ import { teamScope } from '@/lib/auth/principal';
 export const dynamic = 'force-dynamic';
 export const metadata: Metadata = { title: 'Identities' };
 
-const pageHref = (f: IdentityFilter, page: number) =>
-  filterHref('/identities', { ...f, page }, { page: 1, builtIn: 'hide', deleted: 'hide' });
+const DEFAULTS = { page: 1, builtIn: 'hide', deleted: 'hide' };
+const pageHref = (f: IdentityFilter, page: number) => filterHref('/identities', { ...f, page }, DEFAULTS);
+
+/** A sortable column's header: no `sort` is the riskiest-first order, shown as Risk descending. */
+function Sortable({
+  f,
+  column,
+  label,
+  className,
+}: {
+  f: IdentityFilter;
+  column: IdentitySort;
+  label: string;
+  className?: string;
+}) {
+  const current = { sort: f.sort ?? 'risk', dir: f.sort ? f.dir : ('desc' as const) };
+  return (
+    <SortHeader
+      label={label}
+      className={className}
+      testId={`sort-${column}`}
+      sorted={ariaSort(IDENTITY_SORTS, current, column)}
+      href={filterHref('/identities', { ...f, ...nextSort(IDENTITY_SORTS, current, column), page: 1 }, DEFAULTS)}
+    />
+  );
+}
 
 export default async function IdentitiesPage({
   searchParams,
@@ -48,25 +84,28 @@ export default async function IdentitiesPage({
         <label className="check">
           <input type="checkbox" name="builtIn" value="show" defaultChecked={filter.builtIn === 'show'} /> include built-in
         </label>
+        <SortInputs sort={filter.sort} dir={filter.dir} />
         <button type="submit">Filter</button>
       </form>
       <FilterError error={error} />
       <p className="muted" data-testid="identity-count">
         {total} identities
       </p>
+      <ExportLinks route="/api/identities/export" values={filter} defaults={DEFAULTS} />
       <table className="data" data-testid="identity-table">
         <thead>
           <tr>
-            <th className="num">Risk</th>
-            <th>Identity</th>
+            <Sortable f={filter} column="risk" label="Risk" className="num" />
+            <Sortable f={filter} column="name" label="Identity" />
+            <Sortable f={filter} column="namespace" label="Namespace" />
             <th>Kind</th>
-            <th>Cluster</th>
+            <Sortable f={filter} column="cluster" label="Cluster" />
             <th>Owner</th>
-            <th>Workloads</th>
+            <Sortable f={filter} column="workloads" label="Workloads" />
             <th>Sensitive capabilities</th>
             <th>Worst</th>
             <th>Path to cluster-admin</th>
-            <th>Anomalies</th>
+            <Sortable f={filter} column="anomalies" label="Anomalies" />
           </tr>
         </thead>
         <tbody>
@@ -80,6 +119,7 @@ export default async function IdentitiesPage({
                 </Link>
                 {r.builtIn && <span className="pill pill-muted"> built-in</span>}
               </td>
+              <td>{r.namespace || <span className="muted">—</span>}</td>
               <td>{r.kind}</td>
               <td>{r.cluster}</td>
               <td>{r.owners.length ? r.owners.join(', ') : <span className="muted">unowned</span>}</td>
@@ -114,6 +154,7 @@ export default async function IdentitiesPage({
           ))}
         </tbody>
       </table>
+      {!rows.length && <p className="empty-state">No identity matches.</p>}
       <Pager page={filter.page} pages={pages} href={(p) => pageHref(filter, p)} />
     </section>
   );

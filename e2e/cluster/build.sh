@@ -12,12 +12,10 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-cache_root="${NHI_CACHE_DIR:-${HOME}/.cache/nhi}/cluster"
-pin_hash="$(cat "$here/go.mod" "$here/go.sum" | sha256sum | cut -c1-16)"
-bin_dir="$cache_root/bin-$pin_hash"
+# shellcheck source=pinned-build.sh
+source "$here/pinned-build.sh"
+pinned_build_init cluster "$here" build.sh
 binaries=(etcd kube-apiserver kube-controller-manager)
-
-log() { printf 'build.sh: %s\n' "$*" >&2; }
 
 complete() {
   local b
@@ -31,25 +29,8 @@ if complete; then
   exit 0
 fi
 
-go_bin="${GO:-$(command -v go || true)}"
-[[ -n "$go_bin" ]] || go_bin=/usr/local/go/bin/go
-if [[ ! -x "$go_bin" ]]; then
-  log "no Go toolchain: 'go' is not in PATH and $go_bin does not exist (set GO=/path/to/go)"
-  exit 1
-fi
-
-mkdir -p "$cache_root"
-# One build per cache at a time; a second caller waits here and then reuses the result.
-exec 9>"$cache_root/build.lock"
-if ! flock -n 9; then
-  log "another build holds $cache_root/build.lock; waiting for it"
-  flock 9
-fi
-if complete; then
-  log "reusing $bin_dir (built by another process)"
-  echo "$bin_dir"
-  exit 0
-fi
+pinned_build_go
+pinned_build_lock complete "$bin_dir"
 
 module_version() { awk -v m="$1" '$1 == m { print $2; exit }' "$here/go.mod"; }
 k8s_version="$(module_version k8s.io/kubernetes)"
@@ -70,8 +51,7 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   ldflags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=$build_date"
 done
 
-tmp="$(mktemp -d "$cache_root/.build-$pin_hash.XXXXXX")"
-trap 'rm -rf "$tmp"' EXIT
+pinned_build_tmp
 
 log "building kubernetes $k8s_version and etcd $etcd_version with $("$go_bin" env GOVERSION) into $bin_dir"
 t0=$(date +%s)
@@ -84,7 +64,6 @@ log "modules ready in $((t1 - t0))s"
   k8s.io/kubernetes/cmd/kube-controller-manager)
 t2=$(date +%s)
 mv "$tmp/server" "$tmp/etcd"
-chmod 755 "$tmp"
 {
   echo "kubernetes $k8s_version"
   echo "etcd $etcd_version"
@@ -93,8 +72,6 @@ chmod 755 "$tmp"
   echo "pin $pin_hash"
 } >"$tmp/VERSIONS"
 
-rm -rf "$bin_dir"
-mv "$tmp" "$bin_dir"
-trap - EXIT
+pinned_build_finish
 log "compiled and linked in $((t2 - t1))s (total $((t2 - t0))s)"
 echo "$bin_dir"

@@ -23,6 +23,7 @@ const EXPECTED: Record<string, Access> = {
   'POST /api/admission/[cluster]': 'ingest',
   'GET /api/admission/decisions': 'cluster.read',
   'GET /api/anomalies': 'owned.read',
+  'GET /api/anomalies/export': 'owned.read',
   'GET /api/anomalies/[id]': 'owned.read',
   'POST /api/anomalies/[id]/status': 'owned.act',
   'GET /api/anomalies/suppressions': 'cluster.read',
@@ -44,6 +45,7 @@ const EXPECTED: Record<string, Access> = {
   'POST /api/claims/[id]/withdraw': 'ownership.claim',
   'GET /api/clusters': 'owned.read',
   'GET /api/credentials': 'owned.read',
+  'GET /api/credentials/export': 'owned.read',
   'GET /api/credentials/coverage': 'cluster.read',
   'GET /api/events/[clusterId]/[key]': 'owned.read',
   'GET /api/exceptions': 'cluster.read',
@@ -52,16 +54,26 @@ const EXPECTED: Record<string, Access> = {
   'POST /api/exports': 'report.export',
   'GET /api/exports/[id]': 'report.export',
   'GET /api/findings': 'owned.read',
+  'GET /api/findings/export': 'owned.read',
   'GET /api/findings/[id]': 'owned.read',
+  'POST /api/findings/[id]/assign': 'owned.act',
+  'POST /api/findings/[id]/mark-fixed': 'owned.act',
+  'GET /api/findings/queue': 'owned.read',
   'GET /api/health': 'public',
+  'GET /api/openapi.json': 'public',
+  'GET /api/identities/export': 'owned.read',
   'GET /api/identities/[id]/activity': 'owned.read',
   'GET /api/identities/[id]/fix': 'owned.read',
   'GET /api/identities/[id]/permissions': 'owned.read',
+  'GET /api/identities/[id]/paths': 'owned.read',
   'GET /api/identities/[id]/risk': 'owned.read',
+  'GET /api/identities/[id]/what-if': 'owned.read',
+  'POST /api/identities/[id]/what-if': 'owned.read',
   'POST /api/ingest/audit': 'ingest',
   'POST /api/ingest/falco': 'ingest',
   'GET /api/ingest/status': 'cluster.read',
   'POST /api/push/inventory': 'ingest',
+  'GET /api/overview': 'owned.read',
   'GET /api/ownership/unowned': 'owned.read',
   'GET /api/risk': 'owned.read',
   'GET /api/risk/rollups': 'owned.read',
@@ -72,9 +84,11 @@ const EXPECTED: Record<string, Access> = {
   'GET /api/users': 'users.manage',
   'POST /api/users': 'users.manage',
   'POST /api/users/[id]/disable': 'users.manage',
+  'GET /api/workloads': 'owned.read',
   'GET /api/workloads/[id]/activity': 'owned.read',
   'POST /api/workloads/[id]/class': 'owned.act',
   'GET /api/workloads/[id]/risk': 'owned.read',
+  'GET /api/workloads/[id]/timeline': 'owned.read',
 };
 
 /** Route files under app/api, as `/api/...` patterns. */
@@ -181,6 +195,7 @@ function paramsOf(pattern: string): Record<string, string> {
 const BODIES: Record<string, unknown> = {
   'POST /api/anomalies/[id]/status': { status: 'acknowledged' },
   'POST /api/workloads/[id]/class': { class: 'auto' },
+  'POST /api/findings/[id]/assign': { team: 'matrix-a' },
   // No team: a service owner's only team is taken (so neither owner is refused for naming another team's); leads get 400.
   get 'POST /api/claims'() {
     return { workloadId: subject.workload, note: 'matrix' };

@@ -17,7 +17,11 @@ pg.types.setTypeParser(pg.types.builtins.TIMESTAMP, (v: string) => new Date(`${v
 
 /** A database connection for the collector: plain pg, bulk statements with one JSON parameter per batch. */
 export function openStore(url: string): pg.Pool {
-  return new pg.Pool({ ...poolConfigFromUrl(url), max: 4 });
+  const pool = new pg.Pool({ ...poolConfigFromUrl(url), max: 4 });
+  // An idle connection the server ends (a restart, a dropped database) is an 'error' event on the pool: without a
+  // listener Node would end the process. The pool replaces the connection at its next use; say what happened.
+  pool.on('error', (e) => console.error(`database connection lost: ${e.message}`));
+  return pool;
 }
 
 /**

@@ -18,6 +18,8 @@ import type { TeamScope } from '@/lib/auth/roles';
 import { subjectInScope } from '@/lib/auth/scope';
 import { invalidInput, notFound } from '@/lib/errors';
 import { parseFilter } from '@/lib/http/query';
+import { sortDirOf, sortFields, type SortColumns } from '@/lib/http/sort';
+import { pagesOf } from '@/lib/http/list-export';
 import { OBJECT_NAME, serviceAccountRefSchema } from '@/lib/keys';
 import { OWASP_NHI_TOP10, type OwaspNhiId } from '@/lib/owasp';
 import { appendTrail, prismaExecutor } from '@/lib/trail/write';
@@ -27,6 +29,16 @@ export type AnomalyStatus = (typeof ANOMALY_STATUSES)[number];
 /** `active`: open and acknowledged (what still needs a decision or a fix). */
 const STATUS_FILTERS = ['active', 'all', ...ANOMALY_STATUSES] as const;
 const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;
+
+/** The anomalies list's sortable columns, each with its first direction (no `sort`: most severe, then newest first). */
+export const ANOMALY_SORTS = {
+  severity: 'desc',
+  detector: 'asc',
+  events: 'desc',
+  lastSeen: 'desc',
+  status: 'asc',
+} as const satisfies SortColumns<string>;
+export type AnomalySort = keyof typeof ANOMALY_SORTS;
 
 export const anomalyFilterSchema = z.object({
   cluster: z.string().max(253).optional(),
@@ -38,6 +50,7 @@ export const anomalyFilterSchema = z.object({
   owasp: z.enum(Object.keys(OWASP_NHI_TOP10) as [OwaspNhiId, ...OwaspNhiId[]]).optional(),
   status: z.enum(STATUS_FILTERS).default('active'),
   namespace: z.string().max(253).optional(),
+  ...sortFields(ANOMALY_SORTS),
   page: z.coerce.number().int().min(1).max(10_000).default(1),
 });
 export type AnomalyFilter = z.infer<typeof anomalyFilterSchema>;
@@ -169,7 +182,23 @@ export interface AnomalyPage {
   byStatus: Record<AnomalyStatus, number>;
 }
 
-/** Newest behaviour first, the most severe first within a moment: (lastEventAt, severity). */
+const anomalyOrder: Prisma.AnomalyOrderByWithRelationInput[] = [{ severity: 'desc' }, { lastEventAt: 'desc' }, { id: 'asc' }];
+
+/** The list's order: the chosen column in its direction, then the default order (which ends with the id: a total order). */
+export function anomalyOrderOf(f: Pick<AnomalyFilter, 'sort' | 'dir'>): Prisma.AnomalyOrderByWithRelationInput[] {
+  if (!f.sort) return anomalyOrder;
+  const d = sortDirOf(ANOMALY_SORTS, f.sort, f.dir);
+  const first: Record<AnomalySort, Prisma.AnomalyOrderByWithRelationInput> = {
+    severity: { severity: d },
+    detector: { detector: d },
+    events: { eventCount: d },
+    lastSeen: { lastEventAt: d },
+    status: { status: d },
+  };
+  return [first[f.sort], ...anomalyOrder];
+}
+
+/** The most severe first, then the newest behaviour: (severity, lastEventAt); or the filter's sort. */
 export async function listAnomalies(
   db: PrismaClient,
   f: AnomalyFilter,
@@ -183,7 +212,7 @@ export async function listAnomalies(
     db.anomaly.findMany({
       where: w,
       select: itemSelect,
-      orderBy: [{ severity: 'desc' }, { lastEventAt: 'desc' }, { id: 'asc' }],
+      orderBy: anomalyOrderOf(f),
       skip: (f.page - 1) * pageSize,
       take: pageSize,
     }),
@@ -199,11 +228,70 @@ export async function allAnomalies(db: PrismaClient, f: Omit<AnomalyFilter, 'pag
   const rows = await db.anomaly.findMany({
     where: where({ ...f, page: 1 }),
     select: itemSelect,
-    orderBy: [{ severity: 'desc' }, { lastEventAt: 'desc' }, { id: 'asc' }],
+    orderBy: anomalyOrderOf(f),
     take: limit,
   });
   return rows.map(toItem);
 }
+
+/**
+ * Every row of the list's view (all pages, in its order, at most `limit`), 1,000 at a time, for its export
+ * (the same reads as the page, whose status counts it does not need).
+ */
+export async function* anomalyViewRows(
+  db: PrismaClient,
+  f: AnomalyFilter,
+  scope: TeamScope,
+  limit: number,
+): AsyncGenerator<AnomalyItem> {
+  const w = scope ? { AND: [where(f), subjectInScope(scope)] } : where(f);
+  yield* pagesOf(
+    async (page, take) => ({
+      rows: (
+        await db.anomaly.findMany({ where: w, select: itemSelect, orderBy: anomalyOrderOf(f), skip: (page - 1) * take, take })
+      ).map(toItem),
+    }),
+    limit,
+  );
+}
+
+/** An export's columns (what the list shows, and the evidence's count; the events themselves are on each anomaly's page). */
+export const ANOMALY_EXPORT_COLUMNS = [
+  'id',
+  'cluster',
+  'severity',
+  'identity',
+  'workload',
+  'detector',
+  'title',
+  'summary',
+  'owasp',
+  'eventCount',
+  'firstEventAt',
+  'lastEventAt',
+  'status',
+  'statusBy',
+  'statusAt',
+] as const;
+
+/** An anomaly as an export record. */
+export const anomalyExportRecord = (a: AnomalyItem): Record<(typeof ANOMALY_EXPORT_COLUMNS)[number], unknown> => ({
+  id: a.id,
+  cluster: a.cluster,
+  severity: a.severity,
+  identity: a.identity,
+  workload: a.workload ? `${a.workload.kind} ${a.workload.name}` : null,
+  detector: a.detector,
+  title: a.title,
+  summary: a.summary,
+  owasp: a.owasp,
+  eventCount: a.eventCount,
+  firstEventAt: a.firstEventAt,
+  lastEventAt: a.lastEventAt,
+  status: a.status,
+  statusBy: a.statusBy,
+  statusAt: a.statusAt,
+});
 
 export async function getAnomaly(db: PrismaClient, id: string): Promise<AnomalyDetail | null> {
   if (!z.uuid().safeParse(id).success) return null;

@@ -6,6 +6,8 @@
 import { isUuid } from '@/lib/validate';
 import { z } from 'zod';
 import { parseFilter } from '@/lib/http/query';
+import { sortDirOf, sortFields, type SortColumns } from '@/lib/http/sort';
+import { pagesOf } from '@/lib/http/list-export';
 import { CLASS_INFO, CREDENTIAL_CLASSES, type CredentialClass, type Lifetime } from '@/lib/credentials/classify';
 import type { PrismaClient } from '@/lib/db/client';
 import { Prisma } from '@/lib/db/generated/client';
@@ -17,6 +19,20 @@ import { certificateFactsSchema, parseStored } from './json';
 const DAY = 86_400_000;
 const lifetimes = ['short-lived', 'long-lived', 'expiring'] as const;
 const classesOf = (lifetime: Lifetime) => CREDENTIAL_CLASSES.filter((c) => CLASS_INFO[c].lifetime === lifetime);
+
+/**
+ * The credentials list's sortable columns, each with its first direction (no `sort`: most findings first,
+ * then the oldest). `age` descending is the oldest first; `expires` ascending the soonest first.
+ */
+export const CREDENTIAL_SORTS = {
+  name: 'asc',
+  class: 'asc',
+  age: 'desc',
+  expires: 'asc',
+  lastUsed: 'desc',
+  findings: 'desc',
+} as const satisfies SortColumns<string>;
+export type CredentialSort = keyof typeof CREDENTIAL_SORTS;
 
 /** The Credentials page's query string (and the CLI's options), validated. */
 export const credentialFilterSchema = z.object({
@@ -32,6 +48,7 @@ export const credentialFilterSchema = z.object({
   owner: z.string().max(253).optional(),
   q: z.string().max(200).optional(),
   findings: z.enum(['any']).optional(),
+  ...sortFields(CREDENTIAL_SORTS),
   page: z.coerce.number().int().min(1).max(10_000).default(1),
   /** The page of the federated and SPIFFE identities' table (Credentials page). */
   federatedPage: z.coerce.number().int().min(1).max(10_000).default(1),
@@ -192,30 +209,108 @@ const order: Prisma.CredentialOrderByWithRelationInput[] = [
   { name: 'asc' },
 ];
 
-/** One page of credentials. */
+/** The list's order: the chosen column in its direction, then the default order, the id last (a total order). */
+export function credentialOrderOf(f: Pick<CredentialFilter, 'sort' | 'dir'>): Prisma.CredentialOrderByWithRelationInput[] {
+  if (!f.sort) return [...order, { id: 'asc' }];
+  const d = sortDirOf(CREDENTIAL_SORTS, f.sort, f.dir);
+  const flip = d === 'asc' ? 'desc' : 'asc';
+  const first: Record<CredentialSort, Prisma.CredentialOrderByWithRelationInput[]> = {
+    name: [{ name: d }, { namespace: d }],
+    class: [{ class: d }],
+    // Older first when descending: the earlier creation time.
+    age: [{ createdInClusterAt: { sort: flip, nulls: 'last' } }],
+    expires: [{ expiresAt: { sort: d, nulls: 'last' } }],
+    lastUsed: [{ lastUsedAt: { sort: d, nulls: 'last' } }],
+    findings: [{ findings: { _count: d } }],
+  };
+  return [...first[f.sort], ...order, { id: 'asc' }];
+}
+
+/** One page of credentials (`pageSize` and `count: false` for exports, which need no total). */
 export async function listCredentials(
   db: PrismaClient,
   f: CredentialFilter,
   now: Date,
   scope: TeamScope = null,
+  opts: { pageSize?: number; count?: boolean } = {},
 ): Promise<{ rows: CredentialRow[]; total: number }> {
+  const pageSize = opts.pageSize ?? CREDENTIAL_PAGE_SIZE;
   const w: Prisma.CredentialWhereInput = scope ? { AND: [where(f, now), { identity: identityInScope(scope) }] } : where(f, now);
   const [total, rows] = await Promise.all([
-    db.credential.count({ where: w }),
+    opts.count === false ? -1 : db.credential.count({ where: w }),
     db.credential.findMany({
       where: w,
-      orderBy: order,
-      skip: (f.page - 1) * CREDENTIAL_PAGE_SIZE,
-      take: CREDENTIAL_PAGE_SIZE,
+      orderBy: credentialOrderOf(f),
+      skip: (f.page - 1) * pageSize,
+      take: pageSize,
       include,
     }),
   ]);
   return { total, rows: rows.map((c) => toRow(c, now)) };
 }
 
+/** Every row of the list's view (all pages, in its order, at most `limit`), 1,000 at a time, for its export. */
+export async function* credentialViewRows(
+  db: PrismaClient,
+  f: CredentialFilter,
+  now: Date,
+  scope: TeamScope,
+  limit: number,
+): AsyncGenerator<CredentialRow> {
+  yield* pagesOf((page, take) => listCredentials(db, { ...f, page }, now, scope, { pageSize: take, count: false }), limit);
+}
+
+/** An export's columns: metadata only (names, class, dates, holders), never a Secret's value. */
+export const CREDENTIAL_EXPORT_COLUMNS = [
+  'id',
+  'cluster',
+  'namespace',
+  'name',
+  'kind',
+  'class',
+  'lifetime',
+  'secretType',
+  'createdAt',
+  'rotatedAt',
+  'ageDays',
+  'expiresAt',
+  'lastUsedAt',
+  'heldBy',
+  'usedBy',
+  'owners',
+  'openFindings',
+  'worstFinding',
+] as const;
+
+/** A credential as an export record. */
+export function credentialExportRecord(r: CredentialRow): Record<(typeof CREDENTIAL_EXPORT_COLUMNS)[number], unknown> {
+  const ref = (x: { kind: string; namespace: string; name: string }) =>
+    `${x.kind} ${x.namespace ? `${x.namespace}/` : ''}${x.name}`;
+  return {
+    id: r.id,
+    cluster: r.cluster,
+    namespace: r.namespace,
+    name: r.name,
+    kind: r.kind,
+    class: r.class,
+    lifetime: r.lifetime,
+    secretType: r.secretType,
+    createdAt: r.createdAt,
+    rotatedAt: r.rotatedAt,
+    ageDays: r.ageDays,
+    expiresAt: r.expiresAt,
+    lastUsedAt: r.lastUsedAt,
+    heldBy: r.identities.map(ref),
+    usedBy: r.workloads.map(ref),
+    owners: r.owners,
+    openFindings: r.findings.open,
+    worstFinding: r.findings.worst,
+  };
+}
+
 /** Every credential matching the filter (all pages), for the CLI and exports. */
 export async function allCredentials(db: PrismaClient, f: CredentialFilter, now: Date): Promise<CredentialRow[]> {
-  const rows = await db.credential.findMany({ where: where(f, now), orderBy: order, include });
+  const rows = await db.credential.findMany({ where: where(f, now), orderBy: credentialOrderOf(f), include });
   return rows.map((c) => toRow(c, now));
 }
 

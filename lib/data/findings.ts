@@ -12,6 +12,8 @@ import { POSTURE_RULE_BY_ID } from '@/lib/findings/rules';
 import { listExceptions, type ExceptionView } from '@/lib/findings/exceptions';
 import { RUNTIME_RULE } from '@/lib/findings/runtime';
 import { parseFilter } from '@/lib/http/query';
+import { sortDirOf, sortFields, type SortColumns } from '@/lib/http/sort';
+import { pagesOf } from '@/lib/http/list-export';
 import { OWASP_NHI_TOP10, type OwaspNhiId } from '@/lib/owasp';
 import { parseStored } from './json';
 
@@ -112,6 +114,16 @@ async function findingsWhere(db: PrismaClient, where: Prisma.FindingWhereInput):
 const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'] as const;
 const OWASP_IDS = Object.keys(OWASP_NHI_TOP10) as [OwaspNhiId, ...OwaspNhiId[]];
 
+/** The findings list's sortable columns, each with its first direction (no `sort`: open first, worst first). */
+export const FINDING_SORTS = {
+  severity: 'desc',
+  rule: 'asc',
+  status: 'asc',
+  firstSeen: 'desc',
+  lastSeen: 'desc',
+} as const satisfies SortColumns<string>;
+export type FindingSort = keyof typeof FINDING_SORTS;
+
 /** The Findings page's query string (and the CLI's options), validated. */
 export const findingFilterSchema = z.object({
   cluster: z.string().max(253).optional(),
@@ -125,6 +137,7 @@ export const findingFilterSchema = z.object({
   /** Owning team's name, or `(none)` for subjects nobody owns. */
   owner: z.string().max(253).optional(),
   status: z.enum(['open', 'excepted', 'resolved', 'all']).default('open'),
+  ...sortFields(FINDING_SORTS),
   page: z.coerce.number().int().min(1).max(10_000).default(1),
 });
 export type FindingFilter = z.infer<typeof findingFilterSchema>;
@@ -243,33 +256,104 @@ const findingOrder: Prisma.FindingOrderByWithRelationInput[] = [
   { subjectKey: 'asc' },
 ];
 
-/** One page of findings for the filter. */
-export async function listFindings(
-  db: PrismaClient,
-  f: FindingFilter,
-  scope: TeamScope = null,
-): Promise<{ rows: FindingRow[]; total: number }> {
-  const where: Prisma.FindingWhereInput = scope
+/**
+ * The list's order: the chosen column in its direction, then the default order; the id last, so that the
+ * order is total and an export read page after page neither repeats nor skips a row.
+ */
+export function findingOrderOf(f: Pick<FindingFilter, 'sort' | 'dir'>): Prisma.FindingOrderByWithRelationInput[] {
+  if (!f.sort) return [...findingOrder, { id: 'asc' }];
+  const d = sortDirOf(FINDING_SORTS, f.sort, f.dir);
+  const first: Record<FindingSort, Prisma.FindingOrderByWithRelationInput> = {
+    severity: { severity: d },
+    rule: { ruleId: d },
+    status: { status: d },
+    firstSeen: { firstSeenAt: d },
+    lastSeen: { lastSeenAt: d },
+  };
+  return [first[f.sort], ...findingOrder, { id: 'asc' }];
+}
+
+const findingScopeWhere = (f: FindingFilter, scope: TeamScope): Prisma.FindingWhereInput =>
+  scope
     ? {
         AND: [findingWhere(f), { OR: [...subjectInScope(scope).OR!, { credential: { identity: identityInScope(scope) } }] }],
       }
     : findingWhere(f);
+
+/** One page of findings for the filter (`pageSize` and `count: false` for exports, which need no total). */
+export async function listFindings(
+  db: PrismaClient,
+  f: FindingFilter,
+  scope: TeamScope = null,
+  opts: { pageSize?: number; count?: boolean } = {},
+): Promise<{ rows: FindingRow[]; total: number }> {
+  const pageSize = opts.pageSize ?? FINDING_PAGE_SIZE;
+  const where = findingScopeWhere(f, scope);
   const [total, rows] = await Promise.all([
-    db.finding.count({ where }),
+    opts.count === false ? -1 : db.finding.count({ where }),
     db.finding.findMany({
       where,
-      orderBy: findingOrder,
-      skip: (f.page - 1) * FINDING_PAGE_SIZE,
-      take: FINDING_PAGE_SIZE,
+      orderBy: findingOrderOf(f),
+      skip: (f.page - 1) * pageSize,
+      take: pageSize,
       include: findingInclude,
     }),
   ]);
   return { total, rows: rows.map(toFindingRow) };
 }
 
+/** Every row of the list's view (all pages, in its order, at most `limit`), 1,000 at a time, for its export. */
+export async function* findingViewRows(
+  db: PrismaClient,
+  f: FindingFilter,
+  scope: TeamScope,
+  limit: number,
+): AsyncGenerator<FindingRow> {
+  yield* pagesOf((page, take) => listFindings(db, { ...f, page }, scope, { pageSize: take, count: false }), limit);
+}
+
+/** An export's columns (what the list shows, and the subject's names; no credential value anywhere). */
+export const FINDING_EXPORT_COLUMNS = [
+  'id',
+  'cluster',
+  'severity',
+  'ruleId',
+  'title',
+  'status',
+  'namespace',
+  'subjectKind',
+  'subject',
+  'owasp',
+  'cis',
+  'firstSeenAt',
+  'lastSeenAt',
+  'resolvedAt',
+] as const;
+
+/** A finding as an export record. */
+export function findingExportRecord(r: FindingRow): Record<(typeof FINDING_EXPORT_COLUMNS)[number], string | null | string[]> {
+  const subject = r.identity ?? r.workload ?? r.credential;
+  return {
+    id: r.id,
+    cluster: r.cluster,
+    severity: r.severity,
+    ruleId: r.ruleId,
+    title: r.title,
+    status: r.status,
+    namespace: r.namespace,
+    subjectKind: r.identity?.kind ?? r.workload?.kind ?? (r.credential ? 'Credential' : (r.scope?.kind ?? null)),
+    subject: subject ? `${subject.namespace ? `${subject.namespace}/` : ''}${subject.name}` : null,
+    owasp: r.owasp.map((o) => o.id),
+    cis: r.cis,
+    firstSeenAt: r.firstSeenAt,
+    lastSeenAt: r.lastSeenAt,
+    resolvedAt: r.resolvedAt,
+  };
+}
+
 /** Every finding matching the filter (all pages), for the CLI. */
 export async function allFindings(db: PrismaClient, f: FindingFilter): Promise<FindingRow[]> {
-  const rows = await db.finding.findMany({ where: findingWhere(f), orderBy: findingOrder, include: findingInclude });
+  const rows = await db.finding.findMany({ where: findingWhere(f), orderBy: findingOrderOf(f), include: findingInclude });
   return rows.map(toFindingRow);
 }
 

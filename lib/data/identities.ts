@@ -5,7 +5,10 @@
  */
 import { z } from 'zod';
 import { parseFilter } from '@/lib/http/query';
+import { sortDirOf, sortFields, type SortColumns } from '@/lib/http/sort';
+import type pg from 'pg';
 import type { PrismaClient } from '@/lib/db/client';
+import { streamRows } from '@/lib/reports/stream';
 import { Prisma } from '@/lib/db/generated/client';
 import type { TeamScope } from '@/lib/auth/roles';
 import { identityInScope, identityInScopeSql } from '@/lib/auth/scope';
@@ -22,6 +25,17 @@ import {
 
 export const identityKinds = ['ServiceAccount', 'CloudIdentity', 'SpiffeId', 'User', 'Group'] as const;
 
+/** The identities list's sortable columns, each with its first direction (no `sort`: riskiest first). */
+export const IDENTITY_SORTS = {
+  risk: 'desc',
+  name: 'asc',
+  namespace: 'asc',
+  cluster: 'asc',
+  workloads: 'desc',
+  anomalies: 'desc',
+} as const satisfies SortColumns<string>;
+export type IdentitySort = keyof typeof IDENTITY_SORTS;
+
 /** The identities list's query string, validated: anything else is rejected with a message naming the field. */
 export const identityFilterSchema = z.object({
   cluster: z.string().max(253).optional(),
@@ -31,6 +45,7 @@ export const identityFilterSchema = z.object({
   risk: z.enum(['cluster-admin', 'critical', 'high', 'any']).optional(),
   builtIn: z.enum(['hide', 'show']).default('hide'),
   deleted: z.enum(['hide', 'show']).default('hide'),
+  ...sortFields(IDENTITY_SORTS),
   page: z.coerce.number().int().min(1).max(10_000).default(1),
 });
 export type IdentityFilter = z.infer<typeof identityFilterSchema>;
@@ -105,8 +120,58 @@ function whereSql(f: IdentityFilter, scope: TeamScope): Prisma.Sql {
 }
 
 /**
- * One page of identities, riskiest first: highest risk score (lib/risk), then fewest steps to cluster-admin,
- * severity and number of capabilities.
+ * The ORDER BY of the identities list (and the joins it needs), each served by an index on "Identity".
+ *
+ * No `sort`: riskiest first — highest risk score (unscored first), fewest steps to cluster-admin, worst
+ * severity, most capabilities, then namespace, name and id — read from the stored key "riskSort" (those four
+ * as one number, kept by triggers: migration identity_risk_sort) with Identity_riskSort_namespace_name_id_idx.
+ * With deleted identities shown (never scored) the score is left out, as before, and the list is sorted.
+ *
+ * A chosen column sorts by it and then by namespace, name and id, the whole key one way (descending: the exact
+ * reverse), so that its index serves it read forwards or backwards: risk ("riskSort"), name, namespace,
+ * workloads and anomalies (the stored counts "workloadCount" and "anomalyCount", kept by triggers: migration
+ * identity_list_sort). Cluster sorts by the cluster's name (few clusters: a sort of the page's candidates).
+ */
+export function identityOrderSql(f: Pick<IdentityFilter, 'sort' | 'dir' | 'deleted'>): {
+  joins: Prisma.Sql;
+  order: Prisma.Sql;
+} {
+  if (!f.sort && f.deleted === 'show')
+    return {
+      joins: Prisma.empty,
+      order: Prisma.sql`r."escalationDistance" ASC NULLS LAST, r."maxSeverity" DESC NULLS LAST, r."capabilityCount" DESC,
+        i.namespace ASC, i.name ASC, i.id ASC`,
+    };
+  if (!f.sort) return { joins: Prisma.empty, order: Prisma.sql`i."riskSort" DESC, i.namespace ASC, i.name ASC, i.id ASC` };
+  const dir = sortDirOf(IDENTITY_SORTS, f.sort, f.dir);
+  const d = Prisma.raw(dir === 'asc' ? 'ASC' : 'DESC');
+  const tail = Prisma.sql`i.namespace ${d}, i.name ${d}, i.id ${d}`;
+  switch (f.sort) {
+    case 'risk': {
+      // The index is (riskSort DESC, namespace, name, id): riskiest first reads it forwards, the reverse backwards.
+      const r = Prisma.raw(dir === 'asc' ? 'DESC' : 'ASC');
+      return { joins: Prisma.empty, order: Prisma.sql`i."riskSort" ${d}, i.namespace ${r}, i.name ${r}, i.id ${r}` };
+    }
+    case 'name':
+      return { joins: Prisma.empty, order: Prisma.sql`i.name ${d}, i.namespace ${d}, i.id ${d}` };
+    case 'namespace':
+      return { joins: Prisma.empty, order: tail };
+    case 'cluster':
+      return {
+        joins: Prisma.sql`JOIN "Cluster" cl ON cl.id = i."clusterId"`,
+        order: Prisma.sql`cl.name ${d}, ${tail}`,
+      };
+    case 'workloads':
+      return { joins: Prisma.empty, order: Prisma.sql`i."workloadCount" ${d}, ${tail}` };
+    case 'anomalies':
+      return { joins: Prisma.empty, order: Prisma.sql`i."anomalyCount" ${d}, ${tail}` };
+  }
+}
+
+/**
+ * One page of identities in the filter's order (identityOrderSql; by default riskiest first: highest risk
+ * score (lib/risk), then fewest steps to cluster-admin, severity and number of capabilities). `pageSize` and
+ * `count: false` are for exports, which read every page in turn and need no total.
  *
  * The page's ids are chosen in SQL over the narrow sort keys only (at 100,000 identities, ordering whole rows
  * with their per-identity counts took seconds on deep pages); the 50 rows are then read with what they show,
@@ -116,31 +181,24 @@ export async function listIdentities(
   db: PrismaClient,
   f: IdentityFilter,
   scope: TeamScope = null,
+  opts: { pageSize?: number; count?: boolean } = {},
 ): Promise<{ rows: IdentityListRow[]; total: number }> {
+  const pageSize = opts.pageSize ?? PAGE_SIZE;
   const w = whereSql(f, scope);
   const from = Prisma.sql`"Identity" i LEFT JOIN "IdentityReach" r ON r."identityId" = i.id`;
-  const order = Prisma.join(
-    [
-      // Every live identity is scored; deleted ones are not, and would sort first (NULLs lead a descending order).
-      ...(f.deleted === 'hide' ? [Prisma.sql`rs.score DESC`] : []),
-      // Closest to cluster-admin first (0 = already is); identities with no path or no RBAC reach last.
-      Prisma.sql`r."escalationDistance" ASC NULLS LAST`,
-      Prisma.sql`r."maxSeverity" DESC NULLS LAST`,
-      Prisma.sql`r."capabilityCount" DESC`,
-      Prisma.sql`i.namespace ASC`,
-      Prisma.sql`i.name ASC`,
-      Prisma.sql`i.id ASC`,
-    ],
-    ', ',
-  );
+  const { joins, order } = identityOrderSql(f);
   const [[count], page] = await Promise.all([
-    db.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM ${from} WHERE ${w}`,
+    opts.count === false ? [{ n: -1 }] : db.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM ${from} WHERE ${w}`,
     db.$queryRaw<{ id: string }[]>`
-      SELECT i.id FROM ${from} LEFT JOIN "RiskScore" rs ON rs."identityId" = i.id
-      WHERE ${w} ORDER BY ${order} LIMIT ${PAGE_SIZE} OFFSET ${(f.page - 1) * PAGE_SIZE}`,
+      SELECT i.id FROM ${from} ${joins}
+      WHERE ${w} ORDER BY ${order} LIMIT ${pageSize} OFFSET ${(f.page - 1) * pageSize}`,
   ]);
   const ids = page.map((p) => p.id);
-  if (!ids.length) return { total: count?.n ?? 0, rows: [] };
+  return { total: count?.n ?? 0, rows: ids.length ? await identityRowsOf(db, ids) : [] };
+}
+
+/** The list's rows of these identities, in this order, with what the list shows (ids gone meanwhile are left out). */
+async function identityRowsOf(db: PrismaClient, ids: string[]): Promise<IdentityListRow[]> {
   const [rows, workloads, anomalies] = await Promise.all([
     db.identity.findMany({
       where: { id: { in: ids } },
@@ -165,33 +223,75 @@ export async function listIdentities(
   const byId = new Map(rows.map((i) => [i.id, i]));
   const workloadCount = new Map(workloads.map((c) => [c.identityId, c._count._all]));
   const anomalyCount = new Map(anomalies.map((c) => [c.identityId, c._count._all]));
-  return {
-    total: count?.n ?? 0,
-    rows: ids.flatMap((id) => {
-      const i = byId.get(id);
-      if (!i) return []; // deleted between the two reads
-      return [
-        {
-          id: i.id,
-          cluster: i.cluster.name,
-          kind: i.kind,
-          namespace: i.namespace,
-          name: i.name,
-          builtIn: i.builtIn,
-          deleted: i.deletedAt !== null,
-          workloads: workloadCount.get(i.id) ?? 0,
-          capabilityCount: i.reach?.capabilityCount ?? null,
-          maxSeverity: i.reach?.maxSeverity ?? null,
-          reachesClusterAdmin: i.reach?.reachesClusterAdmin ?? null,
-          escalationDistance: i.reach?.escalationDistance ?? null,
-          owners: [...new Set(i.ownerships.map((o) => o.team.name))],
-          anomalies: anomalyCount.get(i.id) ?? 0,
-          risk: i.risk?.score ?? null,
-        },
-      ];
-    }),
-  };
+  return ids.flatMap((id) => {
+    const i = byId.get(id);
+    if (!i) return []; // deleted between the two reads
+    return [
+      {
+        id: i.id,
+        cluster: i.cluster.name,
+        kind: i.kind,
+        namespace: i.namespace,
+        name: i.name,
+        builtIn: i.builtIn,
+        deleted: i.deletedAt !== null,
+        workloads: workloadCount.get(i.id) ?? 0,
+        capabilityCount: i.reach?.capabilityCount ?? null,
+        maxSeverity: i.reach?.maxSeverity ?? null,
+        reachesClusterAdmin: i.reach?.reachesClusterAdmin ?? null,
+        escalationDistance: i.reach?.escalationDistance ?? null,
+        owners: [...new Set(i.ownerships.map((o) => o.team.name))],
+        anomalies: anomalyCount.get(i.id) ?? 0,
+        risk: i.risk?.score ?? null,
+      },
+    ];
+  });
 }
+
+/**
+ * Every row of the list's view (all pages, in its order, at most `limit`), for its export: the ids in one
+ * query read through a cursor (pg-query-stream, one snapshot), their rows read 500 at a time — constant memory.
+ */
+export async function* identityViewRows(
+  db: PrismaClient,
+  pool: pg.Pool,
+  f: IdentityFilter,
+  scope: TeamScope,
+  limit: number,
+): AsyncGenerator<IdentityListRow> {
+  const { joins, order } = identityOrderSql(f);
+  const q = Prisma.sql`
+    SELECT i.id FROM "Identity" i LEFT JOIN "IdentityReach" r ON r."identityId" = i.id ${joins}
+    WHERE ${whereSql(f, scope)} ORDER BY ${order} LIMIT ${limit}`;
+  let batch: string[] = [];
+  for await (const { id } of streamRows<{ id: string }>(pool, q.text, q.values, 1000)) {
+    batch.push(id);
+    if (batch.length === 500) {
+      yield* await identityRowsOf(db, batch);
+      batch = [];
+    }
+  }
+  if (batch.length) yield* await identityRowsOf(db, batch);
+}
+
+/** The export's columns, in order (what the list shows; no credential values anywhere). */
+export const IDENTITY_EXPORT_COLUMNS = [
+  'id',
+  'cluster',
+  'kind',
+  'namespace',
+  'name',
+  'builtIn',
+  'deleted',
+  'risk',
+  'workloads',
+  'anomalies',
+  'capabilityCount',
+  'maxSeverity',
+  'reachesClusterAdmin',
+  'escalationDistance',
+  'owners',
+] as const satisfies readonly (keyof IdentityListRow)[];
 
 // ---- the inventory with links (CLI, exports) ------------------------------------------------------
 

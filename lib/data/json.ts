@@ -47,7 +47,19 @@ export const escalationTargetSchema = z.object({
   target: z.enum(TARGET_KINDS),
   scope: z.string(),
   distance: z.number().int(),
-  steps: z.array(z.object({ text: z.string(), kind: z.string(), grants: z.array(grantRef).optional() })),
+  steps: z.array(
+    z.object({
+      text: z.string(),
+      kind: z.string(),
+      grants: z.array(grantRef).optional(),
+      // Rows stored before ESCALATION_FORMAT 3 do not name their nodes.
+      from: z.string().optional(),
+      to: z.string().optional(),
+      fromLabel: z.string().optional(),
+      toLabel: z.string().optional(),
+      namespace: z.string().optional(),
+    }),
+  ),
   clusterAdminEquivalent: z.boolean().optional(),
 }) satisfies z.ZodType<EscalationTargetRow>;
 export type EscalationTarget = z.infer<typeof escalationTargetSchema>;

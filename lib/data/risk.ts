@@ -189,26 +189,20 @@ export interface RiskRollups {
   trend: { cluster: string; day: string; mean: number; max: number; high: number }[];
 }
 
-/** Identity scores (Kubernetes' own left out) summed up per cluster, namespace and team, and their daily trend. */
+/**
+ * Identity scores (Kubernetes' own left out) summed up per cluster, namespace and team, and their daily trend,
+ * from the counts kept beside the scores (lib/risk/rollups.ts): a few hundred rows where the scores are
+ * 100,000. A service owner's are the counts of identities in their teams.
+ */
 export async function riskRollups(
   db: PrismaClient,
   filter: { cluster?: string; days?: number } = {},
   scope: TeamScope = null,
 ): Promise<RiskRollups> {
-  const dailyScope = scope
-    ? Prisma.sql`AND EXISTS (SELECT 1 FROM "Identity" i WHERE i."clusterId" = d."clusterId" AND ${identityInScopeSql(scope, Prisma.sql`i.id`)}
-                   AND 'identity:' || i.kind::text || '/' || i.namespace || '/' || i.name = d."subjectKey")`
-    : Prisma.empty;
-  const dailyCluster = filter.cluster ? Prisma.sql`AND cl.name = ${filter.cluster}` : Prisma.empty;
-  // The identity scores counted: Kubernetes' own left out (a hashed list of the few built-in identities, not a
-  // join of every score with its identity), in the cluster and the team scope asked for.
-  const scored = Prisma.sql`s."identityId" IS NOT NULL
-    AND s."identityId" NOT IN (SELECT id FROM "Identity" WHERE "builtIn")
-    ${filter.cluster ? Prisma.sql`AND s."clusterId" IN (SELECT id FROM "Cluster" WHERE name = ${filter.cluster})` : Prisma.empty}
-    ${scope ? Prisma.sql`AND ${identityInScopeSql(scope, Prisma.sql`s."identityId"`)}` : Prisma.empty}`;
-  // Scores are whole numbers 0–100, so each roll-up is read from counts per score (hash aggregates, no sort of
-  // 100,000 rows by name). `histogram` gives (name, cluster, score, n); the p90 is percentile_disc(0.9)'s: the
-  // score at position ceil(0.9 × n) in ascending order.
+  const counted = Prisma.sql`${filter.cluster ? Prisma.sql`AND r."clusterId" IN (SELECT id FROM "Cluster" WHERE name = ${filter.cluster})` : Prisma.empty}
+    ${scope ? Prisma.sql`AND r."scopeTeams" && ${[...scope]}::uuid[]` : Prisma.empty}`;
+  // `histogram` gives (name, cluster, score, n); the p90 is percentile_disc(0.9)'s: the score at position
+  // ceil(0.9 × n) in ascending order (as lib/risk/rollups.ts counts the namespaces' for everyone).
   const rollup = (histogram: Prisma.Sql, limit: Prisma.Sql) => db.$queryRaw<RiskRollup[]>`
     WITH h AS (${histogram}),
     running AS (
@@ -220,38 +214,38 @@ export async function riskRollups(
     FROM running GROUP BY cluster, name ORDER BY max DESC, mean DESC, cluster, name ${limit}`;
   const [clusters, namespaces, teams, trend] = await Promise.all([
     rollup(
-      Prisma.sql`SELECT cl.name AS name, NULL::text AS cluster, h.score, h.n
-        FROM (SELECT s."clusterId", s.score, count(*) AS n FROM "RiskScore" s WHERE ${scored} GROUP BY 1, 2) h
-        JOIN "Cluster" cl ON cl.id = h."clusterId"`,
+      Prisma.sql`SELECT cl.name AS name, NULL::text AS cluster, r.score, sum(r.identities) AS n
+        FROM "RiskRollupTeams" r JOIN "Cluster" cl ON cl.id = r."clusterId" WHERE TRUE ${counted} GROUP BY cl.name, r.score`,
       Prisma.empty,
     ),
-    rollup(
-      Prisma.sql`SELECT h.namespace AS name, cl.name AS cluster, h.score, h.n
-        FROM (SELECT s."clusterId", s.namespace, s.score, count(*) AS n FROM "RiskScore" s
-              WHERE ${scored} AND s.namespace <> '' GROUP BY 1, 2, 3) h
-        JOIN "Cluster" cl ON cl.id = h."clusterId"`,
-      Prisma.sql`LIMIT 200`,
-    ),
+    // Everyone's are counted per namespace already; a service owner's from the counts of their teams' identities.
+    scope
+      ? rollup(
+          Prisma.sql`SELECT r.namespace AS name, cl.name AS cluster, r.score, sum(r.identities) AS n
+            FROM "RiskRollup" r JOIN "Cluster" cl ON cl.id = r."clusterId"
+            WHERE r.namespace <> '' ${counted} GROUP BY r.namespace, cl.name, r.score`,
+          Prisma.sql`LIMIT 200`,
+        )
+      : db.$queryRaw<RiskRollup[]>`
+          SELECT r.namespace AS name, cl.name AS cluster, r.identities, r.mean, r.p90, r.max, r.high
+          FROM "RiskRollupNamespace" r JOIN "Cluster" cl ON cl.id = r."clusterId"
+          WHERE r.namespace <> '' ${counted} ORDER BY r.max DESC, r.mean DESC, cl.name, r.namespace LIMIT 200`,
     // An identity counts once in each team that owns it (claimed or inferred), and in `(none)` when none does.
     rollup(
-      Prisma.sql`SELECT t.name, NULL::text AS cluster, s.score, count(*) AS n
-        FROM "RiskScore" s
-        JOIN (SELECT DISTINCT "identityId", "teamId" FROM "Ownership" WHERE "identityId" IS NOT NULL) o ON o."identityId" = s."identityId"
-        JOIN "Team" t ON t.id = o."teamId"
-        WHERE ${scored} GROUP BY t.name, s.score
+      Prisma.sql`SELECT t.name, NULL::text AS cluster, r.score, sum(r.identities) AS n
+        FROM "RiskRollupTeams" r CROSS JOIN LATERAL unnest(r."ownerTeams") AS ot(id) JOIN "Team" t ON t.id = ot.id
+        WHERE TRUE ${counted} GROUP BY t.name, r.score
         UNION ALL
-        SELECT '(none)', NULL, s.score, count(*) FROM "RiskScore" s
-        WHERE ${scored} AND NOT EXISTS (SELECT 1 FROM "Ownership" o WHERE o."identityId" = s."identityId") GROUP BY s.score`,
+        SELECT '(none)', NULL, r.score, sum(r.identities) FROM "RiskRollupTeams" r
+        WHERE NOT EXISTS (SELECT 1 FROM "Team" t WHERE t.id = ANY(r."ownerTeams")) ${counted} GROUP BY r.score`,
       Prisma.sql`LIMIT 200`,
     ),
     db.$queryRaw<{ cluster: string; day: Date; mean: number; max: number; high: number }[]>`
-      SELECT cl.name AS cluster, d.day, round(avg(d.score))::int AS mean, max(d.score)::int AS max,
-             count(*) FILTER (WHERE d.score >= ${HIGH_RISK})::int AS high
-      FROM "RiskScoreDaily" d JOIN "Cluster" cl ON cl.id = d."clusterId"
-      WHERE d."subjectKey" LIKE 'identity:%' AND d.day >= CURRENT_DATE - ${filter.days ?? 90}::int
-        AND NOT EXISTS (SELECT 1 FROM "Identity" i WHERE i."clusterId" = d."clusterId" AND i."builtIn"
-                        AND 'identity:' || i.kind::text || '/' || i.namespace || '/' || i.name = d."subjectKey") ${dailyCluster} ${dailyScope}
-      GROUP BY cl.name, d.day ORDER BY 1, 2`,
+      SELECT cl.name AS cluster, r.day, round(sum(r.total)::numeric / sum(r.identities))::int AS mean,
+             max(r.max)::int AS max, sum(r.high)::int AS high
+      FROM "RiskRollupDaily" r JOIN "Cluster" cl ON cl.id = r."clusterId"
+      WHERE r.day >= CURRENT_DATE - ${filter.days ?? 90}::int ${counted}
+      GROUP BY cl.name, r.day ORDER BY 1, 2`,
   ]);
   return {
     clusters,

@@ -16,6 +16,11 @@ export const INVENTORY_TABLES = [
   'Finding',
   'RiskScore',
   'RiskScoreDaily',
+  // Rewritten by every scoring (lib/risk/rollups.ts).
+  'RiskRollup',
+  'RiskRollupTeams',
+  'RiskRollupNamespace',
+  'RiskRollupDaily',
   'TimelineEvent',
 ] as const;
 

@@ -9,6 +9,7 @@
 import type pg from 'pg';
 import { credentialKeySql, keyMap, workloadKeySql } from '@/lib/collect/store';
 import { keySql } from '@/lib/keys';
+import { verifyClaimedFixes } from './verify';
 
 const BATCH = 5000;
 
@@ -83,5 +84,7 @@ export async function writeFindings(
      WHERE "clusterId" = $1 AND "ruleId" = ANY($2::text[]) AND status <> 'resolved' AND "lastSeenAt" < $3`,
     [clusterId, [...family.ruleIds], family.now],
   );
+  // Fixes marked by people (the findings queue) are judged by this evaluation, in this transaction.
+  await verifyClaimedFixes(db, clusterId, family);
   return { opened, resolved: resolved.rowCount ?? 0 };
 }

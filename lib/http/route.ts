@@ -133,7 +133,12 @@ function parseQuery<S extends z.ZodType>(schema: S, url: string): z.output<S> {
 export type RouteHandler = ((
   request: Request,
   context?: { params?: Promise<Record<string, string | string[] | undefined>> },
-) => Promise<Response>) & { access: Access };
+) => Promise<Response>) & {
+  access: Access;
+  /** The schemas it declared, for the OpenAPI document (lib/http/openapi.ts). */
+  query?: z.ZodType;
+  body?: z.ZodType;
+};
 
 export function route<
   S extends z.ZodType | undefined = undefined,
@@ -158,5 +163,5 @@ export function route<
       return errorResponse(e);
     }
   };
-  return Object.assign(wrapped, { access: options.access });
+  return Object.assign(wrapped, { access: options.access, query: options.query, body: options.body });
 }

@@ -20,6 +20,7 @@ import { allows, isScoped, type TeamScope } from '@/lib/auth/roles';
 import type { PrismaClient } from '@/lib/db/client';
 import { Prisma } from '@/lib/db/generated/client';
 import { conflict, forbidden, invalidInput, notFound } from '@/lib/errors';
+import { refreshRiskRollupsOf } from '@/lib/risk/rollups';
 import { updateRiskScores } from '@/lib/risk/store';
 import { appendTrail, prismaExecutor } from '@/lib/trail/write';
 import { parseFields } from '@/lib/validate';
@@ -366,6 +367,9 @@ export async function decideClaim(
   });
   if (approve && subject.type === 'identity' && options.pool)
     await updateRiskScores(options.pool, subject.clusterId, now, { identityIds: [subject.id] });
+  // A workload's new owners see the identities it runs as: their roll-up rows are counted again.
+  else if (approve && subject.type === 'workload' && options.pool)
+    await refreshRiskRollupsOf(options.pool, subject.clusterId, { workloadIds: [subject.id] });
   return (await getClaim(db, id))!;
 }
 

@@ -45,7 +45,18 @@ export interface EscalationTargetRow {
   /** "*", a namespace, or the identity whose token is obtained. */
   scope: string;
   distance: number;
-  steps: { text: string; kind: string; grants?: { binding: string; role: string }[] }[];
+  steps: {
+    text: string;
+    kind: string;
+    grants?: { binding: string; role: string }[];
+    /** The graph nodes the step goes from and to (escalation/model.ts ids, e.g. `sa:ns/name`), with their labels (format 3 on). */
+    from?: string;
+    to?: string;
+    fromLabel?: string;
+    toLabel?: string;
+    /** The namespace the step acts in ("*": any), when it has one. */
+    namespace?: string;
+  }[];
   /** token-mint: the identity obtained is already cluster-admin-equivalent. */
   clusterAdminEquivalent?: boolean;
 }
@@ -61,8 +72,9 @@ export const REACH_FORMAT = 3;
 /**
  * Bumped whenever the escalation rows change (or how they are computed), so the next collection
  * recomputes them. 2: every target kind (escalationTargets), namespaces' Pod Security levels read.
+ * 3: target steps name the nodes they go from and to (the escalation graph on the identity page).
  */
-export const ESCALATION_FORMAT = 2;
+export const ESCALATION_FORMAT = 3;
 
 const hash = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 32);
 
@@ -197,7 +209,16 @@ export function* escalationRows(index: RbacIndex): Generator<EscalationRow> {
         distance: t.distance,
         steps: t.steps.map((s) => {
           const grants = grantRefs(s.grants, 5);
-          return { text: s.text, kind: s.kind, ...(grants.length ? { grants } : {}) };
+          return {
+            text: s.text,
+            kind: s.kind,
+            ...(grants.length ? { grants } : {}),
+            from: s.from,
+            to: s.to,
+            fromLabel: s.fromLabel,
+            toLabel: s.toLabel,
+            ...(s.detail.namespace !== undefined ? { namespace: s.detail.namespace } : {}),
+          };
         }),
         ...(t.clusterAdminEquivalent !== undefined ? { clusterAdminEquivalent: t.clusterAdminEquivalent } : {}),
       })),

@@ -10,6 +10,7 @@ import type pg from 'pg';
 import { workloadAccountSql, workloadKeySql } from '@/lib/collect/store';
 import { inTransaction } from '@/lib/db/transaction';
 import { keySql } from '@/lib/keys';
+import { namespacesOf, refreshRiskRollups } from './rollups';
 import { scoreIdentity, scoreWorkload, type AnomalyFact, type FindingFact, type IdentityFacts, type Severity } from './score';
 import { loadWeights, weightsLabel, type RiskWeights } from './weights';
 
@@ -211,6 +212,9 @@ export async function updateRiskScores(
         if (gone.length)
           await db.query(`DELETE FROM "RiskScore" WHERE "clusterId" = $1 AND "subjectKey" = ANY($2::text[])`, [clusterId, gone]);
       }
+      // The roll-ups follow (lib/risk/rollups.ts): the whole cluster and the day's trend, or the namespaces of the
+      // identities scored (the day's trend follows at the next full scoring: counting it again reads the whole day).
+      await refreshRiskRollups(db, clusterId, ids ? { namespaces: await namespacesOf(db, { identityIds: ids }) } : { day });
       return {
         identities: identities.rowCount ?? 0,
         workloads: workloads.rowCount ?? 0,

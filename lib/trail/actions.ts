@@ -27,6 +27,9 @@ export const TRAIL_ACTIONS = [
   'claim.decide',
   'claim.withdraw',
   'settings.change',
+  'finding.assign',
+  'finding.mark_fixed',
+  'finding.verify',
 ] as const;
 export type TrailAction = (typeof TRAIL_ACTIONS)[number];
 
@@ -55,6 +58,9 @@ export const TRAIL_ACTION_LABELS: Record<TrailAction, string> = {
   'claim.decide': 'Claim decided',
   'claim.withdraw': 'Claim withdrawn',
   'settings.change': 'Settings changed',
+  'finding.assign': 'Finding assigned',
+  'finding.mark_fixed': 'Finding marked fixed',
+  'finding.verify': 'Fix verified by a collection',
 };
 
 /** The actor of changes nobody asked for at that moment (an exception's expiry, seen by a sweep). */

@@ -6,6 +6,8 @@ import { CopyButton } from '@/components/copy-button';
 import { ExceptionForm } from '@/components/exception-form';
 import { ExceptionTable } from '@/components/exception-table';
 import { FindingSubject } from '@/components/finding-subject';
+import { QueueActions } from '@/components/queue-actions';
+import { QueueStateText } from '@/components/queue-state';
 import { SeverityPill } from '@/components/severity';
 import { findingWithExceptions } from '@/lib/data/findings';
 import { prisma } from '@/lib/db/client';
@@ -13,6 +15,8 @@ import { pgPool } from '@/lib/db/pool';
 import { utcTime } from '@/lib/format';
 import { inScopeOr404, pageViewer } from '@/lib/auth/page';
 import { assertSubjectInScope, findingSubject } from '@/lib/auth/scope';
+import { allows } from '@/lib/auth/roles';
+import { findingQueue } from '@/lib/findings/queue';
 
 export const dynamic = 'force-dynamic';
 export const metadata: Metadata = { title: 'Finding' };
@@ -37,6 +41,7 @@ export default async function FindingPage({ params }: { params: Promise<{ id: st
     viewer,
   );
   const { exceptions } = f;
+  const queue = await findingQueue(prisma(), viewer, f.id);
   const active = exceptions.find((e) => e.state === 'active');
   return (
     <article>
@@ -58,6 +63,17 @@ export default async function FindingPage({ params }: { params: Promise<{ id: st
           {f.status}
           {f.resolvedAt ? ` ${utcTime(f.resolvedAt)} (no longer seen by the collector)` : ''}
         </dd>
+        {queue && (
+          <>
+            <dt>Queue</dt>
+            <dd data-testid="finding-queue">
+              <QueueStateText item={queue.item} />
+              {allows(viewer.role, 'owned.act') && (
+                <QueueActions findingId={f.id} label={f.ruleId} state={queue.item.state} teams={queue.teams} />
+              )}
+            </dd>
+          </>
+        )}
         <dt>OWASP NHI Top 10</dt>
         <dd>{f.owasp.map((o) => `${o.id} ${o.name}`).join(', ')}</dd>
         {f.cis && (

@@ -24,6 +24,7 @@ import { findingsOfIdentity } from '@/lib/data/findings';
 import { bindingGroups, bindingText } from '@/lib/data/bindings';
 import { getIdentity } from '@/lib/data/identities';
 import { EscalationTargets } from '@/components/escalation-targets';
+import { EscalationGraph } from '@/components/escalation-graph';
 import { riskOf } from '@/lib/data/risk';
 import { RiskPanel } from '@/components/risk-panel';
 import { prisma } from '@/lib/db/client';
@@ -113,6 +114,11 @@ export default async function IdentityPage({
       <h2 id="risk">Risk</h2>
       <RiskPanel risk={risk} />
       <h2 id="escalation">Path to cluster-admin</h2>
+      {identity.kind === 'ServiceAccount' && (
+        <p className="small">
+          <Link href={`/identities/${id}/what-if`}>What if…? Simulate removing or adding bindings</Link>
+        </p>
+      )}
       {!reach ? (
         <p className="muted">No RBAC reach computed for this identity.</p>
       ) : reach.reachesClusterAdmin ? (
@@ -141,6 +147,7 @@ export default async function IdentityPage({
           <EscalationTargets targets={reach.escalationTargets} />
         </>
       )}
+      {reach && <EscalationGraph identityId={id} />}
 
       <h2 id="reach">Sensitive capabilities ({capabilities.filter((c) => c.effective).length})</h2>
       {capabilities.length === 0 ? (

@@ -4,8 +4,10 @@ import { notFound } from 'next/navigation';
 import { ActivityPanel } from '@/components/activity-panel';
 import { CredentialTable } from '@/components/credential-table';
 import { FindingList } from '@/components/finding-list';
-import { Timeline, timelineFilterOf } from '@/components/timeline';
-import { admissionOfWorkload, decisionSummary } from '@/lib/data/admission';
+import { WorkloadTimeline } from '@/components/workload-timeline';
+import { workloadTimeline } from '@/lib/data/workload-timeline';
+import { parseTimelineQuery } from '@/lib/data/timeline-window';
+import { FilterError } from '@/components/filter-error';
 import { systemClock } from '@/lib/clock';
 import { activityOf, activityQueryOf, workloadScope } from '@/lib/data/activity';
 import { credentialsOfWorkload } from '@/lib/data/credentials';
@@ -46,23 +48,18 @@ export default async function WorkloadPage({
   const ownership = await subjectOwnership(db, { workloadId: id }, viewer);
   const search = await searchParams;
   const query = activityQueryOf(search);
-  const timelineFilter = timelineFilterOf(search.timeline);
+  const { query: timelineQuery, error: timelineError } = parseTimelineQuery(search);
   const scope = await workloadScope(db, id);
   const sa = workload.serviceAccountName ?? 'default';
-  const [credentials, findings, activity, baseline, anomalies, risk, admission] = await Promise.all([
+  const [credentials, findings, activity, baseline, anomalies, risk, timeline] = await Promise.all([
     credentialsOfWorkload(db, id, systemClock()),
     findingsOfWorkload(db, id),
     scope ? activityOf(db, scope, query) : null,
     baselineOf(db, workload.clusterId, workload.namespace, sa),
     listAnomalies(db, { workloadId: id, status: 'all', page: 1 }, 20),
     riskOf(db, { workloadId: id }),
-    admissionOfWorkload(db, workload),
+    workloadTimeline(db, id, timelineQuery),
   ]);
-  // The admission webhook's decisions about it (lib/admission), keyed by cluster, namespace, kind and name.
-  const changes = [
-    ...workload.timeline,
-    ...admission.map((d) => ({ id: d.id, at: d.at, kind: `admission.${d.decision}`, summary: decisionSummary(d) })),
-  ];
   const decided = workloadClass(
     { ...workload, classOverride: asWorkloadClass(workload.classOverride) },
     { userAgents: activity?.sources.userAgents.map((a) => a.value) ?? [] },
@@ -70,7 +67,7 @@ export default async function WorkloadPage({
   return (
     <article className="workload">
       <p className="muted">
-        <Link href="/identities">Identities</Link> / {workload.cluster.name} / {workload.namespace}
+        <Link href="/workloads">Workloads</Link> / {workload.cluster.name} / {workload.namespace}
       </p>
       <h1>
         {workload.namespace}/{workload.name}
@@ -133,7 +130,7 @@ export default async function WorkloadPage({
       <h2 id="risk">Risk</h2>
       <RiskPanel risk={risk} />
 
-      <h2>Findings ({findings.filter((f) => f.status === 'open').length} open)</h2>
+      <h2 id="findings">Findings ({findings.filter((f) => f.status === 'open').length} open)</h2>
       <FindingList findings={findings} />
 
       <h2>Credentials it uses ({credentials.length})</h2>
@@ -154,16 +151,12 @@ export default async function WorkloadPage({
       )}
 
       <h2 id="timeline">Timeline</h2>
-      <Timeline
-        changes={changes}
-        daily={activity?.daily ?? []}
-        lastEventAt={activity?.window?.until ?? null}
-        filter={{
-          value: timelineFilter,
-          href: (f) =>
-            `/workloads/${id}?${new URLSearchParams({ ...(search.days ? { days: String(search.days) } : {}), ...(f === 'all' ? {} : { timeline: f }) })}#timeline`,
-        }}
-      />
+      <p className="muted small">
+        Deployments and images, ServiceAccount and RBAC changes, credential rotations, anomalies and Falco alerts, ownership
+        claims, exceptions and admission decisions, newest first.
+      </p>
+      <FilterError error={timelineError} />
+      {timeline ? <WorkloadTimeline view={timeline} /> : <p className="muted">No timeline for this workload.</p>}
     </article>
   );
 }

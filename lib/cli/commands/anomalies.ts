@@ -11,10 +11,14 @@
 import type { Command } from 'commander';
 import { withDatabase } from '@/lib/cli/database';
 import { parseOptions } from '@/lib/cli/options';
+import { printCsv } from '@/lib/cli/csv';
 import { detectStored } from '@/lib/behaviour/engine';
 import { afterAnomalyDecision, afterDetection } from '@/lib/findings/runtime';
 import { loadProfiles, profilesLabel } from '@/lib/behaviour/profiles';
 import {
+  ANOMALY_EXPORT_COLUMNS,
+  ANOMALY_SORTS,
+  anomalyExportRecord,
   allAnomalies,
   anomalyFilterSchema,
   createSuppression,
@@ -123,15 +127,19 @@ export function registerAnomalyCommands(program: Command): void {
     .option('--status <status>', 'active (default), all, open, acknowledged, false_positive, resolved or suppressed')
     .option('--detector <id>', 'only this detector, e.g. secret-access')
     .option('--severity <s>', 'only this severity')
+    .option('--sort <column>', `sort by ${Object.keys(ANOMALY_SORTS).join(', ')} (default: most severe, then newest)`)
+    .option('--dir <dir>', "asc or desc (default: the column's natural order)")
     .option('--json', 'print JSON: a list of { identity, detector, severity, owasp, eventIds, status, … }')
+    .option('--csv', "print CSV (the Anomalies page's export columns)")
     .action(async (opts: Record<string, string | boolean | undefined>) => {
-      const { json, ...rest } = opts;
+      const { json, csv, ...rest } = opts;
       const f = parseOptions(anomalyFilterSchema.omit({ page: true }), rest);
       const items = await withDatabase(async ({ db }) => {
         if (f.cluster) await resolveCluster(db, f.cluster);
         return allAnomalies(db, f);
       });
-      if (json) console.log(JSON.stringify(items.map(itemJson), null, 2));
+      if (csv) await printCsv(items.map(anomalyExportRecord), ANOMALY_EXPORT_COLUMNS);
+      else if (json) console.log(JSON.stringify(items.map(itemJson), null, 2));
       else console.log(items.length ? anomalyTable(items) : 'No anomaly matches.');
     });
 

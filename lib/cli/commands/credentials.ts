@@ -8,11 +8,15 @@
 import type { Command } from 'commander';
 import { withDatabase } from '@/lib/cli/database';
 import { parseOptions } from '@/lib/cli/options';
+import { printCsv } from '@/lib/cli/csv';
 import { identityKey } from '@/lib/keys';
 import { systemClock } from '@/lib/clock';
 import { CREDENTIAL_CLASSES } from '@/lib/credentials/classify';
 import { shortLivedShare } from '@/lib/credentials/assess';
 import {
+  CREDENTIAL_EXPORT_COLUMNS,
+  CREDENTIAL_SORTS,
+  credentialExportRecord,
   allCredentials,
   credentialCoverage,
   credentialFilterSchema,
@@ -28,6 +32,9 @@ interface Options {
   lifetime?: string;
   olderThan?: string;
   json?: boolean;
+  sort?: string;
+  dir?: string;
+  csv?: boolean;
 }
 
 /** One line of `--json`: the named fields first, then the details. */
@@ -87,7 +94,10 @@ export function registerCredentialCommands(program: Command): void {
     .option('--class <class>', `only this class (${CREDENTIAL_CLASSES.join(', ')})`)
     .option('--lifetime <lifetime>', 'only short-lived, long-lived or expiring credentials')
     .option('--older-than <days>', 'only credentials created or last rotated more than this many days ago')
+    .option('--sort <column>', `sort by ${Object.keys(CREDENTIAL_SORTS).join(', ')} (default: most findings, then oldest)`)
+    .option('--dir <dir>', "asc or desc (default: the column's natural order)")
     .option('--json', 'print JSON')
+    .option('--csv', "print CSV of the credentials (the Credentials page's export columns; metadata only)")
     .action(async (opts: Options) => {
       const filter = parseOptions(credentialFilterSchema, {
         cluster: opts.cluster,
@@ -95,8 +105,15 @@ export function registerCredentialCommands(program: Command): void {
         class: opts.class,
         lifetime: opts.lifetime,
         olderThan: opts.olderThan,
+        sort: opts.sort,
+        dir: opts.dir,
       });
       const now = systemClock();
+      if (opts.csv) {
+        const rows = await withDatabase(({ db }) => allCredentials(db, filter, now));
+        await printCsv(rows.map(credentialExportRecord), CREDENTIAL_EXPORT_COLUMNS);
+        return;
+      }
       const { rows, federated, coverage } = await withDatabase(async ({ db }) => ({
         rows: await allCredentials(db, filter, now),
         federated:

@@ -8,14 +8,25 @@
 import type { Command } from 'commander';
 import { withDatabase } from '@/lib/cli/database';
 import { parseOptions } from '@/lib/cli/options';
-import { allFindings, findingFilterSchema, type FindingRow } from '@/lib/data/findings';
+import { printCsv } from '@/lib/cli/csv';
+import {
+  allFindings,
+  FINDING_EXPORT_COLUMNS,
+  FINDING_SORTS,
+  findingExportRecord,
+  findingFilterSchema,
+  type FindingRow,
+} from '@/lib/data/findings';
 
 interface Options {
   cluster?: string;
   severity?: string;
   rule?: string;
   status?: string;
+  sort?: string;
+  dir?: string;
   json?: boolean;
+  csv?: boolean;
 }
 
 const subjectOf = (f: FindingRow) =>
@@ -63,15 +74,24 @@ export function registerFindingsCommand(program: Command): void {
     .option('--severity <severity>', 'only this severity (critical, high, medium, low, info)')
     .option('--rule <id>', 'only this rule, e.g. NHI-POS-004')
     .option('--status <status>', 'open (default), excepted, resolved or all')
+    .option('--sort <column>', `sort by ${Object.keys(FINDING_SORTS).join(', ')} (default: open first, worst first)`)
+    .option('--dir <dir>', "asc or desc (default: the column's natural order)")
     .option('--json', 'print JSON')
+    .option('--csv', "print CSV (the columns of the Findings page's export)")
     .action(async (opts: Options) => {
       const filter = parseOptions(findingFilterSchema, {
         cluster: opts.cluster,
         severity: opts.severity,
         rule: opts.rule,
         status: opts.status,
+        sort: opts.sort,
+        dir: opts.dir,
       });
       const rows = await withDatabase(({ db }) => allFindings(db, filter));
+      if (opts.csv) {
+        await printCsv(rows.map(findingExportRecord), FINDING_EXPORT_COLUMNS);
+        return;
+      }
       if (opts.json) {
         console.log(JSON.stringify(rows.map(findingJson), null, 2));
         return;

@@ -5,7 +5,7 @@
  *
  *   nhi risk --json | jq '.[0] | {identity, score, factors}'
  *   nhi risk --workloads --namespace shop
- *   nhi risk rollup
+ *   nhi risk rollup [--rebuild]
  *   NHI_RISK_WEIGHTS=my-weights.yaml nhi risk recompute
  */
 import type { Command } from 'commander';
@@ -14,6 +14,7 @@ import { parseOptions } from '@/lib/cli/options';
 import { resolveCluster } from '@/lib/data/clusters';
 import { listRisk, riskFilterSchema, riskRollups, type RiskRow } from '@/lib/data/risk';
 import type { PrismaClient } from '@/lib/db/client';
+import { rebuildRiskRollups } from '@/lib/risk/rollups';
 import { updateRiskScores } from '@/lib/risk/store';
 import { loadWeights, weightsLabel } from '@/lib/risk/weights';
 
@@ -94,9 +95,11 @@ export function registerRiskCommands(program: Command): void {
     .description('Identity scores per cluster, namespace and team: count, mean, 90th percentile, max, how many at 70 or more.')
     .option('--cluster <name>', 'only this cluster')
     .option('--json', 'print JSON, with the daily trend')
-    .action(async (opts: { cluster?: string; json?: boolean }) => {
-      const r = await withDatabase(async ({ db }) => {
-        if (opts.cluster) await resolveCluster(db, opts.cluster);
+    .option('--rebuild', "count the stored scores and their daily history again first (the last 400 days, with today's owners)")
+    .action(async (opts: { cluster?: string; json?: boolean; rebuild?: boolean }) => {
+      const r = await withDatabase(async ({ db, pool }) => {
+        const cluster = opts.cluster ? await resolveCluster(db, opts.cluster) : null;
+        if (opts.rebuild) await rebuildRiskRollups(pool, { clusterId: cluster?.id });
         return riskRollups(db, { cluster: opts.cluster });
       });
       if (opts.json) return void console.log(JSON.stringify(r, null, 2));
