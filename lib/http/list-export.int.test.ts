@@ -180,8 +180,8 @@ describe('the identities list’s stored sort keys', () => {
     // And a rescoring moves the identity.
     const top = stored[0]!.id;
     await prisma.riskScore.update({ where: { identityId: top }, data: { score: 0 } });
-    const [moved] = await prisma.$queryRaw<{ k: bigint; want: bigint }[]>`
-      SELECT i."riskSort" AS k, nhi_identity_risk_sort(0, r."escalationDistance", r."maxSeverity"::text, r."capabilityCount") AS want
+    const [moved] = await prisma.$queryRaw<{ k: number; want: number }[]>`
+      SELECT i."riskSort" AS k, nhi_identity_risk_sort(0, r."escalationDistance", r."maxSeverity"::text, r."capabilityCount")::float8 AS want
       FROM "Identity" i LEFT JOIN "IdentityReach" r ON r."identityId" = i.id WHERE i.id = ${top}::uuid`;
     expect(moved!.k).toBe(moved!.want);
   });
