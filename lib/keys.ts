@@ -43,3 +43,18 @@ export function keySql(alias: string): string {
   if (!/^[a-z_][a-z0-9_]*$/i.test(alias)) throw new AppError('internal', `not a table alias: ${alias}`);
   return `(${alias}.kind::text || '/' || ${alias}.namespace || '/' || ${alias}.name)`;
 }
+
+/**
+ * The identity a `subjectKey` column (`identity:<kind>/<namespace>/<name>`, RiskScore and RiskScoreDaily) names, as a
+ * join condition on `alias` (an Identity row) that its unique index (clusterId, kind, namespace, name) serves: the key
+ * taken apart (kinds and namespaces never contain "/", the name is the rest), not the identity's key built for every
+ * row. Joining on the built key compared every daily score with every identity when the planner had no statistics
+ * yet (right after a first collection): 155 s at 18,000 identities.
+ */
+export function identityOfSubjectKeySql(alias: string, subjectKey: string): string {
+  if (!/^[a-z_][a-z0-9_]*$/i.test(alias)) throw new AppError('internal', `not a table alias: ${alias}`);
+  if (!/^[a-z_][a-z0-9_]*\."[a-zA-Z]+"$/.test(subjectKey)) throw new AppError('internal', `not a column: ${subjectKey}`);
+  const rest = `substr(${subjectKey}, 10)`;
+  return `${alias}.kind = split_part(${rest}, '/', 1)::"IdentityKind" AND ${alias}.namespace = split_part(${rest}, '/', 2)
+       AND ${alias}.name = regexp_replace(${rest}, '^[^/]*/[^/]*/', '')`;
+}

@@ -24,6 +24,7 @@
 import type pg from 'pg';
 import { HIGH_RISK } from '@/lib/data/risk';
 import { inTransaction } from '@/lib/db/transaction';
+import { identityOfSubjectKeySql } from '@/lib/keys';
 
 type Queryable = Pick<pg.ClientBase, 'query'>;
 
@@ -91,8 +92,7 @@ export const trendStatements = (clusters: string, days: string) => [
   `INSERT INTO "RiskRollupDaily" ("clusterId", day, "scopeTeams", identities, total, max, high)
    WITH d AS (
      SELECT d."clusterId", d.day, d.score, i.id FROM "RiskScoreDaily" d
-     LEFT JOIN "Identity" i ON i."clusterId" = d."clusterId"
-       AND 'identity:' || i.kind::text || '/' || i.namespace || '/' || i.name = d."subjectKey"
+     LEFT JOIN "Identity" i ON i."clusterId" = d."clusterId" AND ${identityOfSubjectKeySql('i', 'd."subjectKey"')}
      WHERE ${clusters.replaceAll('"clusterId"', 'd."clusterId"')} AND ${days.replaceAll('day', 'd.day')}
        AND d."subjectKey" LIKE 'identity:%' AND i."builtIn" IS NOT TRUE),
    ids AS (SELECT DISTINCT id FROM d WHERE id IS NOT NULL),
