@@ -22,6 +22,7 @@ import {
 import { createPrisma, type PrismaClient } from '@/lib/db/client';
 import { repoRoot } from '@/lib/paths';
 import { createIngestToken } from '@/lib/runtime/tokens';
+import { SECRET_READER_CLUSTER } from '@/lib/check/fixtures';
 import { admissionReviewOf, ordinaryDeployment } from './fixtures';
 import type { AdmissionResponse } from './review';
 
@@ -52,23 +53,7 @@ beforeAll(async () => {
   delete process.env.NHI_FINDINGS_POLICY;
   pool = openStore(db.url);
   client = createPrisma(db.url);
-  writeFileSync(
-    path.join(dir, 'cluster.json'),
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'List',
-      items: [
-        { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } },
-        { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'reporter', namespace: 'shop' } },
-        {
-          apiVersion: 'rbac.authorization.k8s.io/v1',
-          kind: 'ClusterRole',
-          metadata: { name: 'secret-reader' },
-          rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['*'] }],
-        },
-      ],
-    }),
-  );
+  writeFileSync(path.join(dir, 'cluster.json'), SECRET_READER_CLUSTER);
   const imported = spawnSync(
     process.execPath,
     [path.join(repoRoot, 'bin', 'nhi.mjs'), 'import', 'cluster.json', '--cluster', CLUSTER],

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { repoRoot } from '@/lib/paths';
-import { BIND_EXISTING, CLEAN, SHOP } from './fixtures';
+import { BIND_EXISTING, CLEAN, SECRET_READER_CLUSTER, SHOP } from './fixtures';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'nhi-check-bin-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -86,23 +86,7 @@ describe('nhi check (the real command, no database)', () => {
 describe('nhi check --cluster (a collected cluster from the database)', () => {
   it('judges a new RoleBinding with the ClusterRole the cluster already holds', () => {
     const url = inject('databaseUrl');
-    writeFileSync(
-      path.join(dir, 'cluster.json'),
-      JSON.stringify({
-        apiVersion: 'v1',
-        kind: 'List',
-        items: [
-          { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } },
-          { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'reporter', namespace: 'shop' } },
-          {
-            apiVersion: 'rbac.authorization.k8s.io/v1',
-            kind: 'ClusterRole',
-            metadata: { name: 'secret-reader' },
-            rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['*'] }],
-          },
-        ],
-      }),
-    );
+    writeFileSync(path.join(dir, 'cluster.json'), SECRET_READER_CLUSTER);
     writeFileSync(path.join(dir, 'rb.yaml'), BIND_EXISTING);
     const imported = nhi(url, ['import', 'cluster.json', '--cluster', 'check-context']);
     expect(imported.status).toBe(0);

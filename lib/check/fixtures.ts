@@ -126,3 +126,22 @@ subjects:
     name: reporter
     namespace: shop
 `;
+
+/**
+ * The collected cluster BIND_EXISTING is judged against (`nhi import` it as cluster.json): namespace shop, its
+ * account reporter, and the ClusterRole secret-reader that reads every Secret.
+ */
+export const SECRET_READER_CLUSTER = JSON.stringify({
+  apiVersion: 'v1',
+  kind: 'List',
+  items: [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } },
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'reporter', namespace: 'shop' } },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: 'secret-reader' },
+      rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['*'] }],
+    },
+  ],
+});

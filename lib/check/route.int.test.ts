@@ -15,7 +15,7 @@ import { csrfTokenOf } from '@/lib/auth/secret-token';
 import { addUser } from '@/lib/auth/users';
 import { createPrisma, type PrismaClient } from '@/lib/db/client';
 import { repoRoot } from '@/lib/paths';
-import { BIND_EXISTING, SHOP } from './fixtures';
+import { BIND_EXISTING, SECRET_READER_CLUSTER, SHOP } from './fixtures';
 import type { CheckResponse } from './request';
 
 const CLUSTER_ADMIN = `apiVersion: v1
@@ -188,23 +188,7 @@ describe('POST /api/check', () => {
   });
 
   it('judges the manifests in the context of a collected cluster, and refuses an unknown cluster', async () => {
-    writeFileSync(
-      path.join(dir, 'cluster.json'),
-      JSON.stringify({
-        apiVersion: 'v1',
-        kind: 'List',
-        items: [
-          { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } },
-          { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'reporter', namespace: 'shop' } },
-          {
-            apiVersion: 'rbac.authorization.k8s.io/v1',
-            kind: 'ClusterRole',
-            metadata: { name: 'secret-reader' },
-            rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['*'] }],
-          },
-        ],
-      }),
-    );
+    writeFileSync(path.join(dir, 'cluster.json'), SECRET_READER_CLUSTER);
     const imported = spawnSync(
       process.execPath,
       [path.join(repoRoot, 'bin', 'nhi.mjs'), 'import', 'cluster.json', '--cluster', 'check-context'],
